@@ -1,0 +1,213 @@
+/**
+ * The plugin contract (ARCHITECTURE §3). A plugin module's default export is a
+ * PluginDefinition. The host validates its config against `configSchema`, calls
+ * `create(ctx, config)` (which only assigns fields), then `start(signal)`, and at the
+ * end `stop()` in reverse start order. Every call is wrapped by the host: a throw marks
+ * the plugin failed under its kind and name and the daemon carries on.
+ */
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Metrics } from '../obs/metrics.js';
+import type { User, Origin } from '../model/user.js';
+import type { DeviceRecord } from '../model/device.js';
+
+export type PluginKind = 'storage' | 'transport' | 'sync-mode' | 'watcher';
+
+export interface HealthReport {
+  ok: boolean;
+  /** Short human reason when not ok, or a status line. */
+  detail?: string;
+}
+
+/** What every plugin instance may implement. */
+export interface PluginInstance {
+  /** Does the work `create` must not do. Must finish within the host's start limit. */
+  start?(signal: AbortSignal): Promise<void>;
+  /** Releases everything; must finish within the host's stop deadline. */
+  stop?(): Promise<void>;
+  /** Feeds /readyz. */
+  health?(): HealthReport;
+  /** Applies a new config on SIGHUP; keys marked requiresRestart never reach it changed. */
+  reload?(config: unknown): Promise<void> | void;
+}
+
+export interface PluginContext {
+  /** pino child logger bound to { plugin: `${kind}/${name}` }. */
+  logger: Logger;
+  /** Registers metrics on the daemon's one registry. */
+  metrics: Metrics;
+  /** Fires when the daemon stops. */
+  signal: AbortSignal;
+  /** A directory that belongs to this plugin alone (created by the host). */
+  dataDir: string;
+  /** The open store; absent only for storage plugins themselves. */
+  store?: Store;
+  /** Other started plugins, for the few that need one (watchers need the transport for PIN hashes). */
+  lookup<K extends PluginKind>(kind: K, name?: string): KindInstance[K] | undefined;
+}
+
+export interface PluginDefinition<C = unknown, I extends PluginInstance = PluginInstance> {
+  kind: PluginKind;
+  name: string;
+  /** One line for `rollcall plugins` and the README. */
+  description: string;
+  /** zod schema of this plugin's config, with defaults. */
+  configSchema: z.ZodType<C>;
+  /** Only assigns fields. */
+  create(ctx: PluginContext, config: C): I;
+}
+
+// ---------------------------------------------------------------------------
+// storage
+
+/** One entry of the change feed: the latest op for one user. */
+export interface Change {
+  seq: number;
+  userId: string;
+  op: 'upsert' | 'delete';
+  /** Unix ms of the commit, for sync-latency metrics. */
+  at: number;
+  origin: Origin;
+}
+
+export type Mutation =
+  | { type: 'putUser'; user: User; origin: Origin }
+  | { type: 'deleteUser'; userId: string; origin: Origin }
+  | { type: 'setCursor'; deviceId: number; seq: number }
+  | { type: 'putDevice'; device: DeviceRecord }
+  | { type: 'deleteDevice'; deviceId: number }
+  | { type: 'putImport'; record: ImportRecord }
+  | { type: 'appendEvent'; event: NewEvent };
+
+export interface ImportRecord {
+  /** sha256 of the file's content, hex. The ledger key. */
+  hash: string;
+  /** File name as dropped (no directory). */
+  file: string;
+  format: string;
+  state: 'running' | 'done' | 'failed';
+  startedAt: number;
+  finishedAt?: number;
+  /** Rows (or records) fully handled so far; a resumed import skips this many. */
+  checkpoint: number;
+  counts: { ok: number; failed: number; skipped: number };
+  /** Why a failed import failed, when it failed as a whole. */
+  reason?: string;
+}
+
+export interface NewEvent {
+  /** Stable kind, e.g. 'user.update.server', 'user.update.device', 'sync.enroll.failed', 'merge.conflict'. */
+  kind: string;
+  /** The BioStar-style text an operator reads, e.g. "User update succeeded (Server)". */
+  message: string;
+  /** Unix ms; the store fills it in when absent. */
+  at?: number;
+  userId?: string;
+  deviceId?: number;
+  /** Structured extra fields. Never secrets: no PINs, templates, photos or card data. */
+  detail?: Record<string, unknown>;
+}
+
+export interface StoredEvent extends Required<Pick<NewEvent, 'kind' | 'message' | 'at'>> {
+  /** Increasing event ID. */
+  id: number;
+  userId?: string;
+  deviceId?: number;
+  detail?: Record<string, unknown>;
+}
+
+export interface EventQuery {
+  /** Unix ms, inclusive. */
+  since?: number;
+  /** Unix ms, exclusive. */
+  until?: number;
+  userId?: string;
+  deviceId?: number;
+  /** Exact kind, or a prefix ending in '.' ('sync.' matches 'sync.enroll.failed'). */
+  kind?: string;
+  /** Only events with id > afterId (for following). */
+  afterId?: number;
+  limit?: number;
+}
+
+export interface CommitResult {
+  /** The store's sequence after the commit. Commits without user changes leave it unchanged. */
+  seq: number;
+}
+
+/**
+ * A domain-level store (ARCHITECTURE §3–4), not a key-value map, so that a PostgreSQL
+ * backend shared by several daemons can implement it. Public methods check arguments
+ * and state; backends implement the protected `_` methods of AbstractStore.
+ */
+export interface Store extends PluginInstance {
+  /** Opens the store; the host calls it as `start`. */
+  start(signal?: AbortSignal): Promise<void>;
+  /** Closes it; nothing committed is lost. */
+  stop(): Promise<void>;
+
+  /** Applies every mutation or none. User changes each get the next seq. */
+  commit(mutations: Mutation[]): Promise<CommitResult>;
+
+  getUser(id: string): Promise<User | undefined>;
+  getUsers(ids: string[]): Promise<(User | undefined)[]>;
+  /** Users in ID order (byte order), starting after `after`. */
+  scanUsers(options?: { after?: string; limit?: number }): AsyncIterable<User>;
+  countUsers(): Promise<number>;
+
+  /** The last committed seq (0 for an empty store). */
+  currentSeq(): number;
+  /** Changes with seq > `seq`, oldest first, at most one per user (its latest op). */
+  changesSince(seq: number, options?: { limit?: number }): Promise<Change[]>;
+  /**
+   * The oldest seq the feed can still answer for: a cursor below it may have missed
+   * pruned tombstones and needs a reconcile.
+   */
+  feedHorizon(): Promise<number>;
+  /** Resolves with the new seq once currentSeq() > seq; rejects with the signal's reason. */
+  waitForSeq(seq: number, signal?: AbortSignal): Promise<number>;
+  /** Removes tombstones committed before `before` (Unix ms). Returns how many. */
+  pruneTombstones(before: number): Promise<number>;
+
+  cursor(deviceId: number): Promise<number>;
+  getDevice(id: number): Promise<DeviceRecord | undefined>;
+  listDevices(): Promise<DeviceRecord[]>;
+
+  getImport(hash: string): Promise<ImportRecord | undefined>;
+  listImports(options?: { state?: ImportRecord['state'] }): Promise<ImportRecord[]>;
+
+  queryEvents(query?: EventQuery): Promise<StoredEvent[]>;
+}
+
+// ---------------------------------------------------------------------------
+// sync-mode
+
+export interface SyncModeInstance extends PluginInstance {
+  /** Whether `device` should hold `user`. */
+  targets(user: User, device: DeviceRecord): boolean;
+  /** Whether enrollments and edits made at a device are merged into the database. */
+  readonly acceptsDeviceChanges: boolean;
+  /** Whether changes are pushed as they commit (false: they wait for an operator's sync). */
+  readonly autoPush: boolean;
+}
+
+// ---------------------------------------------------------------------------
+// transport and watcher instances are declared by their modules; the host only needs
+// the common PluginInstance surface. Their interfaces are re-exported here so that
+// `lookup` is typed.
+
+export interface TransportInstance extends PluginInstance {
+  readonly kind?: 'transport';
+}
+
+export interface WatcherInstance extends PluginInstance {
+  /** File name patterns this watcher takes from the drop folder, e.g. ['*.csv']. */
+  readonly patterns: string[];
+}
+
+export interface KindInstance {
+  storage: Store;
+  transport: TransportInstance;
+  'sync-mode': SyncModeInstance;
+  watcher: WatcherInstance;
+}
