@@ -203,6 +203,58 @@ export interface TransportInstance extends PluginInstance {
 export interface WatcherInstance extends PluginInstance {
   /** File name patterns this watcher takes from the drop folder, e.g. ['*.csv']. */
   readonly patterns: string[];
+  /** The import format label used in metrics and the ledger, e.g. 'csv'. */
+  readonly format: string;
+  /**
+   * Reads one file (already moved to processing/ by the host) and hands its records to
+   * the sink. Throwing refuses the file as a whole (the host moves it to failed/ with the
+   * reason); rejected rows go through `sink.reject` and the import goes on.
+   */
+  ingest(file: IngestFile, sink: IngestSink, signal: AbortSignal): Promise<void>;
+}
+
+export interface IngestFile {
+  /** Absolute path of the file in processing/. */
+  path: string;
+  /** The name as dropped. */
+  name: string;
+  size: number;
+}
+
+/** Fields of a user that an import row set, as the file said them. */
+export interface UserPatch {
+  id: string;
+  /** The fields this row sets, with their new values (blank cells are listed in `blank`). */
+  values: Partial<Omit<User, 'id'>>;
+  /** Mapped fields whose cell was blank in this row (overwrite clears them only with blankClears). */
+  blank: (keyof User)[];
+  /** A plaintext PIN to be hashed by the gateway; the host hashes it and drops it at once. */
+  pin?: string;
+}
+
+export interface IngestRecord {
+  /** 1-based row (CSV line of the record's start) or record number, for reports. */
+  row: number;
+  patch: UserPatch;
+  /** The row as it was in the file (cells), for the error CSV if the host rejects it later. */
+  raw: string[];
+}
+
+export interface IngestRejection {
+  row: number;
+  raw: string[];
+  reason: string;
+}
+
+export interface IngestSink {
+  /** Records already handled by an interrupted earlier run of this same file: skip them. */
+  readonly resumeFrom: number;
+  /** The header of the file (CSV) for the error CSV; set once before the first record. */
+  setHeader(header: string[]): void;
+  /** Merges and commits a batch together with the checkpoint; awaits backpressure. */
+  accept(records: IngestRecord[]): Promise<void>;
+  /** A row that could not be read or broke a rule. */
+  reject(rejection: IngestRejection): void;
 }
 
 export interface KindInstance {
