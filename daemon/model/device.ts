@@ -32,5 +32,21 @@ export interface DeviceRecord {
   /** The last reconcile check; a device is in sync only if this says so. */
   lastCheck?: DeviceCheck;
   /** A mass removal held for an operator's confirmation. */
-  heldRemoval?: { at: number; removals: number; holding: number };
+  heldRemoval?: { at: number; removals: number; holding: number; upToSeq: number };
+  /** Removals up to this seq were confirmed by an operator (the guard lets them through). */
+  removalConfirmedUpTo?: number;
+  /**
+   * Users this device refused for a reason of their own (a rule, capacity of a credential,
+   * a template format), by user ID, with the device-projection hash of the version refused:
+   * that version is not offered again; a changed user is.
+   */
+  rejectedUsers?: Record<string, { hash: string; reason: string }>;
+  /**
+   * Users deleted at the device itself, with the device-projection hash of the user then.
+   * Under `sync.deviceDeletes: keep-deleted` the device is not given the user back until
+   * the user changes (its hash differs).
+   */
+  deletedAtDevice?: Record<string, string>;
+  /** Users the device held at its last check. */
+  userCount?: number;
 }

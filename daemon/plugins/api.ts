@@ -51,7 +51,16 @@ export interface PluginDefinition<C = unknown, I extends PluginInstance = Plugin
   name: string;
   /** One line for `rollcall plugins` and the README. */
   description: string;
-  /** zod schema of this plugin's config, with defaults. */
+  /**
+   * Where this plugin's config lives in the config file, as a dotted path. Default by
+   * kind: `storage.<name>`, `transport.<name>`, `sync.modes.<name>`, `watchers.<name>`.
+   */
+  configKey?: string;
+  /**
+   * zod schema of this plugin's config, with defaults and `.describe()` on every key.
+   * Mark keys a reload cannot apply with `.meta({ requiresRestart: true })` and file
+   * paths with `.meta({ path: true })` (made absolute against the config file's folder).
+   */
   configSchema: z.ZodType<C>;
   /** Only assigns fields. */
   create(ctx: PluginContext, config: C): I;
@@ -196,8 +205,110 @@ export interface SyncModeInstance extends PluginInstance {
 // the common PluginInstance surface. Their interfaces are re-exported here so that
 // `lookup` is typed.
 
+/** Options every device-side call takes. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Overrides the transport's default deadline for this call. */
+  deadlineMs?: number;
+}
+
+/** A device the gateway knows. */
+export interface GatewayDevice {
+  id: number;
+  connected: boolean;
+  address?: string;
+  port?: number;
+  /** device.Type, when the gateway reports it. */
+  type?: number;
+}
+
+/** What a device says about itself; fields a device does not report are absent. */
+export interface DeviceProfile {
+  type?: number;
+  maxUsers?: number;
+  /** finger.TemplateFormat: 0 SUPREMA, 1 ISO, 2 ANSI. */
+  templateFormat?: number;
+  alphanumericIdSupported?: boolean;
+  alphanumericIdEnabled?: boolean;
+}
+
+/** GetList's header of one user on a device: enough for the cheap reconcile check. */
+export interface DeviceUserHeader {
+  id: string;
+  cards: number;
+  fingers: number;
+  faces: number;
+}
+
+export interface DeviceFailure {
+  /** gRPC status code for that device. */
+  code: number;
+  codeName: string;
+  message: string;
+}
+
+/** The outcome of a call made to several devices at once. */
+export interface MultiOutcome {
+  ok: number[];
+  failed: Map<number, DeviceFailure>;
+}
+
+export interface DeviceEvent {
+  /** Per-device increasing event ID. */
+  id: number;
+  deviceId: number;
+  /** Unix seconds, device clock. */
+  timestamp: number;
+  eventCode: number;
+  subCode: number;
+  userId?: string;
+  changedOnDevice: boolean;
+}
+
+export interface DeviceStatusChange {
+  deviceId: number;
+  connected: boolean;
+  /** connect.Status value. */
+  status: number;
+  timestamp: number;
+}
+
+/** A server stream: iterate it; cancel() ends the iteration without an error. */
+export interface DeviceStream<T> extends AsyncIterable<T> {
+  cancel(): void;
+}
+
+/**
+ * The device side, in domain terms (users as daemon/model/user.ts). The sync engine sees
+ * only this; how a transport reaches devices (G-SDK over gRPC for `gsdk`) is its own.
+ * Every call has a deadline; multi-device calls report per-device failures instead of
+ * failing whole, and reject only when the call itself failed for every device.
+ */
 export interface TransportInstance extends PluginInstance {
-  readonly kind?: 'transport';
+  listDevices(options?: CallOptions): Promise<GatewayDevice[]>;
+  /** Asks the gateway to keep connections to these devices (and reconnect them). */
+  connectDevices(devices: { id: number; address: string; port: number; useSSL?: boolean }[], options?: CallOptions): Promise<void>;
+  subscribeStatus(options?: { queueSize?: number }): DeviceStream<DeviceStatusChange>;
+  deviceProfile(deviceId: number, options?: CallOptions): Promise<DeviceProfile>;
+
+  listUsers(deviceId: number, options?: CallOptions): Promise<DeviceUserHeader[]>;
+  /** Full users; paged by the transport to stay under the message limit. Unknown IDs are absent. */
+  getUsers(deviceId: number, ids: readonly string[], options?: CallOptions): Promise<User[]>;
+  /** Enroll with overwrite: each user replaces whatever the device holds under its ID. */
+  enrollUsers(deviceIds: readonly number[], users: readonly User[], options?: CallOptions): Promise<MultiOutcome>;
+  deleteUsers(deviceIds: readonly number[], ids: readonly string[], options?: CallOptions): Promise<MultiOutcome>;
+
+  enableMonitoring(deviceIds: readonly number[], options?: CallOptions): Promise<MultiOutcome>;
+  subscribeEvents(options: { deviceIds?: number[]; eventCodes?: number[]; queueSize?: number }): DeviceStream<DeviceEvent>;
+  /** Events with id ≥ fromId, oldest first, at most max (0 = all). */
+  readEvents(deviceId: number, fromId: number, max: number, options?: CallOptions): Promise<DeviceEvent[]>;
+
+  /** The device's 32-byte hash of a plaintext PIN, base64. The PIN is never logged. */
+  hashPin(pin: string, options?: CallOptions): Promise<string>;
+  /** Bytes one user takes in an Enroll request, for batching under the message limit. */
+  encodedSize(user: User): number;
+  /** The largest request the gateway accepts. */
+  readonly maxMessageBytes: number;
 }
 
 export interface WatcherInstance extends PluginInstance {

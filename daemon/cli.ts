@@ -1,0 +1,173 @@
+/**
+ * The `rollcall` command line. `run` is the daemon; `check-config` and `config-schema`
+ * work on the config alone; `sim` is the gateway simulator. Exit codes follow sysexits
+ * where one fits: 0 ok, 1 failure, 64 usage, 78 invalid config (EX_CONFIG).
+ */
+import { Command, CommanderError } from 'commander';
+import { writeSync } from 'node:fs';
+import { RollcallError, isRollcallError } from './errors.js';
+import { createLogger } from './obs/logger.js';
+import { SystemdNotifier } from './obs/sdnotify.js';
+import { BUILTIN_PLUGINS } from './plugins/registry.js';
+import { loadPluginPackages } from './plugins/loader.js';
+import type { PluginDefinition } from './plugins/api.js';
+import { configError, readConfig, validateConfig, type ConfigIssue } from './config/load.js';
+import { configJsonSchema } from './config/schema.js';
+import { configReference } from './config/reference.js';
+import { Daemon } from './daemon.js';
+import type { DaemonSignal, SignalLatch } from './signals.js';
+import { registerSimCommands } from '../simulator/cli.js';
+
+export const EXIT = { OK: 0, FAILURE: 1, USAGE: 64, CONFIG: 78 } as const;
+
+/** Built-ins plus the third-party packages the config names (read before validation). */
+async function definitionsFor(raw: unknown, searchFrom: string[]): Promise<PluginDefinition[]> {
+  const packages = (raw as { plugins?: { packages?: unknown } } | undefined)?.plugins?.packages;
+  const names = Array.isArray(packages) ? packages.filter((p): p is string => typeof p === 'string' && /^(@[^/]+\/)?rollcall-plugin-/.test(p)) : [];
+  return [...BUILTIN_PLUGINS, ...(await loadPluginPackages(names, searchFrom))];
+}
+
+function printIssues(file: string | undefined, issues: ConfigIssue[], json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ valid: false, file: file ?? null, issues })}\n`);
+    return;
+  }
+  process.stderr.write(`${file ?? 'config'}: ${issues.length} problem(s)\n`);
+  for (const issue of issues) process.stderr.write(`  ${issue.path}: ${issue.message}\n`);
+}
+
+async function checkConfig(options: { config?: string; json?: boolean }): Promise<number> {
+  const json = options.json === true;
+  try {
+    const source = await readConfig({ configPath: options.config });
+    const definitions = await definitionsFor(source.raw, [source.baseDir, process.cwd()]);
+    const result = validateConfig(source, definitions);
+    if (!result.ok) {
+      printIssues(source.filepath, result.issues, json);
+      return EXIT.CONFIG;
+    }
+    if (json) process.stdout.write(`${JSON.stringify({ valid: true, file: source.filepath ?? null, issues: [] })}\n`);
+    else process.stdout.write(`${source.filepath ?? 'defaults'}: valid\n`);
+    return EXIT.OK;
+  } catch (error) {
+    const issues = [{ path: '(file)', message: (error as Error).message }];
+    printIssues(options.config, issues, json);
+    return EXIT.CONFIG;
+  }
+}
+
+async function run(options: { config?: string }, latch: SignalLatch): Promise<number> {
+  let source;
+  let definitions: PluginDefinition[];
+  try {
+    source = await readConfig({ configPath: options.config });
+    definitions = await definitionsFor(source.raw, [source.baseDir, process.cwd()]);
+  } catch (error) {
+    process.stderr.write(`rollcall: ${(error as Error).message}\n`);
+    return EXIT.CONFIG;
+  }
+  const result = validateConfig(source, definitions);
+  if (!result.ok) {
+    process.stderr.write(`rollcall: ${configError(source, result.issues).message}\n`);
+    return EXIT.CONFIG;
+  }
+  const config = result.config;
+  const logger = createLogger({ level: config.log.level });
+  const notifier = new SystemdNotifier({ logger });
+  const daemon = new Daemon({ loaded: { ...source, config }, definitions, logger, notifier, configPath: options.config });
+
+  let exitCode: number = EXIT.OK;
+  let hardExit: NodeJS.Timeout | undefined;
+  const stopped = new Promise<void>((resolve) => {
+    latch.attach((signal: DaemonSignal) => {
+      if (signal === 'SIGHUP') {
+        logger.info('SIGHUP: reloading the config');
+        void daemon.reload();
+        return;
+      }
+      if (daemon.state === 'stopping' || daemon.state === 'stopped') {
+        logger.warn({ signal }, `${signal} received again: already stopping`);
+        return;
+      }
+      logger.info({ signal }, `${signal}: stopping`);
+      const timeoutMs = daemon.config.shutdown.timeoutMs;
+      hardExit = setTimeout(() => {
+        logger.fatal({ timeoutMs, code: 'ROLLCALL_ERR_SHUTDOWN_TIMEOUT' }, `did not stop within ${timeoutMs} ms; exiting now`);
+        logger.flush?.();
+        process.exit(EXIT.FAILURE);
+      }, timeoutMs);
+      hardExit.unref();
+      void daemon.stop(signal).finally(resolve);
+    });
+  });
+
+  try {
+    await daemon.start();
+  } catch (error) {
+    if (daemon.state !== 'stopping' && daemon.state !== 'stopped') {
+      logger.fatal({ err: error, code: isRollcallError(error) ? error.code : undefined }, `could not start: ${(error as Error).message}`);
+      exitCode = EXIT.FAILURE;
+      await daemon.stop('start failed');
+      latch.uninstall();
+      return exitCode;
+    }
+  }
+  await stopped;
+  clearTimeout(hardExit);
+  latch.uninstall();
+  return exitCode;
+}
+
+export function buildProgram(latch: SignalLatch, setExit: (code: number) => void): Command {
+  const program = new Command('rollcall')
+    .description('Keeps the users of an access-control site identical on every device.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run the daemon in the foreground (under systemd, or in a terminal)')
+    .option('-c, --config <file>', 'config file (default: searched from the working directory)')
+    .action(async (options: { config?: string }) => setExit(await run(options, latch)));
+
+  program
+    .command('check-config')
+    .description('validate the config and print every problem with its path (exit 78 when invalid)')
+    .option('-c, --config <file>', 'config file (default: searched from the working directory)')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { config?: string; json?: boolean }) => setExit(await checkConfig(options)));
+
+  program
+    .command('config-schema')
+    .description('print the JSON Schema of the config (for editors)')
+    .option('-c, --config <file>', 'include the schemas of the third-party plugins this config loads')
+    .option('--markdown', 'print the config reference table (as in README.md) instead')
+    .action(async (options: { config?: string; markdown?: boolean }) => {
+      const raw = options.config ? (await readConfig({ configPath: options.config })).raw : {};
+      const definitions = await definitionsFor(raw, [process.cwd()]);
+      process.stdout.write(options.markdown ? configReference(definitions) : `${JSON.stringify(configJsonSchema(definitions), null, 2)}\n`);
+      setExit(EXIT.OK);
+    });
+
+  registerSimCommands(program);
+  return program;
+}
+
+export async function main(argv: string[], latch: SignalLatch): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram(latch, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version are exits with code 0; usage errors are already printed.
+      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    const text = error instanceof RollcallError ? `${error.code}: ${error.message}` : (error as Error).stack ?? String(error);
+    writeSync(2, `rollcall: ${text}\n`);
+    return EXIT.FAILURE;
+  }
+  return code;
+}

@@ -1,0 +1,137 @@
+/**
+ * Finding, reading and validating the config. cosmiconfig (module name `rollcall`, YAML
+ * or JSON only: a config never runs code) finds the file unless `--config FILE` names
+ * it. Validation reports every problem at once, each with its path; unknown keys are
+ * problems too, also inside plugin sections whose schemas are not strict.
+ */
+import { cosmiconfig } from 'cosmiconfig';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { RollcallError } from '../errors.js';
+import { buildConfigSchema, type RollcallConfig } from './schema.js';
+import { formatPath, metaOf, objectShape, walk } from './walk.js';
+import type { PluginDefinition } from '../plugins/api.js';
+
+export const MODULE_NAME = 'rollcall';
+
+export const SEARCH_PLACES = [
+  'rollcall.yaml',
+  'rollcall.yml',
+  '.rollcallrc',
+  '.rollcallrc.yaml',
+  '.rollcallrc.yml',
+  '.rollcallrc.json',
+  '.config/rollcall.yaml',
+  '.config/rollcallrc',
+] as const;
+
+export interface ConfigSource {
+  /** The file read, or undefined when none was found and defaults apply. */
+  filepath: string | undefined;
+  /** Relative paths in the config are read from here. */
+  baseDir: string;
+  raw: unknown;
+}
+
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export interface LoadedConfig extends ConfigSource {
+  config: RollcallConfig;
+}
+
+/** Reads the config file (no validation). A missing `--config FILE` is an error; a missing search result is not. */
+export async function readConfig(options: { configPath?: string; cwd?: string } = {}): Promise<ConfigSource> {
+  const cwd = options.cwd ?? process.cwd();
+  const explorer = cosmiconfig(MODULE_NAME, { searchPlaces: [...SEARCH_PLACES], searchStrategy: 'none', cache: false });
+  try {
+    if (options.configPath) {
+      const filepath = resolve(cwd, options.configPath);
+      const result = await explorer.load(filepath);
+      return { filepath, baseDir: dirname(filepath), raw: result?.config ?? {} };
+    }
+    const result = await explorer.search(cwd);
+    if (!result) return { filepath: undefined, baseDir: cwd, raw: {} };
+    return { filepath: result.filepath, baseDir: dirname(result.filepath), raw: result.config ?? {} };
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException & { mark?: { line: number; column: number } };
+    if (err.code === 'ENOENT') {
+      throw new RollcallError('ROLLCALL_ERR_CONFIG_NOT_FOUND', `config file not found: ${options.configPath}`, { cause: error });
+    }
+    throw new RollcallError('ROLLCALL_ERR_CONFIG_INVALID', `cannot read config ${options.configPath ?? ''}: ${err.message}`.trim(), {
+      cause: error,
+      detail: { issues: [{ path: '(file)', message: err.message }] },
+    });
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key' }));
+  }
+  return [{ path: formatPath(issue.path), message: issue.message }];
+}
+
+/** Unknown keys anywhere, including inside plugin schemas that do not reject them themselves. */
+function unknownKeys(schema: z.ZodType, raw: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  walk(schema, raw, (nodeSchema, value, path) => {
+    const shape = objectShape(nodeSchema);
+    if (!shape || value === null || typeof value !== 'object' || Array.isArray(value)) return;
+    for (const key of Object.keys(value)) {
+      if (!(key in shape)) issues.push({ path: formatPath([...path, key]), message: 'unknown key' });
+    }
+  });
+  return issues;
+}
+
+/** Makes every key marked `.meta({ path: true })` absolute against `baseDir`. */
+function resolvePaths(schema: z.ZodType, config: unknown, baseDir: string): void {
+  walk(schema, config, (nodeSchema, value, path) => {
+    if (typeof value !== 'string' || value === '' || isAbsolute(value) || metaOf(nodeSchema).path !== true) return;
+    let parent: unknown = config;
+    for (const key of path.slice(0, -1)) parent = (parent as Record<string | number, unknown>)[key];
+    (parent as Record<string | number, unknown>)[path[path.length - 1]!] = resolve(baseDir, value);
+  });
+}
+
+export function validateConfig(
+  source: ConfigSource,
+  definitions: readonly PluginDefinition[],
+): { ok: true; config: RollcallConfig } | { ok: false; issues: ConfigIssue[] } {
+  const schema = buildConfigSchema(definitions);
+  if (source.raw === null || typeof source.raw !== 'object' || Array.isArray(source.raw)) {
+    return { ok: false, issues: [{ path: '(root)', message: 'the config must be a mapping of keys' }] };
+  }
+  const parsed = schema.safeParse(source.raw);
+  const issues = parsed.success ? [] : parsed.error.issues.flatMap(describeIssue);
+  const seen = new Set(issues.map((i) => `${i.path}\0${i.message}`));
+  for (const issue of unknownKeys(schema, source.raw)) {
+    if (!seen.has(`${issue.path}\0${issue.message}`)) issues.push(issue);
+  }
+  if (!parsed.success || issues.length > 0) return { ok: false, issues };
+  const config = parsed.data;
+  resolvePaths(schema, config, source.baseDir);
+  return { ok: true, config };
+}
+
+export function configError(source: ConfigSource, issues: ConfigIssue[]): RollcallError {
+  const where = source.filepath ?? 'defaults';
+  const lines = issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
+  return new RollcallError('ROLLCALL_ERR_CONFIG_INVALID', `invalid config (${where}), ${issues.length} problem(s):\n${lines}`, {
+    detail: { file: source.filepath, issues },
+  });
+}
+
+/** Reads and validates; throws ROLLCALL_ERR_CONFIG_INVALID listing every problem. */
+export async function loadConfig(
+  options: { configPath?: string; cwd?: string },
+  definitions: readonly PluginDefinition[],
+): Promise<LoadedConfig> {
+  const source = await readConfig(options);
+  const result = validateConfig(source, definitions);
+  if (!result.ok) throw configError(source, result.issues);
+  return { ...source, config: result.config };
+}

@@ -1,0 +1,226 @@
+/**
+ * The core config schema, and its composition with every plugin's schema (STYLE §6).
+ *
+ * The core is a tree whose leaves are zod schemas; each plugin's schema is grafted in at
+ * its config key (`storage.level`, `gateway`, `watchers.csv`, ...), then the tree becomes
+ * nested strict objects. Every key carries a description, and `.meta({ requiresRestart:
+ * true })` marks the keys a SIGHUP cannot apply.
+ */
+import { z } from 'zod';
+import type { PluginDefinition, PluginKind } from '../plugins/api.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A node of the config tree: a leaf schema or a group of keys. */
+export type ConfigTree = { [key: string]: z.ZodType | ConfigTree };
+
+const restart = { requiresRestart: true } as const;
+
+function coreTree(): ConfigTree {
+  return {
+    dataDir: z
+      .string()
+      .min(1)
+      .default('./var/lib/rollcall')
+      .describe('State directory: the store and each plugin\'s data live under it. Relative paths are read from the config file\'s directory.')
+      .meta({ ...restart, path: true }),
+    log: {
+      level: z.enum(LOG_LEVELS).default('info').describe('Log level (pino). Changes on reload and through `rollcall log-level`.'),
+    },
+    http: {
+      listen: z
+        .string()
+        .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464')
+        .default('127.0.0.1:9464')
+        .describe('Address of /metrics, /healthz and /readyz. Loopback by default; set 0.0.0.0:9464 to let a remote Prometheus scrape.')
+        .meta(restart),
+    },
+    shutdown: {
+      timeoutMs: z
+        .number()
+        .int()
+        .min(1000)
+        .max(600_000)
+        .default(10_000)
+        .describe('How long a graceful stop may take before the process exits anyway.'),
+    },
+    plugins: {
+      packages: z
+        .array(z.string().regex(/^(@[a-z0-9._~-]+\/)?rollcall-plugin-[a-z0-9._~-]+$/, 'third-party plugins are npm packages named rollcall-plugin-*'))
+        .default([])
+        .describe('Third-party plugin packages to load from node_modules (named rollcall-plugin-*).')
+        .meta(restart),
+      startTimeoutMs: z.number().int().min(100).default(30_000).describe('How long a plugin\'s start() may take.'),
+      stopTimeoutMs: z.number().int().min(100).default(5_000).describe('How long a plugin\'s stop() may take.'),
+    },
+    storage: {
+      backend: z.string().min(1).default('level').describe('The storage plugin: level (default) or memory (tests, --dry-run).').meta(restart),
+    },
+    transport: {
+      use: z.string().min(1).default('gsdk').describe('The transport plugin that reaches the devices. gsdk (the G-SDK device gateway) is built in; its config is the `gateway` key.').meta(restart),
+    },
+    sync: {
+      mode: z
+        .string()
+        .min(1)
+        .default('all-devices-with-device-updates')
+        .describe('The sync-mode plugin: manual, all-devices, all-devices-with-device-updates or access-group-devices.')
+        .meta(restart),
+      mergePolicy: z
+        .enum(['fill-vacant', 'device-wins', 'server-wins'])
+        .default('fill-vacant')
+        .describe('How a user enrolled or edited at a device merges into the database: fill-vacant (BioStar\'s rule: a new user is taken whole, an existing one only gets empty fields filled and new credentials added), device-wins or server-wins. Every losing value is logged as a conflict.'),
+      deviceDeletes: z
+        .enum(['restore', 'keep-deleted'])
+        .default('restore')
+        .describe('A user deleted at a device is never deleted from the database. restore: the next reconcile puts the user back on that device; keep-deleted: the device keeps it deleted until the user changes.'),
+      batch: {
+        maxUsers: z.number().int().min(1).max(10_000).default(500).describe('Most users in one Enroll/Delete call.'),
+        maxBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .default(3 * 1024 * 1024)
+          .describe('Most bytes of users in one Enroll call; kept below the gateway\'s message limit (4 MiB by default).'),
+      },
+      concurrency: z.number().int().min(1).max(256).default(8).describe('Most gateway calls the sync engine has under way at once.'),
+      backoff: {
+        baseMs: z.number().int().min(10).default(1000).describe('First retry delay of a failing device.'),
+        factor: z.number().min(1).default(1.6).describe('Each further retry waits this much longer.'),
+        maxMs: z.number().int().min(10).default(120_000).describe('Longest retry delay.'),
+      },
+      quarantine: {
+        after: z.number().int().min(1).default(8).describe('Consecutive failures after which a device is quarantined (an event and rollcall_device_quarantined).'),
+        retryMs: z.number().int().min(100).default(300_000).describe('How often a quarantined device is tried again.'),
+      },
+      reconcile: {
+        onConnect: z.boolean().default(true).describe('Check (and repair) a device each time it connects.'),
+        intervalMs: z.number().int().min(0).default(3_600_000).describe('Cheap check of every device (user IDs and credential counts) this often; 0 = never on a schedule.'),
+        deepIntervalMs: z.number().int().min(0).default(86_400_000).describe('Deep check (full user content) of every device this often; 0 = never on a schedule.'),
+        pageSize: z.number().int().min(1).max(5000).default(500).describe('Users read per Get call in a deep check.'),
+      },
+      massRemoval: {
+        share: z.number().min(0).max(1).default(0.1).describe('A plan that would remove more than this share of a device\'s users waits for an operator\'s confirmation (rollcall confirm).'),
+        minimum: z.number().int().min(0).default(10).describe('...unless it removes no more than this many users.'),
+      },
+      tombstoneRetentionDays: z.number().int().min(1).default(30).describe('How long deletes are kept in the change feed. A device away longer gets a full reconcile.'),
+      discoverDevices: z.boolean().default(true).describe('Also sync devices the gateway knows that are not in `devices`.'),
+    },
+    devices: z
+      .array(
+        z.strictObject({
+          id: z.number().int().min(1).max(0xffff_ffff).describe('G-SDK device ID.'),
+          name: z.string().optional().describe('A name for logs and the CLI.'),
+          address: z.string().optional().describe('IP address or host name; with it the gateway is asked to keep a connection (AddAsyncConnection).'),
+          port: z.number().int().min(1).max(65535).default(51211).describe('Device port.'),
+          useSSL: z.boolean().default(false).describe('TLS between the gateway and the device.'),
+          location: z.string().optional().describe('A site area, for `rollcall sync --location`.'),
+          accessGroups: z.array(z.number().int().min(0)).default([]).describe('Access groups this device serves (access-group-devices mode).'),
+        }),
+      )
+      .default([])
+      .describe('Devices to keep in sync. With the embedded simulator, its devices are found without listing them here.'),
+    watchers: {
+      enabled: z.array(z.string().min(1)).default(['csv', 'datafile']).describe('Watcher plugins that take files from the drop folder.').meta(restart),
+    },
+  };
+}
+
+/** Where a plugin's config lives, unless its definition says otherwise. */
+export function configKeyOf(definition: Pick<PluginDefinition, 'kind' | 'name'> & { configKey?: string }): string {
+  if (definition.configKey) return definition.configKey;
+  const parent: Record<PluginKind, string> = {
+    storage: 'storage',
+    transport: 'transport',
+    'sync-mode': 'sync.modes',
+    watcher: 'watchers',
+  };
+  return `${parent[definition.kind]}.${definition.name}`;
+}
+
+function graft(tree: ConfigTree, path: string, schema: z.ZodType, owner: string): void {
+  const keys = path.split('.');
+  let node: ConfigTree = tree;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (next === undefined) {
+      const created: ConfigTree = {};
+      node[key] = created;
+      node = created;
+    } else if (next instanceof z.ZodType) {
+      throw new Error(`plugin ${owner}: config key ${path} runs into the core key ${key}`);
+    } else {
+      node = next;
+    }
+  }
+  const leaf = keys[keys.length - 1]!;
+  if (node[leaf] !== undefined) throw new Error(`plugin ${owner}: config key ${path} is already taken`);
+  node[leaf] = schema;
+}
+
+function toSchema(tree: ConfigTree): z.ZodType {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, value] of Object.entries(tree)) {
+    shape[key] = value instanceof z.ZodType ? value : toSchema(value);
+  }
+  // prefault: an absent group is parsed from {} so the defaults inside it apply.
+  return z.strictObject(shape).prefault({});
+}
+
+/** The one config schema: the core plus every known plugin's schema under its key. */
+export function buildConfigSchema(definitions: readonly PluginDefinition[]): z.ZodType<RollcallConfig> {
+  const tree = coreTree();
+  for (const definition of definitions) {
+    const schema = definition.configSchema as z.ZodType;
+    // An absent plugin section takes the plugin's defaults.
+    const withDefault = schema instanceof z.ZodObject ? schema.prefault({}) : schema;
+    graft(tree, configKeyOf(definition), withDefault, `${definition.kind}/${definition.name}`);
+  }
+  return toSchema(tree) as z.ZodType<RollcallConfig>;
+}
+
+/** The validated config. Plugin sections are typed by their plugins; the core is typed here. */
+export interface RollcallConfig {
+  dataDir: string;
+  log: { level: (typeof LOG_LEVELS)[number] };
+  http: { listen: string };
+  shutdown: { timeoutMs: number };
+  plugins: { packages: string[]; startTimeoutMs: number; stopTimeoutMs: number };
+  storage: { backend: string; [plugin: string]: unknown };
+  transport: { use: string; [plugin: string]: unknown };
+  sync: SyncConfig;
+  devices: DeviceConfig[];
+  watchers: { enabled: string[]; [plugin: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface SyncConfig {
+  mode: string;
+  mergePolicy: 'fill-vacant' | 'device-wins' | 'server-wins';
+  deviceDeletes: 'restore' | 'keep-deleted';
+  batch: { maxUsers: number; maxBytes: number };
+  concurrency: number;
+  backoff: { baseMs: number; factor: number; maxMs: number };
+  quarantine: { after: number; retryMs: number };
+  reconcile: { onConnect: boolean; intervalMs: number; deepIntervalMs: number; pageSize: number };
+  massRemoval: { share: number; minimum: number };
+  tombstoneRetentionDays: number;
+  discoverDevices: boolean;
+  modes?: Record<string, unknown>;
+}
+
+export interface DeviceConfig {
+  id: number;
+  name?: string;
+  address?: string;
+  port: number;
+  useSSL: boolean;
+  location?: string;
+  accessGroups: number[];
+}
+
+/** JSON Schema for editors, from the same source. */
+export function configJsonSchema(definitions: readonly PluginDefinition[]): Record<string, unknown> {
+  const json = z.toJSONSchema(buildConfigSchema(definitions), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...json, title: 'rollcall configuration', $id: 'https://rollcall.invalid/config.schema.json' };
+}

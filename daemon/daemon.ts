@@ -1,0 +1,275 @@
+/**
+ * The daemon's lifecycle: starting → running → reloading → stopping → stopped
+ * (ARCHITECTURE §7, STYLE §5). It owns the order of things and nothing plugin-specific:
+ * observability first (so /healthz answers during a slow start), then the store, the
+ * transport, the sync mode and the watchers; on stop the reverse, the store last, within
+ * a deadline.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { RollcallError } from './errors.js';
+import { Metrics } from './obs/metrics.js';
+import { ObservabilityServer } from './obs/http.js';
+import type { SystemdNotifier } from './obs/sdnotify.js';
+import { setLogLevel } from './obs/logger.js';
+import { PluginHost } from './plugins/host.js';
+import type { PluginDefinition, PluginKind, Store } from './plugins/api.js';
+import { buildConfigSchema, configKeyOf, type RollcallConfig } from './config/schema.js';
+import { readConfig, validateConfig, type LoadedConfig } from './config/load.js';
+import { diffConfig, type ConfigChange } from './config/diff.js';
+import { SyncEngine } from './sync/engine.js';
+import { DeviceEventFollower } from './sync/device-events.js';
+
+export type DaemonState = 'created' | 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped';
+
+export interface DaemonOptions {
+  loaded: LoadedConfig;
+  /** Every known plugin definition: the built-ins plus loaded third-party ones. */
+  definitions: readonly PluginDefinition[];
+  logger: Logger;
+  notifier: SystemdNotifier;
+  /** Where the config came from, to read it again on reload. */
+  configPath?: string;
+  cwd?: string;
+  metrics?: Metrics;
+}
+
+/** The value at a dotted config key. */
+export function configAt(config: RollcallConfig, key: string): unknown {
+  let node: unknown = config;
+  for (const part of key.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
+  return node;
+}
+
+export class Daemon {
+  readonly #options: DaemonOptions;
+  readonly metrics: Metrics;
+  #loaded: LoadedConfig;
+  #state: DaemonState = 'created';
+  #host: PluginHost | undefined;
+  #http: ObservabilityServer | undefined;
+  #stopping: Promise<void> | undefined;
+  #engine: SyncEngine | undefined;
+  #follower: DeviceEventFollower | undefined;
+  readonly #controller = new AbortController();
+
+  constructor(options: DaemonOptions) {
+    this.#options = options;
+    this.#loaded = options.loaded;
+    this.metrics = options.metrics ?? new Metrics();
+  }
+
+  get state(): DaemonState {
+    return this.#state;
+  }
+
+  get config(): RollcallConfig {
+    return this.#loaded.config;
+  }
+
+  get store(): Store | undefined {
+    return this.#host?.lookup('storage');
+  }
+
+  get host(): PluginHost | undefined {
+    return this.#host;
+  }
+
+  get engine(): SyncEngine | undefined {
+    return this.#engine;
+  }
+
+  #definition(kind: PluginKind, name: string): PluginDefinition {
+    const found = this.#options.definitions.find((d) => d.kind === kind && d.name === name);
+    if (!found) {
+      const known = this.#options.definitions.filter((d) => d.kind === kind).map((d) => d.name);
+      throw new RollcallError('ROLLCALL_ERR_PLUGIN_NOT_FOUND', `no ${kind} plugin named ${name} (known: ${known.join(', ') || 'none'})`);
+    }
+    return found;
+  }
+
+  #pluginConfig(definition: PluginDefinition): unknown {
+    return configAt(this.config, configKeyOf(definition));
+  }
+
+  /** Readiness for /readyz: every plugin healthy and the daemon running. */
+  readiness(): { ready: boolean; checks: Record<string, { ok: boolean; detail?: string }> } {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {
+      daemon: this.#state === 'running' ? { ok: true } : { ok: false, detail: this.#state },
+      ...(this.#host?.checks() ?? {}),
+    };
+    if (this.#state === 'running') checks.sync = this.#engine ? { ok: true } : { ok: false, detail: 'not running: the transport or the sync mode failed' };
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  #throwIfStopping(): void {
+    if (this.#controller.signal.aborted) {
+      throw new RollcallError('ROLLCALL_ERR_PLUGIN_FAILED', 'start interrupted by a stop');
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'created') throw new Error(`cannot start a daemon that is ${this.#state}`);
+    this.#state = 'starting';
+    const { logger, notifier } = this.#options;
+    const config = this.config;
+    notifier.status('starting');
+    await mkdir(config.dataDir, { recursive: true });
+
+    this.metrics.collectProcessMetrics();
+    this.#http = new ObservabilityServer({
+      listen: config.http.listen,
+      metrics: this.metrics,
+      readiness: () => this.readiness(),
+      logger,
+    });
+    await this.#http.start(this.#controller.signal);
+    logger.info({ listen: config.http.listen }, 'metrics and health endpoints listening');
+
+    const host = new PluginHost({
+      logger,
+      metrics: this.metrics,
+      dataDir: config.dataDir,
+      startTimeoutMs: config.plugins.startTimeoutMs,
+      stopTimeoutMs: config.plugins.stopTimeoutMs,
+    });
+    this.#host = host;
+
+    const storage = this.#definition('storage', config.storage.backend);
+    const store = (await host.start(storage, this.#pluginConfig(storage))) as Store | undefined;
+    if (!store) {
+      throw new RollcallError('ROLLCALL_ERR_PLUGIN_FAILED', `the store (storage/${storage.name}) could not be opened; see the error above`);
+    }
+    this.#throwIfStopping();
+
+    // A transport or watcher that fails is reported and marked; the daemon goes on
+    // (readiness says what is missing) so the operator can see and fix it live.
+    const ordered: PluginDefinition[] = [
+      this.#definition('transport', config.transport.use),
+      this.#definition('sync-mode', config.sync.mode),
+      ...config.watchers.enabled.map((name) => this.#definition('watcher', name)),
+    ];
+    for (const definition of ordered) {
+      this.#throwIfStopping();
+      await host.start(definition, this.#pluginConfig(definition));
+    }
+    this.#throwIfStopping();
+
+    const transport = host.lookup('transport');
+    const mode = host.lookup('sync-mode');
+    if (transport && mode) {
+      const engine = new SyncEngine({
+        store,
+        transport,
+        mode,
+        config: config.sync,
+        devices: config.devices,
+        logger: logger.child({ component: 'sync' }),
+        metrics: this.metrics,
+      });
+      await engine.start(this.#controller.signal);
+      this.#engine = engine;
+      this.#follower = new DeviceEventFollower({ store, transport, engine, config: config.sync, logger: logger.child({ component: 'device-events' }) });
+      await this.#follower.start(this.#controller.signal);
+    } else {
+      logger.error('no sync: the transport or the sync mode failed to start (see above); the store and the rest run on');
+    }
+    this.#throwIfStopping();
+
+    this.#state = 'running';
+    const failed = host.plugins.filter((p) => p.state === 'failed').map((p) => p.id);
+    const users = await store.countUsers().catch(() => undefined);
+    notifier.ready(failed.length ? `running; failed plugins: ${failed.join(', ')}` : `running; ${users ?? '?'} users`);
+    notifier.startWatchdog(this.#controller.signal);
+    logger.info({ users, failed }, 'rollcall is running');
+  }
+
+  /**
+   * Stops within the configured deadline. Idempotent: a second call (a second signal)
+   * returns the stop already under way and starts nothing new.
+   */
+  stop(reason: string): Promise<void> {
+    this.#stopping ??= this.#stop(reason);
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<void> {
+    const { logger, notifier } = this.#options;
+    const previous = this.#state;
+    this.#state = 'stopping';
+    notifier.stopping();
+    logger.info({ reason, from: previous }, 'stopping');
+    this.#controller.abort(new Error(`stopping: ${reason}`));
+    try {
+      // The sync engine first: its in-flight batches finish (each call has a deadline) and
+      // commit what devices acknowledged; then the plugins, the store last.
+      await this.#follower?.stop().catch((error: unknown) => logger.warn({ err: error }, 'device events did not stop cleanly'));
+      await this.#engine?.stop().catch((error: unknown) => logger.warn({ err: error }, 'sync engine did not stop cleanly'));
+      await this.#host?.stopAll();
+    } finally {
+      await this.#http?.stop().catch((error: unknown) => logger.warn({ err: error }, 'metrics server did not close cleanly'));
+      this.#state = 'stopped';
+      logger.info('stopped');
+    }
+  }
+
+  /**
+   * Reads the config again. Invalid: everything stays as it was and the problems are
+   * logged. Valid: live keys are applied, keys that need a restart are logged by path.
+   */
+  async reload(): Promise<ConfigChange[]> {
+    if (this.#state !== 'running') {
+      this.#options.logger.warn({ state: this.#state }, 'reload ignored: the daemon is not running');
+      return [];
+    }
+    const { logger, notifier } = this.#options;
+    this.#state = 'reloading';
+    notifier.reloading();
+    try {
+      const source = await readConfig({ configPath: this.#options.configPath, cwd: this.#options.cwd });
+      const result = validateConfig(source, this.#options.definitions);
+      if (!result.ok) {
+        logger.error({ issues: result.issues }, `reload refused, the new config has ${result.issues.length} problem(s); keeping the running config`);
+        return [];
+      }
+      const schema = buildConfigSchema(this.#options.definitions);
+      const changes = diffConfig(schema, this.config, result.config);
+      const needRestart = changes.filter((c) => c.requiresRestart);
+      const live = changes.filter((c) => !c.requiresRestart);
+      for (const change of needRestart) {
+        logger.warn({ key: change.path }, `config key ${change.path} changed but needs a restart to apply`);
+      }
+      // Keep the restart-only values running as they are; take the live ones.
+      const next = structuredClone(result.config);
+      for (const change of needRestart) restoreKey(next, this.config, change.path);
+      this.#loaded = { ...source, config: next };
+
+      setLogLevel(logger, next.log.level);
+      await this.#host?.reload((definition) => this.#pluginConfig(definition));
+      logger.info({ applied: live.map((c) => c.path), needRestart: needRestart.map((c) => c.path) }, 'config reloaded');
+      return changes;
+    } catch (error) {
+      logger.error({ err: error }, 'reload failed; keeping the running config');
+      return [];
+    } finally {
+      if (this.#state === 'reloading') this.#state = 'running';
+      notifier.ready('running');
+    }
+  }
+}
+
+/** Copies the value at `path` (as formatted by formatPath) from `from` into `into`. */
+function restoreKey(into: Record<string, unknown>, from: Record<string, unknown>, path: string): void {
+  const keys = path.replace(/\[(\d+)\]/g, '.$1').split('.');
+  let a: Record<string, unknown> = into;
+  let b: Record<string, unknown> = from;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof b[key] !== 'object' || b[key] === null) return;
+    if (typeof a[key] !== 'object' || a[key] === null) a[key] = Array.isArray(b[key]) ? [] : {};
+    a = a[key] as Record<string, unknown>;
+    b = b[key] as Record<string, unknown>;
+  }
+  const last = keys[keys.length - 1]!;
+  if (last in b) a[last] = structuredClone(b[last]);
+  else delete a[last];
+}

@@ -1,0 +1,320 @@
+/**
+ * The half of every store that does not depend on where data lives (ARCHITECTURE §4,
+ * STYLE §8): the open/close state machine, argument checks, the serialized commit queue,
+ * seq and event-ID assignment, and the in-process seq waiters. Backends extend it and
+ * implement the protected `_` methods, which may assume the store is open and their
+ * arguments are valid.
+ *
+ * Calls made while the store is not open reject with ROLLCALL_ERR_STORE_CLOSED; bad
+ * arguments reject with ROLLCALL_ERR_STORE_INVALID_ARGUMENT and change nothing.
+ */
+import { isRollcallError } from '../errors.js';
+import type { DeviceRecord } from '../model/device.js';
+import type { User } from '../model/user.js';
+import type {
+  Change,
+  CommitResult,
+  EventQuery,
+  HealthReport,
+  ImportRecord,
+  Mutation,
+  Store,
+  StoredEvent,
+} from '../plugins/api.js';
+import { planCommit, prepareMutations, type CommitPlan } from './commit-plan.js';
+import { SeqWaiters } from './seq-waiters.js';
+import {
+  checkDeviceId,
+  checkEventQuery,
+  checkImportHash,
+  checkImportState,
+  checkLimit,
+  checkOptions,
+  checkScanOptions,
+  checkSeq,
+  checkTime,
+  checkUserId,
+} from './store-arguments.js';
+import { invalidArgumentError, storeClosedError } from './store-errors.js';
+
+export type StoreStatus = 'opening' | 'open' | 'closing' | 'closed';
+
+/** What a backend has on disk when it opens; the rest of its state it keeps itself. */
+export interface OpenedState {
+  /** The last committed seq. */
+  seq: number;
+  /** The highest event ID written (0 for none). */
+  lastEventId: number;
+}
+
+export interface AbstractStoreOptions {
+  /** Unix ms clock for commit times. Tests may pin it; it defaults to Date.now. */
+  now?: () => number;
+}
+
+const ignore = (): void => {};
+
+export abstract class AbstractStore implements Store {
+  readonly #now: () => number;
+  #status: StoreStatus = 'closed';
+  #statusChange: Promise<void> | undefined = undefined;
+  #seq = 0;
+  #lastEventId = 0;
+  /** The tail of the write queue: commits and prunes run one at a time, in call order. */
+  #writes: Promise<void> = Promise.resolve();
+  readonly #reads = new Set<Promise<unknown>>();
+  readonly #waiters = new SeqWaiters();
+
+  constructor(options: AbstractStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  get status(): StoreStatus {
+    return this.#status;
+  }
+
+  // -------------------------------------------------------------------------
+  // lifecycle
+
+  async start(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    while (this.#statusChange) await this.#statusChange.catch(ignore);
+    if (this.#status === 'open') return;
+    this.#status = 'opening';
+    this.#statusChange = (async () => {
+      try {
+        const opened = await this._open(signal);
+        this.#seq = opened.seq;
+        this.#lastEventId = opened.lastEventId;
+        this.#status = 'open';
+      } catch (error) {
+        this.#status = 'closed';
+        throw error;
+      }
+    })();
+    try {
+      await this.#statusChange;
+    } finally {
+      this.#statusChange = undefined;
+    }
+  }
+
+  /** Rejects waiters, lets queued commits and running reads finish, then closes. */
+  async stop(): Promise<void> {
+    while (this.#statusChange) await this.#statusChange.catch(ignore);
+    if (this.#status === 'closed') return;
+    this.#status = 'closing';
+    this.#statusChange = (async () => {
+      this.#waiters.rejectAll(storeClosedError('closing'));
+      await this.#writes;
+      await Promise.allSettled(this.#reads);
+      try {
+        await this._close();
+      } finally {
+        this.#status = 'closed';
+      }
+    })();
+    try {
+      await this.#statusChange;
+    } finally {
+      this.#statusChange = undefined;
+    }
+  }
+
+  health(): HealthReport {
+    return { ok: this.#status === 'open', detail: this.#status };
+  }
+
+  // -------------------------------------------------------------------------
+  // writes
+
+  async commit(mutations: Mutation[]): Promise<CommitResult> {
+    this.#assertOpen();
+    const prepared = prepareMutations(mutations);
+    return this.#write(async () => {
+      if (prepared.length === 0) return { seq: this.#seq };
+      // Planned in turn, so a cursor is checked against every commit queued before it.
+      const plan = planCommit(prepared, { seq: this.#seq, lastEventId: this.#lastEventId, at: this.#now() });
+      await this._commit(plan);
+      this.#lastEventId = plan.lastEventId;
+      if (plan.seq > this.#seq) {
+        this.#seq = plan.seq;
+        this.#waiters.advance(plan.seq);
+      }
+      return { seq: this.#seq };
+    });
+  }
+
+  async pruneTombstones(before: number): Promise<number> {
+    this.#assertOpen();
+    checkTime(before, 'before');
+    return this.#write(() => this._pruneTombstones(before));
+  }
+
+  // -------------------------------------------------------------------------
+  // users and the change feed
+
+  async getUser(id: string): Promise<User | undefined> {
+    checkUserId(id, 'id');
+    const [user] = await this.#read(() => this._getUsers([id]));
+    return user;
+  }
+
+  async getUsers(ids: string[]): Promise<(User | undefined)[]> {
+    if (!Array.isArray(ids)) throw invalidArgumentError('ids must be an array', { argument: 'ids' });
+    ids.forEach((id, index) => checkUserId(id, `ids[${index}]`));
+    if (ids.length === 0) {
+      this.#assertOpen();
+      return [];
+    }
+    return this.#read(() => this._getUsers(ids));
+  }
+
+  scanUsers(options?: { after?: string; limit?: number }): AsyncIterable<User> {
+    return this.#scan(options);
+  }
+
+  async countUsers(): Promise<number> {
+    return this.#read(() => this._countUsers());
+  }
+
+  currentSeq(): number {
+    this.#assertOpen();
+    return this.#seq;
+  }
+
+  async changesSince(seq: number, options?: { limit?: number }): Promise<Change[]> {
+    checkSeq(seq);
+    checkOptions(options);
+    checkLimit(options?.limit);
+    const limit = options?.limit;
+    if (limit === 0 || seq >= this.#seq) {
+      this.#assertOpen();
+      return [];
+    }
+    // Bounded by the seq readers were told about, so a batch landing now shows up whole
+    // after its commit resolves, never half-way before.
+    const upTo = this.#seq;
+    return this.#read(() => this._changesSince(seq, upTo, limit));
+  }
+
+  async feedHorizon(): Promise<number> {
+    return this.#read(() => this._feedHorizon());
+  }
+
+  waitForSeq(seq: number, signal?: AbortSignal): Promise<number> {
+    try {
+      checkSeq(seq);
+      this.#assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#waiters.wait(seq, this.#seq, signal);
+  }
+
+  // -------------------------------------------------------------------------
+  // devices, imports, events
+
+  async cursor(deviceId: number): Promise<number> {
+    checkDeviceId(deviceId);
+    return this.#read(() => this._cursor(deviceId));
+  }
+
+  async getDevice(id: number): Promise<DeviceRecord | undefined> {
+    checkDeviceId(id, 'id');
+    return this.#read(() => this._getDevice(id));
+  }
+
+  async listDevices(): Promise<DeviceRecord[]> {
+    return this.#read(() => this._listDevices());
+  }
+
+  async getImport(hash: string): Promise<ImportRecord | undefined> {
+    checkImportHash(hash);
+    return this.#read(() => this._getImport(hash));
+  }
+
+  async listImports(options?: { state?: ImportRecord['state'] }): Promise<ImportRecord[]> {
+    checkOptions(options);
+    const state = options?.state;
+    if (state !== undefined) checkImportState(state, 'options.state');
+    return this.#read(() => this._listImports(state));
+  }
+
+  async queryEvents(query?: EventQuery): Promise<StoredEvent[]> {
+    const checked = checkEventQuery(query);
+    if (checked.limit === 0) {
+      this.#assertOpen();
+      return [];
+    }
+    return this.#read(() => this._queryEvents(checked));
+  }
+
+  // -------------------------------------------------------------------------
+  // what backends implement
+
+  /** Opens the backend and reports what it holds. */
+  protected abstract _open(signal?: AbortSignal): Promise<OpenedState>;
+  /** Closes the backend; called once queued writes and running reads are done. */
+  protected abstract _close(): Promise<void>;
+  /** Writes a plan atomically: all of it or none of it. */
+  protected abstract _commit(plan: CommitPlan): Promise<void>;
+  /** Removes tombstones whose `at` is before `before`, moves the horizon, returns how many. */
+  protected abstract _pruneTombstones(before: number): Promise<number>;
+  protected abstract _getUsers(ids: string[]): Promise<(User | undefined)[]>;
+  /** Users in UTF-8 byte order of their IDs, after `after`, at most `limit`, without loading all. */
+  protected abstract _scanUsers(options: { after: string | undefined; limit: number | undefined }): AsyncIterable<User>;
+  protected abstract _countUsers(): Promise<number>;
+  /** Feed entries with `seq` < entry seq ≤ `upTo`, ascending, at most `limit`. */
+  protected abstract _changesSince(seq: number, upTo: number, limit: number | undefined): Promise<Change[]>;
+  protected abstract _feedHorizon(): Promise<number>;
+  protected abstract _cursor(deviceId: number): Promise<number>;
+  protected abstract _getDevice(id: number): Promise<DeviceRecord | undefined>;
+  /** Devices in ascending ID. */
+  protected abstract _listDevices(): Promise<DeviceRecord[]>;
+  protected abstract _getImport(hash: string): Promise<ImportRecord | undefined>;
+  /** Imports by `startedAt`, then hash. */
+  protected abstract _listImports(state: ImportRecord['state'] | undefined): Promise<ImportRecord[]>;
+  /** Matching events in ascending ID (append order). The query is checked and has no unknown keys. */
+  protected abstract _queryEvents(query: EventQuery): Promise<StoredEvent[]>;
+
+  // -------------------------------------------------------------------------
+
+  #assertOpen(): void {
+    if (this.#status !== 'open') throw storeClosedError(this.#status);
+  }
+
+  #write<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(work);
+    this.#writes = run.then(ignore, ignore);
+    return run;
+  }
+
+  #read<T>(work: () => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    const run = work();
+    this.#reads.add(run);
+    const forget = (): void => {
+      this.#reads.delete(run);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  async *#scan(options: unknown): AsyncGenerator<User> {
+    const { after, limit } = checkScanOptions(options);
+    this.#assertOpen();
+    if (limit === 0) return;
+    try {
+      for await (const user of this._scanUsers({ after, limit })) {
+        yield user;
+        // The consumer may have been away across a close.
+        this.#assertOpen();
+      }
+    } catch (error) {
+      // A backend iterator closed under the consumer says so in its own words.
+      if (this.#status !== 'open' && !isRollcallError(error)) throw storeClosedError(this.#status, error);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,309 @@
+/**
+ * What happens at the devices (ARCHITECTURE §4, device-side events): the gateway's
+ * status stream drives connection state; the realtime event stream, plus GetLog catch-up
+ * from each device's persisted last event ID after any (re)connect, brings users enrolled
+ * or edited at a device, which are read back, merged and committed with the device as
+ * origin, then fanned out by the feed like any change. Events caused by our own pushes
+ * (subCode 1) are acknowledgements, not changes. Deletes at a device never delete from
+ * the database.
+ */
+import type { Logger } from 'pino';
+import type { DeviceEvent, DeviceStream, Mutation, Store, TransportInstance } from '../plugins/api.js';
+import type { DeviceRecord } from '../model/device.js';
+import type { SyncConfig } from '../config/schema.js';
+import { deviceProjectionHash } from '../model/projection.js';
+import { mergeDeviceUser } from '../merge/merge.js';
+import { deviceDeleteEvent, mergeEvents, saveFailedEvent } from '../merge/events.js';
+import type { SyncEngine } from './engine.js';
+import { nextDelay } from './backoff.js';
+
+export const USER_EVENT = {
+  ENROLL_SUCCESS: 0x2000,
+  UPDATE_SUCCESS: 0x2200,
+  DELETE_SUCCESS: 0x2400,
+  DELETE_ALL_SUCCESS: 0x2600,
+  UPDATE_PARTIAL_SUCCESS: 0x2900,
+} as const;
+
+const WATCHED_CODES = Object.values(USER_EVENT);
+/** Sub-code of user events made at the device itself (1 = through the gateway). */
+const BY_DEVICE = 2;
+const CATCH_UP_PAGE = 16384;
+
+export interface DeviceEventFollowerOptions {
+  store: Store;
+  transport: TransportInstance;
+  engine: SyncEngine;
+  config: SyncConfig;
+  logger: Logger;
+  queueSize?: number;
+}
+
+export function isLocalChange(event: DeviceEvent): boolean {
+  return event.changedOnDevice || event.subCode === BY_DEVICE;
+}
+
+export class DeviceEventFollower {
+  readonly #o: DeviceEventFollowerOptions;
+  readonly #controller = new AbortController();
+  #statusLoop: Promise<void> | undefined;
+  #eventLoop: Promise<void> | undefined;
+  #status: DeviceStream<unknown> | undefined;
+  #events: DeviceStream<DeviceEvent> | undefined;
+  /** Events are handled one at a time, in arrival order, so two edits of one user never race. */
+  #queue: Promise<void> = Promise.resolve();
+  /** Devices whose catch-up is under way: realtime events for them wait for it. */
+  readonly #catchingUp = new Map<number, Promise<void>>();
+  /**
+   * Devices whose event could not be handled (the user could not be read back): their
+   * later events are not taken until a catch-up reads again from the unhandled one, so
+   * that no device-side edit is skipped.
+   */
+  readonly #stalled = new Set<number>();
+
+  constructor(options: DeviceEventFollowerOptions) {
+    this.#o = options;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.addEventListener('abort', () => this.#controller.abort(signal.reason), { once: true });
+    this.#o.engine.onUnknownDeviceUsers = (deviceId, ids) => this.#mergeUnknown(deviceId, ids);
+    this.#o.engine.beforeCheck = (deviceId) => this.catchUp(deviceId);
+    this.#statusLoop = this.#followStatus();
+    this.#eventLoop = this.#followEvents();
+    for (const device of this.#o.engine.devices) if (device.connected) this.catchUp(device.id);
+  }
+
+  async stop(): Promise<void> {
+    this.#controller.abort(new Error('stopping'));
+    this.#status?.cancel();
+    this.#events?.cancel();
+    await Promise.allSettled([this.#statusLoop, this.#eventLoop, this.#queue, ...this.#catchingUp.values()]);
+  }
+
+  get #signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  async #pause(attempt: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, nextDelay(attempt, { baseMs: 500, maxMs: 30_000 }));
+      this.#signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+
+  /** Connection state from SubscribeStatus; the stream is opened again whenever it ends. */
+  async #followStatus(): Promise<void> {
+    let attempt = 0;
+    while (!this.#signal.aborted) {
+      const stream = this.#o.transport.subscribeStatus({ queueSize: 256 });
+      this.#status = stream;
+      try {
+        // What changed while no stream was open.
+        await this.#o.engine.refreshConnections();
+        for await (const change of stream) {
+          attempt = 0;
+          const was = this.#o.engine.device(change.deviceId)?.connected ?? false;
+          if (!this.#o.engine.device(change.deviceId)) await this.#o.engine.refreshConnections();
+          this.#o.engine.setConnected(change.deviceId, change.connected);
+          if (change.connected && !was) this.catchUp(change.deviceId);
+        }
+      } catch (error) {
+        if (!this.#signal.aborted) this.#o.logger.warn({ err: error }, `device status stream ended: ${(error as Error).message}`);
+      }
+      if (this.#signal.aborted) return;
+      await this.#pause(attempt++);
+    }
+  }
+
+  /** The realtime log; after it ends, every connected device catches up from GetLog. */
+  async #followEvents(): Promise<void> {
+    let attempt = 0;
+    while (!this.#signal.aborted) {
+      const stream = this.#o.transport.subscribeEvents({ eventCodes: [...WATCHED_CODES], queueSize: this.#o.queueSize ?? 1024 });
+      this.#events = stream;
+      try {
+        if (attempt > 0) for (const device of this.#o.engine.devices) if (device.connected) this.catchUp(device.id);
+        for await (const event of stream) {
+          attempt = 0;
+          const received = performance.now();
+          const pending = this.#catchingUp.get(event.deviceId);
+          this.#enqueue(async () => {
+            await pending;
+            await this.#handle(event, received);
+          });
+        }
+      } catch (error) {
+        if (!this.#signal.aborted) this.#o.logger.warn({ err: error }, `device event stream ended: ${(error as Error).message}`);
+      }
+      if (this.#signal.aborted) return;
+      await this.#pause(attempt++);
+      attempt = Math.max(attempt, 1);
+    }
+  }
+
+  #enqueue(work: () => Promise<void>): Promise<void> {
+    this.#queue = this.#queue.then(work).catch((error: unknown) => this.#o.logger.error({ err: error }, `device event handling failed: ${(error as Error).message}`));
+    return this.#queue;
+  }
+
+  /**
+   * Reads what a device logged since its persisted last event ID (events are dropped by
+   * the realtime stream when its queue is full, and missed while disconnected), then
+   * turns monitoring on.
+   */
+  catchUp(deviceId: number): Promise<void> {
+    const running = this.#catchingUp.get(deviceId);
+    if (running) return running;
+    const work = (async () => {
+      try {
+        await this.#o.transport.enableMonitoring([deviceId], { signal: this.#signal });
+        for (;;) {
+          const device = this.#o.engine.device(deviceId);
+          if (!device) return;
+          const from = device.record.lastEventId + 1;
+          const events = await this.#o.transport.readEvents(deviceId, from, CATCH_UP_PAGE, { signal: this.#signal });
+          const mine = events.filter((e) => WATCHED_CODES.includes(e.eventCode as (typeof WATCHED_CODES)[number]));
+          await this.#enqueue(async () => {
+            for (const event of mine) await this.#handle(event, performance.now());
+            // Past events of other kinds too, unless one could not be handled.
+            const last = events[events.length - 1];
+            if (last && !this.#stalled.has(deviceId)) await this.#advance(deviceId, last.id);
+          });
+          if (events.length < CATCH_UP_PAGE || this.#stalled.has(deviceId)) return;
+        }
+      } catch (error) {
+        if (!this.#signal.aborted) this.#o.logger.warn({ device: deviceId, err: error }, `event catch-up of device ${deviceId} failed: ${(error as Error).message}`);
+      } finally {
+        this.#catchingUp.delete(deviceId);
+      }
+    })();
+    this.#catchingUp.set(deviceId, work);
+    return work;
+  }
+
+  /** Persists the last event ID read from a device (with any bookkeeping of the same step). */
+  async #advance(deviceId: number, eventId: number, extra: Mutation[] = [], record?: DeviceRecord): Promise<void> {
+    const device = this.#o.engine.device(deviceId);
+    if (!device) return;
+    const base = record ?? device.record;
+    const next: DeviceRecord = { ...base, lastEventId: Math.max(base.lastEventId, eventId) };
+    await this.#o.store.commit([{ type: 'putDevice', device: next }, ...extra]);
+    device.record = next;
+  }
+
+  async #handle(event: DeviceEvent, receivedAt: number): Promise<void> {
+    const device = this.#o.engine.device(event.deviceId);
+    if (!device || event.id <= device.record.lastEventId || this.#stalled.has(event.deviceId)) return;
+    const local = isLocalChange(event);
+    const userId = event.userId && event.userId !== '4294967295' ? event.userId : undefined;
+    if (!local || !userId) {
+      if (local && event.eventCode === USER_EVENT.DELETE_ALL_SUCCESS) {
+        this.#o.logger.warn({ device: event.deviceId }, `all users were deleted at device ${event.deviceId}; checking it`);
+        await this.#advance(event.deviceId, event.id, [
+          { type: 'appendEvent', event: { kind: 'user.delete.device', message: 'All users deleted (Device)', deviceId: event.deviceId, detail: { deviceDeletes: this.#o.config.deviceDeletes } } },
+        ]);
+        if (this.#o.config.deviceDeletes === 'restore') this.#o.engine.requestCheck(event.deviceId, 'headers');
+        return;
+      }
+      // Our own pushes acknowledged, or events without a user: only the cursor moves.
+      await this.#advance(event.deviceId, event.id);
+      return;
+    }
+    switch (event.eventCode) {
+      case USER_EVENT.ENROLL_SUCCESS:
+      case USER_EVENT.UPDATE_SUCCESS:
+      case USER_EVENT.UPDATE_PARTIAL_SUCCESS:
+        await this.#merge(event.deviceId, userId, event.id, receivedAt);
+        return;
+      case USER_EVENT.DELETE_SUCCESS:
+        await this.#deletedAtDevice(event.deviceId, userId, event.id);
+        return;
+      default:
+        await this.#advance(event.deviceId, event.id);
+    }
+  }
+
+  async #deletedAtDevice(deviceId: number, userId: string, eventId: number): Promise<void> {
+    const setting = this.#o.config.deviceDeletes;
+    const device = this.#o.engine.device(deviceId)!;
+    const user = await this.#o.store.getUser(userId);
+    let record = device.record;
+    if (setting === 'keep-deleted' && user) {
+      record = { ...record, deletedAtDevice: { ...record.deletedAtDevice, [userId]: deviceProjectionHash(user) } };
+    }
+    await this.#advance(deviceId, eventId, [{ type: 'appendEvent', event: deviceDeleteEvent(userId, deviceId, setting) }], record);
+    if (setting === 'restore' && user) this.#o.engine.requestCheck(deviceId, 'headers');
+  }
+
+  /** Reads a user from the device that changed it, merges it, commits it with the device as origin. */
+  async #merge(deviceId: number, userId: string, eventId: number, receivedAt: number): Promise<void> {
+    const { engine, store, transport, config, logger } = this.#o;
+    if (!engine.mode.acceptsDeviceChanges) {
+      await this.#advance(deviceId, eventId, [
+        {
+          type: 'appendEvent',
+          event: { kind: 'user.update.device.ignored', message: `User changed at device ${deviceId}; not merged (sync mode ${config.mode})`, userId, deviceId },
+        },
+      ]);
+      engine.requestCheck(deviceId, 'headers');
+      return;
+    }
+    let deviceUser;
+    try {
+      [deviceUser] = await transport.getUsers(deviceId, [userId], { signal: this.#signal });
+    } catch (error) {
+      // The event stays unread (lastEventId not advanced); a catch-up reads it again.
+      engine.metrics.merges.inc({ result: 'failed' });
+      logger.warn({ device: deviceId, userId, err: error }, `could not read user ${userId} from device ${deviceId}: ${(error as Error).message}; retrying`);
+      this.#stall(deviceId);
+      return;
+    }
+    if (!deviceUser) {
+      await this.#advance(deviceId, eventId);
+      return;
+    }
+    const server = await store.getUser(userId);
+    const result = mergeDeviceUser(server, deviceUser, config.mergePolicy);
+    const events = mergeEvents(userId, deviceId, result, config.mergePolicy);
+    engine.metrics.merges.inc({ result: result.outcome });
+    if (result.conflicts.length > 0) engine.metrics.conflicts.inc(result.conflicts.length);
+    const mutations: Mutation[] = events.map((event) => ({ type: 'appendEvent', event }));
+    if (result.outcome !== 'unchanged') mutations.unshift({ type: 'putUser', user: result.user, origin: { kind: 'device', deviceId } });
+    try {
+      const device = engine.device(deviceId)!;
+      const next: DeviceRecord = { ...device.record, lastEventId: Math.max(device.record.lastEventId, eventId) };
+      const { seq } = await store.commit([...mutations, { type: 'putDevice', device: next }]);
+      device.record = next;
+      if (result.outcome !== 'unchanged') {
+        const others = engine.devices.filter((d) => d.connected && !d.quarantined && d.id !== deviceId).map((d) => d.id);
+        engine.fanout.track(seq, receivedAt, others);
+        logger.info({ device: deviceId, userId, outcome: result.outcome, changed: result.changedFields, conflicts: result.conflicts.length }, `user ${userId} from device ${deviceId} merged (${result.outcome})`);
+      }
+    } catch (error) {
+      engine.metrics.merges.inc({ result: 'failed' });
+      logger.error({ device: deviceId, userId, err: error }, `Fail to save to the server DB: user ${userId} from device ${deviceId}`);
+      await store.commit([{ type: 'appendEvent', event: saveFailedEvent(userId, deviceId, error) }]).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  #stall(deviceId: number): void {
+    if (this.#stalled.has(deviceId)) return;
+    this.#stalled.add(deviceId);
+    const timer = setTimeout(() => {
+      this.#stalled.delete(deviceId);
+      if (!this.#signal.aborted) void this.catchUp(deviceId);
+    }, 2000);
+    timer.unref();
+  }
+
+  /** Users a check found on a device that the database does not have: merged as enrollments. */
+  async #mergeUnknown(deviceId: number, userIds: string[]): Promise<void> {
+    const device = this.#o.engine.device(deviceId);
+    if (!device) return;
+    for (const userId of userIds) {
+      await this.#enqueue(() => this.#merge(deviceId, userId, device.record.lastEventId, performance.now()));
+    }
+  }
+}

@@ -1,0 +1,935 @@
+/**
+ * The sync engine (ARCHITECTURE §4): device workers that follow the change feed from
+ * their durable cursors, and reconcile that makes a device equal to its expected state
+ * without trusting any cursor.
+ *
+ * One scheduler loop decides what runs: devices at the same cursor are read together and,
+ * when their plans are the same, share one EnrollMulti/DeleteMulti call; each group is its
+ * own task, so a slow or hung device holds only its own group, and a device whose shared
+ * call failed as a whole is served alone afterwards. A cursor moves only after the device
+ * acknowledged, in the same commit as the bookkeeping that goes with it.
+ */
+import type { Logger } from 'pino';
+import type {
+  Change,
+  DeviceFailure,
+  Mutation,
+  MultiOutcome,
+  NewEvent,
+  Store,
+  SyncModeInstance,
+  TransportInstance,
+} from '../plugins/api.js';
+import type { User } from '../model/user.js';
+import type { DeviceRecord } from '../model/device.js';
+import type { DeviceConfig, SyncConfig } from '../config/schema.js';
+import type { Metrics } from '../obs/metrics.js';
+import { deviceProjectionHash } from '../model/projection.js';
+import { DeviceState, type CheckDepth } from './device-state.js';
+import { cutBatch, groupByPlan, planDevice, removalNeedsConfirmation, type DevicePlan, type FeedItem } from './planner.js';
+import { placement, type DeviceRules } from './placement.js';
+import { contentDiff, differences, expectedOf, headerDiff, type ExpectedUser } from './reconcile-diff.js';
+import { syncMetrics, type SyncMetrics } from './metrics.js';
+import { FanoutTracker } from './fanout.js';
+import { Wakeup } from './wakeup.js';
+
+/** gRPC codes (per device) that mean "this content is refused", not "the device is unwell". */
+const CONTENT_REFUSED = new Set([3 /* INVALID_ARGUMENT */, 6 /* ALREADY_EXISTS */, 9 /* FAILED_PRECONDITION */, 11 /* OUT_OF_RANGE */]);
+const NOT_FOUND = 5;
+const RESOURCE_EXHAUSTED = 8;
+
+export interface SyncEngineOptions {
+  store: Store;
+  transport: TransportInstance;
+  mode: SyncModeInstance;
+  config: SyncConfig;
+  devices: readonly DeviceConfig[];
+  logger: Logger;
+  metrics: Metrics;
+  now?: () => number;
+}
+
+export interface DeviceStatus {
+  id: number;
+  name?: string;
+  location?: string;
+  source: DeviceRecord['source'];
+  connected: boolean;
+  cursor: number;
+  pending: number;
+  inSync: boolean;
+  quarantined: boolean;
+  failures: number;
+  lastError?: string;
+  lastCheck?: DeviceRecord['lastCheck'];
+  heldRemoval?: DeviceRecord['heldRemoval'];
+  userCount?: number;
+}
+
+export interface CheckResult {
+  deviceId: number;
+  method: CheckDepth;
+  inSync: boolean;
+  /** Differences found before any repair. */
+  differences: number;
+  enrolled: number;
+  removed: number;
+  /** Removals waiting for `rollcall confirm`. */
+  held: number;
+  /** Users left alone (rule breaks, refused, deleted at the device). */
+  leftAlone: number;
+  error?: string;
+}
+
+export interface DevicePlanPreview {
+  deviceId: number;
+  enroll: string[];
+  remove: string[];
+  skipped: { userId: string; reason: string }[];
+}
+
+function failureText(failure: DeviceFailure): string {
+  return `${failure.codeName}: ${failure.message}`;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class SyncEngine {
+  readonly #o: SyncEngineOptions;
+  readonly #devices = new Map<number, DeviceState>();
+  readonly #wakeup = new Wakeup();
+  readonly #tasks = new Set<Promise<void>>();
+  #metrics: SyncMetrics | undefined;
+  #fanout: FanoutTracker | undefined;
+  #controller = new AbortController();
+  #loop: Promise<void> | undefined;
+  #mode: SyncModeInstance;
+  #nextCheck = 0;
+  #nextDeepCheck = 0;
+  #nextPrune = 0;
+  /** Cached pending-removal counts: `${device}:${cursor}:${head}` → count. */
+  readonly #pendingRemovals = new Map<string, number>();
+
+  constructor(options: SyncEngineOptions) {
+    this.#o = options;
+    this.#mode = options.mode;
+  }
+
+  get #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  get metrics(): SyncMetrics {
+    this.#metrics ??= syncMetrics(this.#o.metrics, this.#o.store);
+    return this.#metrics;
+  }
+
+  get fanout(): FanoutTracker {
+    this.#fanout ??= new FanoutTracker((s) => this.metrics.eventToFanout.observe(s));
+    return this.#fanout;
+  }
+
+  device(id: number): DeviceState | undefined {
+    return this.#devices.get(id);
+  }
+
+  get devices(): DeviceState[] {
+    return [...this.#devices.values()];
+  }
+
+  get mode(): SyncModeInstance {
+    return this.#mode;
+  }
+
+  // -------------------------------------------------------------------------
+  // lifecycle
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { store, config } = this.#o;
+    signal.addEventListener('abort', () => this.#controller.abort(signal.reason), { once: true });
+    this.metrics;
+    const known = new Map((await store.listDevices()).map((d) => [d.id, d]));
+    const mutations: Mutation[] = [];
+    for (const configured of this.#o.devices) {
+      const previous = known.get(configured.id);
+      const record: DeviceRecord = {
+        ...(previous ?? { lastEventId: 0 }),
+        id: configured.id,
+        source: 'config',
+        address: configured.address,
+        port: configured.port,
+        useSSL: configured.useSSL,
+        location: configured.location,
+        accessGroups: configured.accessGroups,
+      };
+      known.set(record.id, record);
+      mutations.push({ type: 'putDevice', device: record });
+    }
+    if (mutations.length > 0) await store.commit(mutations);
+    for (const record of known.values()) await this.#adopt(record);
+
+    const withAddress = this.#o.devices.filter((d) => d.address);
+    if (withAddress.length > 0) {
+      await this.#o.transport
+        .connectDevices(withAddress.map((d) => ({ id: d.id, address: d.address!, port: d.port, useSSL: d.useSSL })))
+        .catch((error: unknown) => this.#o.logger.warn({ err: error }, `could not ask the gateway to connect the configured devices: ${errorText(error)}`));
+    }
+    await this.refreshConnections();
+    this.#nextCheck = config.reconcile.intervalMs > 0 ? this.#now + config.reconcile.intervalMs : Number.POSITIVE_INFINITY;
+    this.#nextDeepCheck = config.reconcile.deepIntervalMs > 0 ? this.#now + config.reconcile.deepIntervalMs : Number.POSITIVE_INFINITY;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#controller.abort(new Error('stopping'));
+    this.#wakeup.wake();
+    await this.#loop;
+    // Tasks in flight finish their call (each has a deadline) and commit what was acknowledged.
+    await Promise.allSettled([...this.#tasks]);
+  }
+
+  /** Swaps the sync mode (a reload); every device is planned again by a check. */
+  setMode(mode: SyncModeInstance): void {
+    this.#mode = mode;
+    for (const device of this.#devices.values()) this.#due(device, 'headers');
+    this.#wakeup.wake();
+  }
+
+  async #adopt(record: DeviceRecord): Promise<DeviceState> {
+    const existing = this.#devices.get(record.id);
+    if (existing) {
+      existing.record = record;
+      return existing;
+    }
+    const state = new DeviceState(record, await this.#o.store.cursor(record.id));
+    state.allowedUpTo = state.cursor;
+    state.inSync = false;
+    this.#devices.set(record.id, state);
+    this.metrics.connected.set({ device: String(record.id) }, 0);
+    this.metrics.inSync.set({ device: String(record.id) }, 0);
+    this.metrics.quarantined.set({ device: String(record.id) }, 0);
+    this.metrics.heldRemovals.set({ device: String(record.id) }, 0);
+    return state;
+  }
+
+  /** Reads which devices the gateway has connected, and adds discovered ones. */
+  async refreshConnections(): Promise<void> {
+    let listed;
+    try {
+      listed = await this.#o.transport.listDevices();
+    } catch (error) {
+      this.#o.logger.warn({ err: error }, `could not list the gateway's devices: ${errorText(error)}`);
+      return;
+    }
+    for (const gatewayDevice of listed) {
+      let state = this.#devices.get(gatewayDevice.id);
+      if (!state) {
+        if (!this.#o.config.discoverDevices) continue;
+        const record: DeviceRecord = { id: gatewayDevice.id, source: 'discovered', address: gatewayDevice.address, port: gatewayDevice.port, type: gatewayDevice.type, lastEventId: 0 };
+        await this.#o.store.commit([{ type: 'putDevice', device: record }]);
+        state = await this.#adopt(record);
+        this.#o.logger.info({ device: record.id }, `found device ${record.id} on the gateway`);
+      }
+      this.setConnected(gatewayDevice.id, gatewayDevice.connected);
+    }
+  }
+
+  /** Connection state from the gateway (status stream or device list). */
+  setConnected(deviceId: number, connected: boolean): void {
+    const state = this.#devices.get(deviceId);
+    if (!state || state.connected === connected) return;
+    state.connected = connected;
+    this.metrics.connected.set({ device: String(deviceId) }, connected ? 1 : 0);
+    if (connected) {
+      state.profile = undefined;
+      if (this.#o.config.reconcile.onConnect) this.#due(state, 'headers');
+      // A device that comes back gets a fresh start at retrying.
+      state.retryAt = 0;
+    } else {
+      state.inSync = false;
+      this.metrics.inSync.set({ device: String(deviceId) }, 0);
+      this.fanout.forget(deviceId);
+    }
+    this.#wakeup.wake();
+  }
+
+  #due(state: DeviceState, depth: CheckDepth): void {
+    if (state.checkDue !== 'deep') state.checkDue = depth;
+  }
+
+  /** Something changed outside the feed (a merge committed, an operator asked): look again. */
+  wake(): void {
+    this.#wakeup.wake();
+  }
+
+  // -------------------------------------------------------------------------
+  // the scheduler
+
+  async #run(): Promise<void> {
+    const signal = this.#controller.signal;
+    const { store } = this.#o;
+    let watched = -1;
+    let seqWaiter: Promise<unknown> | undefined;
+    while (!signal.aborted) {
+      try {
+        this.#schedule();
+      } catch (error) {
+        this.#o.logger.error({ err: error }, `sync scheduler: ${errorText(error)}`);
+      }
+      // Sleep until a new seq, a wake-up, or the next retry or check time.
+      const head = store.currentSeq();
+      if (head !== watched || !seqWaiter) {
+        watched = head;
+        const waiter = new AbortController();
+        signal.addEventListener('abort', () => waiter.abort(), { once: true });
+        seqWaiter = store.waitForSeq(head, waiter.signal).then(
+          () => this.#wakeup.wake(),
+          () => undefined,
+        );
+      }
+      await this.#wakeup.wait(this.#sleepMs(), signal);
+    }
+  }
+
+  #sleepMs(): number {
+    const now = this.#now;
+    let until = Math.min(this.#nextCheck, this.#nextDeepCheck);
+    for (const device of this.#devices.values()) if (device.retryAt > now) until = Math.min(until, device.retryAt);
+    return Math.max(5, Math.min(60_000, until - now));
+  }
+
+  #target(device: DeviceState): number {
+    const head = this.#o.store.currentSeq();
+    return this.#mode.autoPush ? head : Math.min(head, device.allowedUpTo);
+  }
+
+  #schedule(): void {
+    const now = this.#now;
+    if (now >= this.#nextCheck) {
+      for (const d of this.#devices.values()) this.#due(d, 'headers');
+      this.#nextCheck = now + this.#o.config.reconcile.intervalMs;
+    }
+    if (now >= this.#nextDeepCheck) {
+      for (const d of this.#devices.values()) this.#due(d, 'deep');
+      this.#nextDeepCheck = now + this.#o.config.reconcile.deepIntervalMs;
+    }
+    if (now >= this.#nextPrune) {
+      this.#nextPrune = now + 3_600_000;
+      const before = Date.now() - this.#o.config.tombstoneRetentionDays * 86_400_000;
+      this.#o.store.pruneTombstones(before).then(
+        (n) => n > 0 && this.#o.logger.info({ pruned: n }, `pruned ${n} deletes older than ${this.#o.config.tombstoneRetentionDays} days from the change feed`),
+        (error: unknown) => this.#o.logger.warn({ err: error }, `pruning the change feed failed: ${errorText(error)}`),
+      );
+    }
+    const head = this.#o.store.currentSeq();
+    for (const d of this.#devices.values()) this.metrics.pending.set({ device: String(d.id) }, Math.max(0, head - d.cursor));
+
+    const free = (): boolean => this.#tasks.size < this.#o.config.concurrency;
+    // Checks first: a device due for a check is not fed until it was checked.
+    for (const device of this.#devices.values()) {
+      if (!free()) return;
+      if (device.checkDue && device.ready(now)) {
+        const depth = device.checkDue;
+        device.checkDue = undefined;
+        this.#launch([device], () => this.#check(device, depth).then(() => undefined));
+      }
+    }
+    // Feed: devices behind their target, grouped by cursor.
+    const byCursor = new Map<number, DeviceState[]>();
+    for (const device of this.#devices.values()) {
+      if (!device.ready(now) || device.checkDue || device.cursor >= this.#target(device)) continue;
+      if (device.solo) {
+        if (!free()) return;
+        this.#launch([device], () => this.#feed([device]));
+        continue;
+      }
+      const group = byCursor.get(device.cursor);
+      if (group) group.push(device);
+      else byCursor.set(device.cursor, [device]);
+    }
+    for (const group of byCursor.values()) {
+      if (!free()) return;
+      this.#launch(group, () => this.#feed(group));
+    }
+  }
+
+  #launch(devices: DeviceState[], work: () => Promise<void>): void {
+    for (const d of devices) d.busy = true;
+    const task = work()
+      .catch((error: unknown) => this.#o.logger.error({ err: error, devices: devices.map((d) => d.id) }, `sync task failed: ${errorText(error)}`))
+      .finally(() => {
+        for (const d of devices) d.busy = false;
+        this.#tasks.delete(task);
+        this.#wakeup.wake();
+      });
+    this.#tasks.add(task);
+  }
+
+  // -------------------------------------------------------------------------
+  // following the feed
+
+  #rules(device: DeviceState): DeviceRules {
+    return { alphanumericIds: device.profile?.alphanumericIdEnabled ?? device.record.useAlphanumericID ?? false };
+  }
+
+  async #loadProfile(device: DeviceState): Promise<void> {
+    if (device.profile) return;
+    try {
+      device.profile = await this.#o.transport.deviceProfile(device.id, { signal: this.#controller.signal });
+      const { type, templateFormat, alphanumericIdEnabled } = device.profile;
+      if (type !== device.record.type || templateFormat !== device.record.templateFormat || alphanumericIdEnabled !== device.record.useAlphanumericID) {
+        device.record = { ...device.record, type, templateFormat, useAlphanumericID: alphanumericIdEnabled };
+        await this.#o.store.commit([{ type: 'putDevice', device: device.record }]);
+      }
+    } catch (error) {
+      // Without a profile the stored one (or numeric IDs) is assumed; the call below will tell.
+      this.#o.logger.debug({ device: device.id, err: error }, 'device profile unavailable');
+    }
+  }
+
+  async #readFeed(cursor: number, limit: number, upTo: number): Promise<FeedItem[]> {
+    const changes = (await this.#o.store.changesSince(cursor, { limit })).filter((c) => c.seq <= upTo);
+    const upserts = changes.filter((c) => c.op === 'upsert').map((c) => c.userId);
+    const users = upserts.length > 0 ? await this.#o.store.getUsers(upserts) : [];
+    const byId = new Map<string, User>();
+    users.forEach((u) => u && byId.set(u.id, u));
+    return changes.map((change) => ({ change, user: change.op === 'upsert' ? byId.get(change.userId) : undefined }));
+  }
+
+  async #feed(group: DeviceState[]): Promise<void> {
+    const { config, store, transport } = this.#o;
+    const cursor = group[0]!.cursor;
+    if (await this.#needsFullCheck(group)) return;
+    await Promise.all(group.map((d) => this.#loadProfile(d)));
+    const upTo = Math.max(...group.map((d) => this.#target(d)));
+    const all = await this.#readFeed(cursor, config.batch.maxUsers, upTo);
+    if (all.length === 0) {
+      // Nothing pending up to the target (coalesced away): the cursor catches up.
+      await this.#acknowledge(group.map((d) => ({ device: d, upToSeq: upTo, changes: [], extra: [] })));
+      return;
+    }
+    const items = all.slice(0, cutBatch(all, config.batch, (u) => transport.encodedSize(u)));
+    const planned = group.map((device) => ({ device, plan: planDevice(items, device.record, this.#mode, this.#rules(device), config.deviceDeletes) }));
+
+    const go: typeof planned = [];
+    for (const entry of planned) {
+      if (entry.plan.remove.length > 0 && (await this.#holdRemovals(entry.device, entry.plan))) continue;
+      go.push(entry);
+    }
+    const changes = items.map((i) => i.change);
+    await Promise.all(groupByPlan(go).map((same) => this.#send(same, changes)));
+  }
+
+  /** A device whose cursor fell behind the feed horizon may have missed pruned deletes. */
+  async #needsFullCheck(group: DeviceState[]): Promise<boolean> {
+    const horizon = await this.#o.store.feedHorizon();
+    const behind = group.filter((d) => d.cursor < horizon - 1 && d.cursor > 0);
+    for (const d of behind) {
+      this.#o.logger.info({ device: d.id, cursor: d.cursor, horizon }, `device ${d.id} was away longer than the feed keeps deletes: full check`);
+      this.#due(d, 'headers');
+    }
+    return behind.length > 0;
+  }
+
+  /** Sends one plan to every device of `same` (their plans are identical) and books the outcome. */
+  async #send(same: { device: DeviceState; plan: DevicePlan }[], changes: Change[]): Promise<void> {
+    const plan = same[0]!.plan;
+    const ids = same.map((e) => e.device.id);
+    const signal = this.#controller.signal;
+    let outcome: MultiOutcome = { ok: ids, failed: new Map() };
+    try {
+      if (plan.enroll.length > 0) {
+        outcome = await this.#o.transport.enrollUsers(ids, plan.enroll, { signal });
+        this.#countOps('enroll', plan.enroll.length, outcome);
+      }
+      if (plan.remove.length > 0 && outcome.ok.length > 0) {
+        const removed = await this.#o.transport.deleteUsers(outcome.ok, plan.remove, { signal });
+        // A user that is not on the device is as good as deleted.
+        for (const [id, failure] of removed.failed) if (failure.code === NOT_FOUND) removed.failed.delete(id), removed.ok.push(id);
+        this.#countOps('delete', plan.remove.length, removed);
+        outcome = { ok: removed.ok, failed: new Map([...outcome.failed, ...removed.failed]) };
+      }
+    } catch (error) {
+      // The call failed as a whole: nothing says which device is to blame.
+      await this.#callFailed(same.map((e) => e.device), error);
+      return;
+    }
+    const acked = same.filter((e) => outcome.ok.includes(e.device.id));
+    await this.#acknowledge(acked.map((e) => ({ device: e.device, upToSeq: plan.upToSeq, changes, extra: this.#skipEvents(e.device, plan) })));
+    for (const entry of same) {
+      const failure = outcome.failed.get(entry.device.id);
+      if (failure) await this.#deviceFailed(entry.device, entry.plan, failure, changes);
+    }
+  }
+
+  #countOps(op: 'enroll' | 'delete', users: number, outcome: MultiOutcome): void {
+    if (outcome.ok.length > 0) this.metrics.ops.inc({ op, result: 'ok' }, users * outcome.ok.length);
+    if (outcome.failed.size > 0) this.metrics.ops.inc({ op, result: 'failed' }, users * outcome.failed.size);
+  }
+
+  #skipEvents(device: DeviceState, plan: DevicePlan): NewEvent[] {
+    return plan.skipped
+      .filter((s) => s.why === 'rule')
+      .map((s) => ({
+        kind: 'sync.enroll.failed',
+        message: `User enrollment failed (Device ${device.id}): ${s.reason}`,
+        userId: s.userId,
+        deviceId: device.id,
+        detail: { reason: s.reason },
+      }));
+  }
+
+  /** Moves cursors of devices that acknowledged, with their bookkeeping, in one commit. */
+  async #acknowledge(acks: { device: DeviceState; upToSeq: number; changes: Change[]; extra: NewEvent[]; record?: DeviceRecord }[]): Promise<void> {
+    if (acks.length === 0) return;
+    const mutations: Mutation[] = [];
+    for (const ack of acks) {
+      if (ack.upToSeq > ack.device.cursor) mutations.push({ type: 'setCursor', deviceId: ack.device.id, seq: ack.upToSeq });
+      if (ack.record) mutations.push({ type: 'putDevice', device: ack.record });
+      for (const event of ack.extra) mutations.push({ type: 'appendEvent', event });
+    }
+    if (mutations.length > 0) await this.#o.store.commit(mutations);
+    const now = Date.now();
+    for (const ack of acks) {
+      const device = ack.device;
+      if (ack.record) device.record = ack.record;
+      if (ack.upToSeq > device.cursor) device.cursor = ack.upToSeq;
+      if (!this.#mode.autoPush) device.allowedUpTo = Math.max(device.allowedUpTo, device.cursor);
+      const wasQuarantined = device.quarantined;
+      device.succeeded();
+      if (wasQuarantined) {
+        this.metrics.quarantined.set({ device: String(device.id) }, 0);
+        this.#o.logger.info({ device: device.id }, `device ${device.id} recovered from quarantine`);
+      }
+      for (const change of ack.changes) this.metrics.latency.observe(Math.max(0, (now - change.at) / 1000));
+      this.fanout.acknowledged(device.id, device.cursor);
+      if (device.cursor < this.#o.store.currentSeq()) this.#setInSync(device, false);
+      else if (device.record.lastCheck?.inSync) this.#setInSync(device, true);
+    }
+  }
+
+  #setInSync(device: DeviceState, inSync: boolean): void {
+    device.inSync = inSync;
+    this.metrics.inSync.set({ device: String(device.id) }, inSync ? 1 : 0);
+  }
+
+  async #callFailed(devices: DeviceState[], error: unknown): Promise<void> {
+    if (this.#controller.signal.aborted) return;
+    if (devices.length > 1) {
+      // Serve each alone next time, so the one at fault no longer holds the others.
+      for (const d of devices) d.solo = true;
+      this.#o.logger.warn({ devices: devices.map((d) => d.id), err: error }, `a shared call failed as a whole (${errorText(error)}); serving those devices one by one`);
+      return;
+    }
+    await this.#markFailed(devices[0]!, errorText(error));
+  }
+
+  async #markFailed(device: DeviceState, reason: string): Promise<void> {
+    const { config } = this.#o;
+    const entering = device.failed(reason, this.#now, config.backoff, config.quarantine);
+    this.#setInSync(device, false);
+    this.#o.logger.warn({ device: device.id, failures: device.failures, retryInMs: device.retryAt - this.#now }, `device ${device.id}: ${reason}`);
+    if (entering) {
+      this.metrics.quarantined.set({ device: String(device.id) }, 1);
+      await this.#o.store
+        .commit([{ type: 'appendEvent', event: { kind: 'device.quarantined', message: `Device ${device.id} quarantined after ${device.failures} failures: ${reason}`, deviceId: device.id, detail: { reason } } }])
+        .catch(() => undefined);
+    }
+  }
+
+  /**
+   * One device refused the batch. When the refusal is about content (a rule, a template
+   * format), find the users it refuses by sending them one at a time, remember those, and
+   * let the rest through; otherwise back off.
+   */
+  async #deviceFailed(device: DeviceState, plan: DevicePlan, failure: DeviceFailure, changes: Change[]): Promise<void> {
+    const event: NewEvent = {
+      kind: 'sync.enroll.failed',
+      message: `User enrollment failed (Device ${device.id}): ${failureText(failure)}`,
+      deviceId: device.id,
+      detail: { code: failure.codeName, reason: failure.message, users: plan.enroll.length },
+    };
+    if (failure.code === RESOURCE_EXHAUSTED) {
+      event.message = `Sync Error (Exceeded max user count) on device ${device.id}: ${failure.message}`;
+      event.kind = 'sync.capacity';
+    }
+    await this.#o.store.commit([{ type: 'appendEvent', event }]).catch(() => undefined);
+    if (!CONTENT_REFUSED.has(failure.code) || plan.enroll.length === 0) {
+      await this.#markFailed(device, failureText(failure));
+      return;
+    }
+    const refused: Record<string, { hash: string; reason: string }> = {};
+    const signal = this.#controller.signal;
+    for (const user of plan.enroll) {
+      try {
+        const one = await this.#o.transport.enrollUsers([device.id], [user], { signal });
+        const f = one.failed.get(device.id);
+        if (!f) continue;
+        if (!CONTENT_REFUSED.has(f.code)) {
+          await this.#markFailed(device, failureText(f));
+          return;
+        }
+        refused[user.id] = { hash: deviceProjectionHash(user), reason: failureText(f) };
+      } catch (error) {
+        await this.#markFailed(device, errorText(error));
+        return;
+      }
+    }
+    if (plan.remove.length > 0) {
+      try {
+        const removed = await this.#o.transport.deleteUsers([device.id], plan.remove, { signal });
+        const f = removed.failed.get(device.id);
+        if (f && f.code !== NOT_FOUND) {
+          await this.#markFailed(device, failureText(f));
+          return;
+        }
+      } catch (error) {
+        await this.#markFailed(device, errorText(error));
+        return;
+      }
+    }
+    const record: DeviceRecord = { ...device.record, rejectedUsers: { ...device.record.rejectedUsers, ...refused } };
+    const events: NewEvent[] = Object.entries(refused).map(([userId, r]) => ({
+      kind: 'sync.enroll.refused',
+      message: `User enrollment failed (Device ${device.id}): ${r.reason}`,
+      userId,
+      deviceId: device.id,
+      detail: { reason: r.reason },
+    }));
+    await this.#acknowledge([{ device, upToSeq: plan.upToSeq, changes, extra: [...events, ...this.#skipEvents(device, plan)], record }]);
+  }
+
+  // -------------------------------------------------------------------------
+  // the mass-removal guard
+
+  async #pendingRemovalCount(device: DeviceState): Promise<number> {
+    const head = this.#o.store.currentSeq();
+    const key = `${device.id}:${device.cursor}:${head}:${device.record.removalConfirmedUpTo ?? 0}`;
+    const cached = this.#pendingRemovals.get(key);
+    if (cached !== undefined) return cached;
+    let count = 0;
+    let from = Math.max(device.cursor, device.record.removalConfirmedUpTo ?? 0);
+    for (;;) {
+      const items = await this.#readFeed(from, 2000, head);
+      if (items.length === 0) break;
+      const plan = planDevice(items, device.record, this.#mode, this.#rules(device), this.#o.config.deviceDeletes);
+      count += plan.remove.length;
+      from = plan.upToSeq;
+    }
+    if (this.#pendingRemovals.size > 1000) this.#pendingRemovals.clear();
+    this.#pendingRemovals.set(key, count);
+    return count;
+  }
+
+  /** Holds a plan that would remove too many of a device's users. Returns true when held. */
+  async #holdRemovals(device: DeviceState, plan: DevicePlan): Promise<boolean> {
+    if (plan.upToSeq <= (device.record.removalConfirmedUpTo ?? 0)) return false;
+    const holding = device.record.userCount ?? (await this.#countOnDevice(device));
+    const removals = await this.#pendingRemovalCount(device);
+    if (!removalNeedsConfirmation(removals, holding, this.#o.config.massRemoval)) return false;
+    await this.#hold(device, removals, holding);
+    return true;
+  }
+
+  async #countOnDevice(device: DeviceState): Promise<number> {
+    try {
+      return (await this.#o.transport.listUsers(device.id, { signal: this.#controller.signal })).length;
+    } catch {
+      return 0;
+    }
+  }
+
+  async #hold(device: DeviceState, removals: number, holding: number): Promise<void> {
+    const upToSeq = this.#o.store.currentSeq();
+    const record: DeviceRecord = { ...device.record, heldRemoval: { at: Date.now(), removals, holding, upToSeq } };
+    const share = Math.round(this.#o.config.massRemoval.share * 100);
+    await this.#o.store.commit([
+      { type: 'putDevice', device: record },
+      {
+        type: 'appendEvent',
+        event: {
+          kind: 'sync.removal.held',
+          message: `Removal of ${removals} of ${holding} users from device ${device.id} held (more than ${share}%); confirm with \`rollcall confirm --device ${device.id}\``,
+          deviceId: device.id,
+          detail: { removals, holding },
+        },
+      },
+    ]);
+    device.record = record;
+    this.metrics.heldRemovals.set({ device: String(device.id) }, removals);
+    this.#o.logger.warn({ device: device.id, removals, holding }, `held the removal of ${removals} of ${holding} users from device ${device.id}; waiting for confirmation`);
+  }
+
+  /** An operator confirmed held removals (of one device, or all). Returns the devices released. */
+  async confirmRemovals(deviceId?: number): Promise<number[]> {
+    const released: number[] = [];
+    for (const device of this.#devices.values()) {
+      if (deviceId !== undefined && device.id !== deviceId) continue;
+      const held = device.record.heldRemoval;
+      if (!held) continue;
+      const { heldRemoval: _, ...rest } = device.record;
+      const record: DeviceRecord = { ...rest, removalConfirmedUpTo: Math.max(held.upToSeq, this.#o.store.currentSeq()) };
+      await this.#o.store.commit([
+        { type: 'putDevice', device: record },
+        { type: 'appendEvent', event: { kind: 'sync.removal.confirmed', message: `Removal of ${held.removals} users from device ${device.id} confirmed by an operator`, deviceId: device.id, detail: { removals: held.removals } } },
+      ]);
+      device.record = record;
+      this.metrics.heldRemovals.set({ device: String(device.id) }, 0);
+      if (device.checkDue === undefined && held.upToSeq <= device.cursor) this.#due(device, 'headers');
+      released.push(device.id);
+    }
+    this.#wakeup.wake();
+    return released;
+  }
+
+  // -------------------------------------------------------------------------
+  // reconcile
+
+  /** What `device` should hold: expected users (counts and hashes only) and users to leave alone. */
+  async #expected(device: DeviceState): Promise<{ expected: Map<string, ExpectedUser>; leaveAlone: Set<string> }> {
+    const expected = new Map<string, ExpectedUser>();
+    const leaveAlone = new Set<string>();
+    const rules = this.#rules(device);
+    for await (const user of this.#o.store.scanUsers()) {
+      const where = placement(user, device.record, this.#mode, rules, this.#o.config.deviceDeletes);
+      if (where.place) expected.set(user.id, expectedOf(user, where.hash));
+      else if (where.why !== 'not-targeted') leaveAlone.add(user.id);
+    }
+    return { expected, leaveAlone };
+  }
+
+  /**
+   * Checks a device against its expected state and repairs it with the fewest calls.
+   * `headers` compares IDs and credential counts (GetList); `deep` also compares the
+   * content of every user (Get in pages). The device is in sync only if a check after
+   * the repair finds nothing.
+   */
+  async #check(device: DeviceState, method: CheckDepth, repair = true): Promise<CheckResult> {
+    const { store, transport, config, logger } = this.#o;
+    const signal = this.#controller.signal;
+    const result: CheckResult = { deviceId: device.id, method, inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0 };
+    try {
+      await this.#loadProfile(device);
+      if (this.#mode.acceptsDeviceChanges) await this.beforeCheck?.(device.id);
+      const seqBefore = store.currentSeq();
+      const { expected, leaveAlone } = await this.#expected(device);
+      result.leftAlone = leaveAlone.size;
+      const headers = await transport.listUsers(device.id, { signal });
+      const diff = headerDiff(expected, headers, leaveAlone);
+      const changed: string[] = [];
+      if (method === 'deep') {
+        for (let i = 0; i < diff.matched.length; i += config.reconcile.pageSize) {
+          const page = diff.matched.slice(i, i + config.reconcile.pageSize);
+          const onDevice = await transport.getUsers(device.id, page, { signal });
+          changed.push(...contentDiff(expected, onDevice.map((u) => ({ id: u.id, hash: deviceProjectionHash(u) }))));
+        }
+      }
+      result.differences = differences(diff, changed);
+      if (!repair || result.differences === 0) {
+        await this.#recordCheck(device, method, result.differences === 0, result.differences, headers.length, repair ? seqBefore : undefined);
+        result.inSync = result.differences === 0;
+        return result;
+      }
+
+      // Users on the device that the database does not know: with device updates merged,
+      // they are enrollments whose events were lost, so they are merged, not removed.
+      let extra = diff.extra;
+      if (this.#mode.acceptsDeviceChanges && extra.length > 0 && this.onUnknownDeviceUsers) {
+        await this.onUnknownDeviceUsers(device.id, extra);
+        extra = [];
+      }
+      let removeNow = extra;
+      const confirmed = (device.record.removalConfirmedUpTo ?? -1) >= seqBefore;
+      if (!confirmed && removalNeedsConfirmation(extra.length, headers.length, config.massRemoval)) {
+        await this.#hold(device, extra.length, headers.length);
+        result.held = extra.length;
+        removeNow = [];
+      }
+      const toEnroll = [...diff.missing, ...diff.mismatched, ...changed];
+      for (let i = 0; i < toEnroll.length; ) {
+        const users = (await store.getUsers(toEnroll.slice(i, i + config.batch.maxUsers))).filter((u): u is User => u !== undefined);
+        const items = users.map((user) => ({ change: { seq: 0, userId: user.id, op: 'upsert' as const, at: 0, origin: { kind: 'server' as const } }, user }));
+        const n = Math.max(1, cutBatch(items, config.batch, (u) => transport.encodedSize(u)));
+        const batch = users.slice(0, n);
+        if (batch.length > 0) {
+          const outcome = await transport.enrollUsers([device.id], batch, { signal });
+          this.#countOps('enroll', batch.length, outcome);
+          const failure = outcome.failed.get(device.id);
+          if (failure) throw new Error(`repair enroll refused: ${failureText(failure)}`);
+          result.enrolled += batch.length;
+        }
+        i += Math.min(n, config.batch.maxUsers);
+      }
+      for (let i = 0; i < removeNow.length; i += config.batch.maxUsers) {
+        const ids = removeNow.slice(i, i + config.batch.maxUsers);
+        const outcome = await transport.deleteUsers([device.id], ids, { signal });
+        this.#countOps('delete', ids.length, outcome);
+        const failure = outcome.failed.get(device.id);
+        if (failure && failure.code !== NOT_FOUND) throw new Error(`repair delete refused: ${failureText(failure)}`);
+        result.removed += ids.length;
+      }
+      // Verify: in sync only if a fresh look finds nothing.
+      const afterHeaders = await transport.listUsers(device.id, { signal });
+      const after = headerDiff(expected, afterHeaders, leaveAlone);
+      result.inSync = differences(after) === 0 && result.held === 0;
+      await this.#recordCheck(device, method, result.inSync, result.differences, afterHeaders.length, seqBefore, result);
+      if (result.differences > 0) logger.info({ device: device.id, ...result }, `device ${device.id}: ${method} check repaired ${result.enrolled + result.removed} users`);
+      return result;
+    } catch (error) {
+      result.error = errorText(error);
+      if (!signal.aborted) {
+        this.#due(device, method);
+        await this.#markFailed(device, `check failed: ${result.error}`);
+      }
+      return result;
+    }
+  }
+
+  /** Set by the device-event follower: merges users found on a device that the database lacks. */
+  onUnknownDeviceUsers: ((deviceId: number, userIds: string[]) => Promise<void>) | undefined;
+  /**
+   * Set by the device-event follower: reads what the device logged before it is checked,
+   * so that edits made at the device are merged before a check could overwrite them.
+   */
+  beforeCheck: ((deviceId: number) => Promise<void>) | undefined;
+
+  /** Asks for a check of one device at the next opportunity. */
+  requestCheck(deviceId: number, depth: CheckDepth): void {
+    const device = this.#devices.get(deviceId);
+    if (!device) return;
+    this.#due(device, depth);
+    this.#wakeup.wake();
+  }
+
+  async #recordCheck(device: DeviceState, method: CheckDepth, inSync: boolean, found: number, userCount: number, seqBefore: number | undefined, repaired?: CheckResult): Promise<void> {
+    const record: DeviceRecord = { ...device.record, lastCheck: { at: Date.now(), method, inSync, differences: found }, userCount };
+    const mutations: Mutation[] = [{ type: 'putDevice', device: record }];
+    if (seqBefore !== undefined && seqBefore > device.cursor && (inSync || repaired)) mutations.push({ type: 'setCursor', deviceId: device.id, seq: seqBefore });
+    mutations.push({
+      type: 'appendEvent',
+      event: {
+        kind: inSync ? 'sync.check.ok' : 'sync.check.differences',
+        message: inSync
+          ? `Device ${device.id} checked (${method}): in sync`
+          : `Device ${device.id} checked (${method}): ${found} difference(s)${repaired ? `, ${repaired.enrolled} enrolled, ${repaired.removed} removed` : ''}`,
+        deviceId: device.id,
+        detail: { method, differences: found, ...(repaired ? { enrolled: repaired.enrolled, removed: repaired.removed, held: repaired.held } : {}) },
+      },
+    });
+    await this.#o.store.commit(mutations);
+    device.record = record;
+    if (seqBefore !== undefined && seqBefore > device.cursor && (inSync || repaired)) device.cursor = seqBefore;
+    device.succeeded();
+    this.metrics.quarantined.set({ device: String(device.id) }, 0);
+    this.#setInSync(device, inSync && device.cursor >= this.#o.store.currentSeq());
+  }
+
+  // -------------------------------------------------------------------------
+  // what operators ask for (the admin API calls these)
+
+  #select(filter: { deviceId?: number; location?: string }): DeviceState[] {
+    return this.devices.filter((d) => (filter.deviceId === undefined || d.id === filter.deviceId) && (filter.location === undefined || d.record.location === filter.location));
+  }
+
+  /** Lets pending changes through (manual mode) and, with `full`, checks and repairs the devices. */
+  async sync(filter: { deviceId?: number; location?: string; full?: boolean } = {}): Promise<number[]> {
+    const head = this.#o.store.currentSeq();
+    const devices = this.#select(filter);
+    for (const d of devices) {
+      d.allowedUpTo = Math.max(d.allowedUpTo, head);
+      d.retryAt = 0;
+      if (filter.full) this.#due(d, 'headers');
+    }
+    this.#wakeup.wake();
+    return devices.map((d) => d.id);
+  }
+
+  /** Pushes one user now to every device that should hold it (and removes it from the others). */
+  async syncUser(userId: string): Promise<{ enrolled: number[]; removed: number[]; failed: Record<number, string> }> {
+    const user = await this.#o.store.getUser(userId);
+    const enrollOn: number[] = [];
+    const removeFrom: number[] = [];
+    for (const d of this.#devices.values()) {
+      if (!d.connected) continue;
+      if (!user) {
+        removeFrom.push(d.id);
+        continue;
+      }
+      const where = placement(user, d.record, this.#mode, this.#rules(d), this.#o.config.deviceDeletes);
+      if (where.place) enrollOn.push(d.id);
+      else if (where.why === 'not-targeted') removeFrom.push(d.id);
+    }
+    const failed: Record<number, string> = {};
+    const signal = this.#controller.signal;
+    if (user && enrollOn.length > 0) {
+      const outcome = await this.#o.transport.enrollUsers(enrollOn, [user], { signal });
+      for (const [id, f] of outcome.failed) failed[id] = failureText(f);
+    }
+    if (removeFrom.length > 0) {
+      const outcome = await this.#o.transport.deleteUsers(removeFrom, [userId], { signal });
+      for (const [id, f] of outcome.failed) if (f.code !== NOT_FOUND) failed[id] = failureText(f);
+    }
+    return { enrolled: enrollOn.filter((id) => !(id in failed)), removed: removeFrom.filter((id) => !(id in failed)), failed };
+  }
+
+  /** Checks devices now (waits for them), optionally without repairing. */
+  async verify(filter: { deviceId?: number; deep?: boolean; repair?: boolean } = {}): Promise<CheckResult[]> {
+    const method: CheckDepth = filter.deep ? 'deep' : 'headers';
+    const devices = this.#select(filter);
+    const results: CheckResult[] = [];
+    await Promise.all(
+      devices.map(async (device) => {
+        while (device.busy) await new Promise((r) => setTimeout(r, 20));
+        if (!device.connected) {
+          results.push({ deviceId: device.id, method, inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0, error: 'not connected' });
+          return;
+        }
+        device.busy = true;
+        try {
+          results.push(await this.#check(device, method, filter.repair ?? false));
+        } finally {
+          device.busy = false;
+          this.#wakeup.wake();
+        }
+      }),
+    );
+    return results.sort((a, b) => a.deviceId - b.deviceId);
+  }
+
+  /** What a sync would change on each device, without doing it (from a headers check). */
+  async plan(filter: { deviceId?: number } = {}): Promise<DevicePlanPreview[]> {
+    const out: DevicePlanPreview[] = [];
+    for (const device of this.#select(filter)) {
+      if (!device.connected) continue;
+      const { expected, leaveAlone } = await this.#expected(device);
+      const headers = await this.#o.transport.listUsers(device.id, { signal: this.#controller.signal });
+      const diff = headerDiff(expected, headers, leaveAlone);
+      out.push({ deviceId: device.id, enroll: [...diff.missing, ...diff.mismatched], remove: diff.extra, skipped: [...leaveAlone].map((userId) => ({ userId, reason: device.record.rejectedUsers?.[userId]?.reason ?? 'left alone' })) });
+    }
+    return out;
+  }
+
+  status(): DeviceStatus[] {
+    const head = this.#o.store.currentSeq();
+    return this.devices
+      .map((d) => ({
+        id: d.id,
+        name: this.#o.devices.find((c) => c.id === d.id)?.name,
+        location: d.record.location,
+        source: d.record.source,
+        connected: d.connected,
+        cursor: d.cursor,
+        pending: Math.max(0, head - d.cursor),
+        inSync: d.inSync,
+        quarantined: d.quarantined,
+        failures: d.failures,
+        lastError: d.lastError,
+        lastCheck: d.record.lastCheck,
+        heldRemoval: d.record.heldRemoval,
+        userCount: d.record.userCount,
+      }))
+      .sort((a, b) => a.id - b.id);
+  }
+}

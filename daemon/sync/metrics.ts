@@ -1,0 +1,82 @@
+/**
+ * The sync engine's metrics (ARCHITECTURE §8). Base units, `_total` counters, and no
+ * user or card IDs in labels; `device` is bounded by the fleet.
+ */
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { Metrics } from '../obs/metrics.js';
+import type { Store } from '../plugins/api.js';
+
+export interface SyncMetrics {
+  latency: Histogram<never>;
+  eventToFanout: Histogram<never>;
+  connected: Gauge<'device'>;
+  inSync: Gauge<'device'>;
+  pending: Gauge<'device'>;
+  quarantined: Gauge<'device'>;
+  heldRemovals: Gauge<'device'>;
+  ops: Counter<'op' | 'result'>;
+  merges: Counter<'result'>;
+  conflicts: Counter<never>;
+  users: Gauge<never>;
+}
+
+/** 5 ms to 60 s, roughly doubling. */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
+  return {
+    latency: metrics.histogram({
+      name: 'rollcall_sync_latency_seconds',
+      help: 'From the commit of a change to its acknowledgement by a device, per change and device.',
+      buckets: LATENCY_BUCKETS,
+    }),
+    eventToFanout: metrics.histogram({
+      name: 'rollcall_device_event_to_fanout_seconds',
+      help: 'From a user enrolled or edited at a device to the acknowledgement by the last other device.',
+      buckets: LATENCY_BUCKETS,
+    }),
+    connected: metrics.gauge({ name: 'rollcall_device_connected', help: '1 when the gateway reports the device connected.', labelNames: ['device'] }),
+    inSync: metrics.gauge({
+      name: 'rollcall_device_in_sync',
+      help: '1 when the last check of the device found it equal to its expected state and nothing is pending since.',
+      labelNames: ['device'],
+    }),
+    pending: metrics.gauge({
+      name: 'rollcall_device_pending_changes',
+      help: 'Change-feed entries the device has not acknowledged (an upper bound: the feed seq minus the device cursor).',
+      labelNames: ['device'],
+    }),
+    quarantined: metrics.gauge({
+      name: 'rollcall_device_quarantined',
+      help: '1 when the device failed repeatedly and is only retried slowly.',
+      labelNames: ['device'],
+    }),
+    heldRemovals: metrics.gauge({
+      name: 'rollcall_device_held_removals',
+      help: 'Users a held plan would remove from the device; waiting for `rollcall confirm`.',
+      labelNames: ['device'],
+    }),
+    ops: metrics.counter({
+      name: 'rollcall_sync_ops_total',
+      help: 'User operations sent to devices, per device and user, by operation and result.',
+      labelNames: ['op', 'result'],
+    }),
+    merges: metrics.counter({
+      name: 'rollcall_merge_total',
+      help: 'Device-side enrollments and edits merged into the database, by result.',
+      labelNames: ['result'],
+    }),
+    conflicts: metrics.counter({ name: 'rollcall_merge_conflicts_total', help: 'Field values that lost a merge (each is in the event log).' }),
+    users: metrics.gauge({
+      name: 'rollcall_users',
+      help: 'Users in the database.',
+      async collect() {
+        try {
+          this.set(await store.countUsers());
+        } catch {
+          // The store is closed while stopping; keep the last value.
+        }
+      },
+    }),
+  };
+}

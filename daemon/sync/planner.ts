@@ -1,0 +1,116 @@
+/**
+ * The planner: pure functions that turn a slice of the change feed into device
+ * operations (ARCHITECTURE §4). No I/O here; the engine loads the users, asks these
+ * functions what to send, and sends it.
+ */
+import { createHash } from 'node:crypto';
+import type { Change, SyncModeInstance } from '../plugins/api.js';
+import type { User } from '../model/user.js';
+import type { DeviceRecord } from '../model/device.js';
+import { placement, type DeviceRules } from './placement.js';
+
+/** One feed change with the user as the store holds it now (undefined when deleted). */
+export interface FeedItem {
+  change: Change;
+  user: User | undefined;
+}
+
+export interface SkippedUser {
+  userId: string;
+  why: 'rule' | 'refused' | 'deleted-at-device';
+  reason: string;
+}
+
+export interface DevicePlan {
+  /** Users to enroll with overwrite. */
+  enroll: User[];
+  /** User IDs to delete. */
+  remove: string[];
+  /** Users left as they are on this device, with why. */
+  skipped: SkippedUser[];
+  /** The cursor once this plan is acknowledged. */
+  upToSeq: number;
+  /**
+   * Identity of the operations: devices whose plans have the same key can share one
+   * EnrollMulti/DeleteMulti call.
+   */
+  key: string;
+}
+
+export interface BatchLimits {
+  maxUsers: number;
+  maxBytes: number;
+}
+
+/**
+ * How many of `items` (oldest first) fit in one batch: at most maxUsers items and at
+ * most maxBytes of users to enroll. Always at least one item, so a single user larger
+ * than the limit still moves (the gateway's own limit is higher than ours).
+ */
+export function cutBatch(items: readonly FeedItem[], limits: BatchLimits, sizeOf: (user: User) => number): number {
+  let bytes = 0;
+  let count = 0;
+  for (const item of items) {
+    if (count >= limits.maxUsers) break;
+    const size = item.user ? sizeOf(item.user) : item.change.userId.length + 8;
+    if (count > 0 && bytes + size > limits.maxBytes) break;
+    bytes += size;
+    count += 1;
+  }
+  return count;
+}
+
+export function planDevice(
+  items: readonly FeedItem[],
+  device: DeviceRecord,
+  mode: Pick<SyncModeInstance, 'targets'>,
+  rules: DeviceRules,
+  deviceDeletes: 'restore' | 'keep-deleted',
+): DevicePlan {
+  const enroll: User[] = [];
+  const remove: string[] = [];
+  const skipped: SkippedUser[] = [];
+  const key = createHash('sha256');
+  let upToSeq = 0;
+  for (const { change, user } of items) {
+    upToSeq = Math.max(upToSeq, change.seq);
+    if (change.op === 'delete' || !user) {
+      remove.push(change.userId);
+      key.update(`-${change.userId}\n`);
+      continue;
+    }
+    const where = placement(user, device, mode, rules, deviceDeletes);
+    if (where.place) {
+      enroll.push(user);
+      key.update(`+${user.id} ${where.hash}\n`);
+    } else if (where.why === 'not-targeted') {
+      remove.push(user.id);
+      key.update(`-${user.id}\n`);
+    } else {
+      skipped.push({ userId: user.id, why: where.why, reason: where.reason });
+      key.update(`=${user.id}\n`);
+    }
+  }
+  return { enroll, remove, skipped, upToSeq, key: `${upToSeq}:${key.digest('hex')}` };
+}
+
+/** Devices grouped by identical plans, so each group is served by one call per operation. */
+export function groupByPlan<T extends { plan: DevicePlan }>(entries: readonly T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const entry of entries) {
+    const group = groups.get(entry.plan.key);
+    if (group) group.push(entry);
+    else groups.set(entry.plan.key, [entry]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The mass-removal guard: whether removing `removals` users from a device that holds
+ * `holding` must wait for an operator. A plan may always remove up to `minimum` users;
+ * past that, no more than `share` of what the device holds.
+ */
+export function removalNeedsConfirmation(removals: number, holding: number, guard: { share: number; minimum: number }): boolean {
+  if (removals <= guard.minimum) return false;
+  return removals > guard.share * holding;
+}

@@ -1,0 +1,58 @@
+/**
+ * Comparing what a device holds with what it should hold (ARCHITECTURE §4, reconcile).
+ * Pure: the engine gathers the expected set from the store and the device's headers or
+ * users from the gateway, and these functions say what differs.
+ */
+import type { DeviceUserHeader } from '../plugins/api.js';
+import type { User } from '../model/user.js';
+
+/** What the device should hold for one user, without keeping the whole user in memory. */
+export interface ExpectedUser {
+  cards: number;
+  fingers: number;
+  faces: number;
+  /** Device-projection hash (daemon/model/projection.ts). */
+  hash: string;
+}
+
+export function expectedOf(user: User, hash: string): ExpectedUser {
+  return { cards: user.cards.length, fingers: user.fingers.length, faces: user.faces.length, hash };
+}
+
+export interface HeaderDiff {
+  /** Expected but not on the device. */
+  missing: string[];
+  /** On the device, neither expected nor to be left alone. */
+  extra: string[];
+  /** On the device with credential counts that differ from the expected ones. */
+  mismatched: string[];
+  /** On the device with matching counts: only a deep check can tell whether they are equal. */
+  matched: string[];
+}
+
+/** The cheap check: IDs and credential counts from GetList against the expected set. */
+export function headerDiff(expected: ReadonlyMap<string, ExpectedUser>, headers: readonly DeviceUserHeader[], leaveAlone: ReadonlySet<string>): HeaderDiff {
+  const seen = new Set<string>();
+  const diff: HeaderDiff = { missing: [], extra: [], mismatched: [], matched: [] };
+  for (const header of headers) {
+    seen.add(header.id);
+    const want = expected.get(header.id);
+    if (!want) {
+      if (!leaveAlone.has(header.id)) diff.extra.push(header.id);
+      continue;
+    }
+    if (want.cards !== header.cards || want.fingers !== header.fingers || want.faces !== header.faces) diff.mismatched.push(header.id);
+    else diff.matched.push(header.id);
+  }
+  for (const id of expected.keys()) if (!seen.has(id)) diff.missing.push(id);
+  return diff;
+}
+
+export function differences(diff: HeaderDiff, changed: readonly string[] = []): number {
+  return diff.missing.length + diff.extra.length + diff.mismatched.length + changed.length;
+}
+
+/** The deep check: users read back from the device whose content hash differs from the expected one. */
+export function contentDiff(expected: ReadonlyMap<string, ExpectedUser>, deviceUsers: readonly { id: string; hash: string }[]): string[] {
+  return deviceUsers.filter((u) => expected.get(u.id)?.hash !== u.hash).map((u) => u.id);
+}

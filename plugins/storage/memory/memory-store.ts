@@ -1,0 +1,196 @@
+/**
+ * The store contract held in memory, for tests and --dry-run. It keeps the same orders and
+ * the same JSON semantics as the LevelDB backend (values are copied as JSON on the way in
+ * by AbstractStore, and cloned on the way out), so callers cannot reach its state.
+ * Stopping keeps the data: starting the same instance again finds it all.
+ */
+import type { DeviceRecord } from '../../../daemon/model/device.js';
+import type { Origin, User } from '../../../daemon/model/user.js';
+import type { Change, EventQuery, ImportRecord, StoredEvent } from '../../../daemon/plugins/api.js';
+import { AbstractStore, type AbstractStoreOptions, type OpenedState } from '../../../daemon/store/abstract-store.js';
+import type { CommitPlan } from '../../../daemon/store/commit-plan.js';
+import { eventMatches } from '../../../daemon/store/event-query.js';
+import { compareIds, indexAfter } from '../../../daemon/store/id-order.js';
+
+interface FeedEntry {
+  userId: string;
+  op: Change['op'];
+  at: number;
+  origin: Origin;
+}
+
+export class MemoryStore extends AbstractStore {
+  /** User records as JSON text, by ID. */
+  readonly #users = new Map<string, string>();
+  /** The keys of #users in byte order, for scans. */
+  readonly #ids: string[] = [];
+  readonly #feed = new Map<number, FeedEntry>();
+  /** The keys of #feed, ascending. */
+  #feedSeqs: number[] = [];
+  /** Each user's one feed entry. */
+  readonly #userSeq = new Map<string, { seq: number; op: Change['op'] }>();
+  /** Feed entries that are deletes, by seq, for pruning. */
+  readonly #tombstones = new Map<number, { userId: string; at: number }>();
+  #horizon = 0;
+  #seq = 0;
+  #lastEventId = 0;
+  readonly #cursors = new Map<number, number>();
+  readonly #devices = new Map<number, DeviceRecord>();
+  readonly #imports = new Map<string, ImportRecord>();
+  /** Ascending ID. */
+  readonly #events: StoredEvent[] = [];
+
+  constructor(options: AbstractStoreOptions = {}) {
+    super(options);
+  }
+
+  protected override async _open(): Promise<OpenedState> {
+    return { seq: this.#seq, lastEventId: this.#lastEventId };
+  }
+
+  protected override async _close(): Promise<void> {}
+
+  protected override async _commit(plan: CommitPlan): Promise<void> {
+    // Nothing below can throw: the plan was checked and copied, so this is all-or-nothing.
+    for (const change of plan.users) {
+      const prior = this.#userSeq.get(change.userId);
+      if (prior) {
+        this.#feed.delete(prior.seq);
+        this.#tombstones.delete(prior.seq);
+        const at = indexOfNumber(this.#feedSeqs, prior.seq);
+        if (at >= 0) this.#feedSeqs.splice(at, 1);
+      }
+      this.#feed.set(change.seq, { userId: change.userId, op: change.op, at: plan.at, origin: change.origin });
+      this.#feedSeqs.push(change.seq);
+      this.#userSeq.set(change.userId, { seq: change.seq, op: change.op });
+      if (change.op === 'upsert') {
+        if (!this.#users.has(change.userId)) this.#ids.splice(indexAfter(this.#ids, change.userId), 0, change.userId);
+        this.#users.set(change.userId, change.record);
+      } else {
+        if (this.#users.delete(change.userId)) this.#ids.splice(indexAfter(this.#ids, change.userId) - 1, 1);
+        this.#tombstones.set(change.seq, { userId: change.userId, at: plan.at });
+      }
+    }
+    for (const { deviceId, seq } of plan.cursors) {
+      if (seq === null) this.#cursors.delete(deviceId);
+      else this.#cursors.set(deviceId, seq);
+    }
+    for (const { deviceId, device } of plan.devices) {
+      if (device === null) this.#devices.delete(deviceId);
+      else this.#devices.set(deviceId, device);
+    }
+    for (const record of plan.imports) this.#imports.set(record.hash, record);
+    this.#events.push(...plan.events);
+    this.#seq = plan.seq;
+    this.#lastEventId = plan.lastEventId;
+  }
+
+  protected override async _pruneTombstones(before: number): Promise<number> {
+    const pruned = new Set<number>();
+    for (const [seq, tombstone] of this.#tombstones) {
+      if (tombstone.at >= before) continue;
+      pruned.add(seq);
+      this.#tombstones.delete(seq);
+      this.#feed.delete(seq);
+      this.#userSeq.delete(tombstone.userId);
+    }
+    if (pruned.size > 0) {
+      this.#feedSeqs = this.#feedSeqs.filter((seq) => !pruned.has(seq));
+      this.#horizon = Math.max(this.#horizon, Math.max(...pruned) + 1);
+    }
+    return pruned.size;
+  }
+
+  protected override async _getUsers(ids: string[]): Promise<(User | undefined)[]> {
+    return ids.map((id) => {
+      const record = this.#users.get(id);
+      return record === undefined ? undefined : (JSON.parse(record) as User);
+    });
+  }
+
+  protected override async *_scanUsers(options: { after: string | undefined; limit: number | undefined }): AsyncGenerator<User> {
+    let last = options.after;
+    for (let count = 0; options.limit === undefined || count < options.limit; count++) {
+      // Found again after each yield: commits may have moved things in between.
+      const id = this.#ids[last === undefined ? 0 : indexAfter(this.#ids, last)];
+      if (id === undefined) return;
+      last = id;
+      yield JSON.parse(this.#users.get(id)!) as User;
+    }
+  }
+
+  protected override async _countUsers(): Promise<number> {
+    return this.#users.size;
+  }
+
+  protected override async _changesSince(seq: number, upTo: number, limit: number | undefined): Promise<Change[]> {
+    const changes: Change[] = [];
+    for (let i = firstAbove(this.#feedSeqs, seq, asNumber); i < this.#feedSeqs.length; i++) {
+      const entrySeq = this.#feedSeqs[i]!;
+      if (entrySeq > upTo || (limit !== undefined && changes.length >= limit)) break;
+      const entry = this.#feed.get(entrySeq)!;
+      changes.push({ seq: entrySeq, ...structuredClone(entry) });
+    }
+    return changes;
+  }
+
+  protected override async _feedHorizon(): Promise<number> {
+    return this.#horizon;
+  }
+
+  protected override async _cursor(deviceId: number): Promise<number> {
+    return this.#cursors.get(deviceId) ?? 0;
+  }
+
+  protected override async _getDevice(id: number): Promise<DeviceRecord | undefined> {
+    const device = this.#devices.get(id);
+    return device && structuredClone(device);
+  }
+
+  protected override async _listDevices(): Promise<DeviceRecord[]> {
+    return [...this.#devices.keys()].sort((a, b) => a - b).map((id) => structuredClone(this.#devices.get(id)!));
+  }
+
+  protected override async _getImport(hash: string): Promise<ImportRecord | undefined> {
+    const record = this.#imports.get(hash);
+    return record && structuredClone(record);
+  }
+
+  protected override async _listImports(state: ImportRecord['state'] | undefined): Promise<ImportRecord[]> {
+    return [...this.#imports.values()]
+      .filter((record) => state === undefined || record.state === state)
+      .sort((a, b) => a.startedAt - b.startedAt || compareIds(a.hash, b.hash))
+      .map((record) => structuredClone(record));
+  }
+
+  protected override async _queryEvents(query: EventQuery): Promise<StoredEvent[]> {
+    const found: StoredEvent[] = [];
+    for (let i = firstAbove(this.#events, query.afterId ?? 0, (event) => event.id); i < this.#events.length; i++) {
+      if (query.limit !== undefined && found.length >= query.limit) break;
+      const event = this.#events[i]!;
+      if (eventMatches(event, query)) found.push(structuredClone(event));
+    }
+    return found;
+  }
+}
+
+/** The index of the first element of `sorted` (ascending by `key`) whose key is greater than `value`. */
+function firstAbove<T>(sorted: readonly T[], value: number, key: (item: T) => number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (key(sorted[mid]!) <= value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function indexOfNumber(sorted: readonly number[], value: number): number {
+  const at = firstAbove(sorted, value, asNumber) - 1;
+  return at >= 0 && sorted[at] === value ? at : -1;
+}
+
+function asNumber(value: number): number {
+  return value;
+}

@@ -1,0 +1,50 @@
+/**
+ * What the four sync modes share: none takes config, and each is a fixed answer to
+ * three questions (ARCHITECTURE §3). They match BioStar 2's Automatic User
+ * Synchronization settings (spec/biostar-domain.md §3.1).
+ */
+import { z } from 'zod';
+import type { PluginDefinition, SyncModeInstance } from '../../daemon/plugins/api.js';
+import type { User } from '../../daemon/model/user.js';
+import type { DeviceRecord } from '../../daemon/model/device.js';
+
+export const emptySchema = z.strictObject({});
+
+export interface SyncModeRules {
+  name: string;
+  description: string;
+  targets(user: User, device: DeviceRecord): boolean;
+  acceptsDeviceChanges: boolean;
+  autoPush: boolean;
+}
+
+class SyncMode implements SyncModeInstance {
+  readonly #rules: SyncModeRules;
+  readonly acceptsDeviceChanges: boolean;
+  readonly autoPush: boolean;
+
+  constructor(rules: SyncModeRules) {
+    this.#rules = rules;
+    this.acceptsDeviceChanges = rules.acceptsDeviceChanges;
+    this.autoPush = rules.autoPush;
+  }
+
+  targets(user: User, device: DeviceRecord): boolean {
+    return this.#rules.targets(user, device);
+  }
+}
+
+export function defineSyncMode(rules: SyncModeRules): PluginDefinition<z.infer<typeof emptySchema>, SyncModeInstance> {
+  return {
+    kind: 'sync-mode',
+    name: rules.name,
+    description: rules.description,
+    configSchema: emptySchema,
+    create: () => new SyncMode(rules),
+  };
+}
+
+/** Every device holds every user. */
+export function everyDevice(): boolean {
+  return true;
+}

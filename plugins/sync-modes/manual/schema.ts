@@ -1,0 +1,1 @@
+export { emptySchema as configSchema } from '../common.js';

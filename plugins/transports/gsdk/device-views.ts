@@ -1,0 +1,77 @@
+/**
+ * What the gateway says about devices, users on them and their events, in the domain
+ * terms of the transport contract (daemon/plugins/api.ts). Pure: the transport calls the
+ * gateway and hands the answers here.
+ */
+import type {
+  DeviceEvent,
+  DeviceProfile,
+  DeviceStatusChange,
+  DeviceUserHeader,
+  GatewayDevice,
+} from '../../../daemon/plugins/api.js';
+import { Status as LinkStatus, type DeviceInfo, type StatusChange } from '../../../proto/gen/gsdk/connect.js';
+import type { CapabilityInfo, DeviceCapability } from '../../../proto/gen/gsdk/device.js';
+import type { EventLog } from '../../../proto/gen/gsdk/event.js';
+import type { UserHdr } from '../../../proto/gen/gsdk/user.js';
+
+/** EventLog.userID of events that concern no user (besides the empty string). */
+const NO_USER = '4294967295';
+
+export function isConnected(status: number): boolean {
+  return status === LinkStatus.TCP_CONNECTED || status === LinkStatus.TLS_CONNECTED;
+}
+
+export function toGatewayDevice(info: DeviceInfo): GatewayDevice {
+  const device: GatewayDevice = { id: info.deviceID, connected: isConnected(info.status) };
+  if (info.IPAddr) device.address = info.IPAddr;
+  if (info.port > 0) device.port = info.port;
+  if (info.type > 0) device.type = info.type;
+  return device;
+}
+
+export function toDeviceStatusChange(change: StatusChange): DeviceStatusChange {
+  return {
+    deviceId: change.deviceID,
+    connected: isConnected(change.status),
+    status: change.status,
+    timestamp: change.timestamp,
+  };
+}
+
+export function toDeviceEvent(log: EventLog): DeviceEvent {
+  const event: DeviceEvent = {
+    id: log.ID,
+    deviceId: log.deviceID,
+    timestamp: log.timestamp,
+    eventCode: log.eventCode,
+    subCode: log.subCode,
+    changedOnDevice: log.changedOnDevice,
+  };
+  if (log.userID !== '' && log.userID !== NO_USER) event.userId = log.userID;
+  return event;
+}
+
+export function toDeviceUserHeader(hdr: UserHdr): DeviceUserHeader {
+  return { id: hdr.ID, cards: hdr.numOfCard, fingers: hdr.numOfFinger, faces: hdr.numOfFace };
+}
+
+/**
+ * A device's profile from the answers that came back (an answer is undefined when the
+ * gateway does not serve that call). DeviceCapability.maxUsers (V1.5+) is preferred to
+ * CapabilityInfo.maxNumOfUser; a zero means "not reported". The template format is not
+ * in any of these answers (it lives in the fingerprint config), so it stays absent.
+ */
+export function toDeviceProfile(
+  capInfo: CapabilityInfo | undefined,
+  capability: DeviceCapability | undefined,
+  useAlphanumericID: boolean | undefined,
+): DeviceProfile {
+  const profile: DeviceProfile = {};
+  if (capInfo && capInfo.type > 0) profile.type = capInfo.type;
+  const maxUsers = capability?.maxUsers || capInfo?.maxNumOfUser || 0;
+  if (maxUsers > 0) profile.maxUsers = maxUsers;
+  if (capInfo) profile.alphanumericIdSupported = capInfo.alphanumericIDSupported;
+  if (useAlphanumericID !== undefined) profile.alphanumericIdEnabled = useAlphanumericID;
+  return profile;
+}

@@ -1,0 +1,63 @@
+/**
+ * Per-device outcomes of the gateway's Multi calls (spec/gsdk-wire.md §2.6).
+ *
+ * When any target device fails, the gateway fails the whole call and the response body,
+ * with its `deviceErrors`, never arrives. The per-device errors travel instead in the
+ * `grpc-status-details-bin` trailer: a serialized google.rpc.Status whose details hold an
+ * Any packing err.MultiErrorResponse. V1.5+ gateways name the type gsdk.err.*; the V1.8
+ * Node sample still unpacks the V1.4 name err.*, so both are accepted. The top-level code
+ * of a failed Multi call is undocumented and is not relied on.
+ */
+import { Status } from '../../../proto/gen/google/rpc/status.js';
+import { MultiErrorResponse, type ErrorResponse } from '../../../proto/gen/gsdk/err.js';
+import type { DeviceFailure, MultiOutcome } from '../../../daemon/plugins/api.js';
+import { codeName } from './status-code.js';
+
+export const STATUS_DETAILS_TRAILER = 'grpc-status-details-bin';
+
+const MULTI_ERROR_TYPES = ['/gsdk.err.MultiErrorResponse', '/err.MultiErrorResponse'];
+
+export type { DeviceFailure };
+
+/**
+ * `ok`: requested devices that did the operation, in request order, without duplicates;
+ * `failed`: the devices that failed, by device ID (the contract's MultiOutcome).
+ */
+export type MultiResult = MultiOutcome;
+
+/**
+ * The per-device errors packed in a status-details trailer, or undefined when the trailer
+ * does not decode or holds no MultiErrorResponse.
+ */
+export function deviceErrorsFromTrailer(trailer: Uint8Array): ErrorResponse[] | undefined {
+  let decoded: Status;
+  try {
+    decoded = Status.decode(trailer);
+  } catch {
+    return undefined;
+  }
+  for (const detail of decoded.details) {
+    if (!MULTI_ERROR_TYPES.some((suffix) => detail.typeUrl.endsWith(suffix))) continue;
+    try {
+      return MultiErrorResponse.decode(detail.value).deviceErrors;
+    } catch {
+      // A second Any with the other type name may still decode.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Splits the requested devices into those that succeeded and those that failed. An entry
+ * with code OK is a success; a failure reported for a device that was not requested is
+ * kept, so that nothing the gateway said is dropped.
+ */
+export function multiResult(deviceIds: readonly number[], deviceErrors: readonly ErrorResponse[]): MultiResult {
+  const failed = new Map<number, DeviceFailure>();
+  for (const error of deviceErrors) {
+    if (error.code === 0 || failed.has(error.deviceID)) continue;
+    failed.set(error.deviceID, { code: error.code, codeName: codeName(error.code), message: error.msg });
+  }
+  const ok = [...new Set(deviceIds)].filter((id) => !failed.has(id));
+  return { ok, failed };
+}

@@ -1,0 +1,80 @@
+/**
+ * Config of the gsdk transport, under the `gateway` key of the config file.
+ */
+import { z } from 'zod';
+import { deviceSchema as simulatedDevice } from '../../../simulator/schema.js';
+
+const restart = { requiresRestart: true } as const;
+
+/** The gateway's default gRPC message limit, and grpc-js's. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export const configSchema = z
+  .strictObject({
+    address: z
+      .string()
+      .refine((value) => value === 'embedded' || /^(\[[0-9a-fA-F:.]+\]|[^:\s/]+):\d{1,5}$/.test(value), {
+        message: "expected 'embedded' or host:port, e.g. 127.0.0.1:4000",
+      })
+      .default('embedded')
+      .describe("The device gateway, as host:port (a real gateway listens on 4000, TLS only), or 'embedded' to start the built-in simulator on a loopback port.")
+      .meta(restart),
+    tls: z
+      .strictObject({
+        caFile: z.string().min(1).describe("CA certificate (PEM) the gateway's certificate must chain to: the gateway's cert/ca.crt.").meta({ path: true }),
+        certFile: z.string().min(1).optional().describe('Client certificate (PEM), for gateways that require mutual TLS.').meta({ path: true }),
+        keyFile: z.string().min(1).optional().describe('Private key (PEM) of certFile.').meta({ path: true }),
+        serverName: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Name to verify the gateway's certificate against, when it differs from the host in `address`."),
+      })
+      .refine((tls) => (tls.certFile === undefined) === (tls.keyFile === undefined), {
+        message: 'certFile and keyFile go together',
+      })
+      .optional()
+      .describe('TLS to the gateway. Absent: plaintext (the embedded simulator, or a gateway on a trusted link).')
+      .meta(restart),
+    deadlines: z
+      .strictObject({
+        defaultMs: z.number().int().min(100).max(600_000).default(10_000).describe('Deadline of an ordinary call (the gateway\'s cmd timeout is 10 s).'),
+        longMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(600_000)
+          .default(20_000)
+          .describe('Deadline of a long call: GetList, Get, GetPartial, EnrollMulti, UpdateMulti, DeleteMulti, DeleteAll(Multi), GetLog (the gateway\'s long_cmd timeout is 20 s).'),
+      })
+      .prefault({})
+      .describe('Per-call deadlines; a caller may pass its own. Apply on reload.'),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(512 * 1024 * 1024)
+      .default(DEFAULT_MAX_MESSAGE_BYTES)
+      .describe('Largest gRPC message sent or received. Get is paged to stay under it; GetList of a very large device may need more.')
+      .meta(restart),
+    embedded: z
+      .strictObject({
+        devices: z
+          .array(simulatedDevice)
+          .default([{ id: 1001 }, { id: 1002 }, { id: 1003 }])
+          .describe('Virtual devices of the embedded simulator.'),
+      })
+      .prefault({})
+      .describe("Used only when address is 'embedded'.")
+      .meta(restart),
+  })
+  .superRefine((config, ctx) => {
+    if (config.address === 'embedded' && config.tls !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls applies to a real gateway; the embedded simulator is plaintext on a loopback port' });
+    }
+  })
+  .describe('The G-SDK device gateway and how to reach it.');
+
+export type GatewayConfig = z.output<typeof configSchema>;
+export type TlsConfig = NonNullable<GatewayConfig['tls']>;
+export type EmbeddedDevice = z.output<typeof simulatedDevice>;

@@ -1,0 +1,135 @@
+/**
+ * The CSV watcher: reads one dropped file and feeds its rows to the ingest host's sink.
+ *
+ * The file is read twice: once to check its encoding from the first byte to the last, so a
+ * file with invalid bytes is refused before any row is committed, and once to import it.
+ * Both passes stream; memory does not grow with the file.
+ *
+ * Records are counted in file order, rejected ones included and blank lines not; the
+ * first `sink.resumeFrom` of them were handled by an interrupted earlier run and are
+ * skipped. Rows handed to the sink (accepted or rejected) never carry a PIN in `raw`: PIN
+ * cells are blanked here, so the error CSV cannot leak one.
+ */
+import { createReadStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { RollcallError } from '../../../daemon/errors.js';
+import type { User } from '../../../daemon/model/user.js';
+import type { ImportMergeOptions } from '../../../daemon/merge/import-merge.js';
+import type {
+  HealthReport,
+  IngestFile,
+  IngestRecord,
+  IngestSink,
+  PluginContext,
+  WatcherInstance,
+} from '../../../daemon/plugins/api.js';
+import { mapColumns, type ColumnMap } from './columns.js';
+import { timeZone } from './dates.js';
+import { checkEncoding, decodeText } from './decode.js';
+import { exportCsv, type ExportSummary } from './export.js';
+import { readCsv } from './reader.js';
+import { blankCells, mapRow, pinIndexes } from './row.js';
+import { configSchema, type CsvConfig } from './schema.js';
+
+export class CsvWatcher implements WatcherInstance {
+  readonly patterns = ['*.csv', '*.CSV'];
+  readonly format = 'csv';
+  private config: CsvConfig;
+
+  constructor(
+    private readonly ctx: PluginContext,
+    config: CsvConfig,
+  ) {
+    this.config = config;
+  }
+
+  /** How the ingest host merges this watcher's records into stored users. */
+  get mergeOptions(): ImportMergeOptions {
+    return { mode: this.config.mode, blankClears: this.config.blankClears };
+  }
+
+  reload(config: unknown): void {
+    this.config = configSchema.parse(config);
+  }
+
+  health(): HealthReport {
+    return { ok: true };
+  }
+
+  async ingest(file: IngestFile, sink: IngestSink, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    // A reload during an import applies from the next file.
+    const config = this.config;
+    const zone = timeZone(config.timeZone);
+    const encoding = await checkEncoding(createReadStream(file.path, { signal }));
+    this.ctx.logger.info({ file: file.name, encoding: encoding.encoding, bom: encoding.bom }, 'reading CSV');
+
+    let map: ColumnMap | undefined;
+    let pins = new Set<number>();
+    let batch: IngestRecord[] = [];
+    let records = 0;
+    const counts = { accepted: 0, rejected: 0, resumed: 0 };
+    const rows = readCsv(decodeText(createReadStream(file.path, { signal })), { delimiter: config.delimiter, startRow: config.startRow });
+    for await (const event of rows) {
+      signal.throwIfAborted();
+      if (event.kind === 'header') {
+        const mapping = mapColumns(event.cells, config);
+        if (!mapping.ok) {
+          throw new RollcallError('ROLLCALL_ERR_IMPORT_REFUSED', mapping.reason, { detail: { file: file.name, line: event.row } });
+        }
+        map = mapping.map;
+        pins = pinIndexes(event.cells, config.remap);
+        if (map.ignored.length > 0) {
+          this.ctx.logger.warn(
+            { file: file.name, ignored: map.ignored.map((c) => ({ column: c.index + 1, header: c.header, reason: c.reason })) },
+            'ignored columns (BioStar would refuse this file; rollcall imports the other columns)',
+          );
+        }
+        sink.setHeader(event.cells);
+        continue;
+      }
+      records++;
+      if (records <= sink.resumeFrom) {
+        counts.resumed++;
+        continue;
+      }
+      const raw = blankCells(event.cells, pins);
+      if (event.kind === 'error') {
+        counts.rejected++;
+        sink.reject({ row: event.row, raw, reason: event.reason });
+        continue;
+      }
+      const mapped = mapRow(event.cells, map!, { dayFirst: config.dayFirst, zone });
+      if (!mapped.ok) {
+        counts.rejected++;
+        sink.reject({ row: event.row, raw, reason: mapped.reason });
+        continue;
+      }
+      batch.push({ row: event.row, patch: mapped.patch, raw });
+      if (batch.length >= config.batchSize) {
+        counts.accepted += batch.length;
+        await sink.accept(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) {
+      counts.accepted += batch.length;
+      await sink.accept(batch);
+    }
+    this.ctx.logger.info({ file: file.name, ...counts }, 'CSV read');
+  }
+
+  /**
+   * Writes users as a BioStar-style CSV with this watcher's time zone, export columns and
+   * custom fields, and ends `out`. The export trigger (schedule, CLI) calls it.
+   */
+  async exportUsers(users: AsyncIterable<User>, out: Writable, signal?: AbortSignal): Promise<ExportSummary> {
+    const config = this.config;
+    return exportCsv(users, out, {
+      zone: timeZone(config.timeZone),
+      ...(config.export.columns ? { columns: config.export.columns } : {}),
+      customFields: config.customFields,
+      ...(signal ? { signal } : {}),
+    });
+  }
+}

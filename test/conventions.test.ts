@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BUILTIN_PLUGINS } from '../daemon/plugins/registry.js';
+import { buildConfigSchema } from '../daemon/config/schema.js';
+
+// dist/test/conventions.test.js → repository root
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+function pluginFolders(): string[] {
+  const out: string[] = [];
+  for (const kind of readdirSync(join(root, 'plugins'))) {
+    const kindDir = join(root, 'plugins', kind);
+    if (!statSync(kindDir).isDirectory()) continue;
+    for (const name of readdirSync(kindDir)) {
+      const dir = join(kindDir, name);
+      if (statSync(dir).isDirectory()) out.push(dir);
+    }
+  }
+  return out;
+}
+
+test('every plugin folder has index.ts, schema.ts and README.md', () => {
+  const folders = pluginFolders();
+  assert.ok(folders.length >= 9, `expected the built-in plugin folders, found ${folders.length}`);
+  const missing = folders.flatMap((dir) =>
+    ['index.ts', 'schema.ts', 'README.md'].filter((f) => !existsSync(join(dir, f))).map((f) => `${dir.slice(root.length + 1)}/${f}`),
+  );
+  assert.deepEqual(missing, []);
+});
+
+test('every plugin folder is a registered built-in with the folder\'s name', () => {
+  const registered = new Set(BUILTIN_PLUGINS.map((d) => d.name));
+  const unregistered = pluginFolders().map((dir) => dir.split('/').pop()!).filter((name) => !registered.has(name));
+  assert.deepEqual(unregistered, []);
+});
+
+test('built-in plugins compose into one schema without clashes', () => {
+  assert.doesNotThrow(() => buildConfigSchema(BUILTIN_PLUGINS));
+});
+
+test('on the device side only the gsdk transport imports @grpc/grpc-js', () => {
+  const offenders: string[] = [];
+  const scan = (dir: string): void => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) scan(path);
+      else if (path.endsWith('.ts')) {
+        const text = readFileSync(path, 'utf8');
+        if (/from '@grpc\/grpc-js'/.test(text)) offenders.push(path.slice(root.length + 1));
+      }
+    }
+  };
+  for (const top of ['daemon', 'plugins']) scan(join(root, top));
+  // The admin API (daemon/admin) serves gRPC on a unix socket; the device side is the transport's alone.
+  assert.deepEqual(offenders.filter((p) => !p.startsWith('plugins/transports/gsdk/') && !p.startsWith('daemon/admin/')), []);
+});

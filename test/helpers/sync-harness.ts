@@ -1,0 +1,154 @@
+/**
+ * The sync engine with real parts: a LevelDB store in a temp dir, the gateway simulator
+ * on a loopback port, the gsdk transport over real gRPC, a real sync-mode plugin, the
+ * engine and the device-event follower. Tests drive the database through the store and
+ * the devices through the simulator's in-process control, and wait for convergence.
+ */
+import { pino } from 'pino';
+import { Metrics } from '../../daemon/obs/metrics.js';
+import { tempLevelStore, type TempLevelStore } from '../../daemon/store/testing.js';
+import { SyncEngine } from '../../daemon/sync/engine.js';
+import { DeviceEventFollower } from '../../daemon/sync/device-events.js';
+import type { PluginContext, Store, SyncModeInstance } from '../../daemon/plugins/api.js';
+import type { SyncConfig, DeviceConfig } from '../../daemon/config/schema.js';
+import { emptyUser, type User } from '../../daemon/model/user.js';
+import { deviceProjectionHash } from '../../daemon/model/projection.js';
+import { configSchema } from '../../plugins/transports/gsdk/schema.js';
+import { GsdkTransport } from '../../plugins/transports/gsdk/transport.js';
+import { fromUserInfo } from '../../plugins/transports/gsdk/user-info.js';
+import { startSimulator, type RunningSimulator, type DeviceSpec } from '../../simulator/index.js';
+import { BUILTIN_PLUGINS } from '../../daemon/plugins/registry.js';
+
+export const TEST_SYNC_CONFIG: SyncConfig = {
+  mode: 'all-devices',
+  mergePolicy: 'fill-vacant',
+  deviceDeletes: 'restore',
+  batch: { maxUsers: 500, maxBytes: 3 * 1024 * 1024 },
+  concurrency: 8,
+  backoff: { baseMs: 50, factor: 1.6, maxMs: 500 },
+  quarantine: { after: 4, retryMs: 1000 },
+  reconcile: { onConnect: true, intervalMs: 0, deepIntervalMs: 0, pageSize: 100 },
+  massRemoval: { share: 0.1, minimum: 10 },
+  tombstoneRetentionDays: 30,
+  discoverDevices: true,
+};
+
+export interface SyncHarnessOptions {
+  devices?: DeviceSpec[];
+  mode?: string;
+  sync?: Partial<SyncConfig>;
+  deviceConfig?: DeviceConfig[];
+  /** Reuse a store (a restart); the caller cleans it up. */
+  stored?: TempLevelStore;
+  sim?: RunningSimulator;
+}
+
+function context(metrics: Metrics, signal: AbortSignal, store?: Store): PluginContext {
+  return { logger: pino({ level: 'silent' }), metrics, signal, dataDir: '/nonexistent', store, lookup: () => undefined };
+}
+
+export function makeUser(id: string, extra: Partial<User> = {}): User {
+  return { ...emptyUser(id), name: `User ${id}`, ...extra };
+}
+
+export class SyncHarness {
+  sim!: RunningSimulator;
+  stored!: TempLevelStore;
+  transport!: GsdkTransport;
+  engine!: SyncEngine;
+  follower!: DeviceEventFollower;
+  mode!: SyncModeInstance;
+  metrics = new Metrics();
+  readonly #abort = new AbortController();
+  #ownsSim = true;
+  #ownsStore = true;
+
+  static async start(options: SyncHarnessOptions = {}): Promise<SyncHarness> {
+    const h = new SyncHarness();
+    await h.#start(options);
+    return h;
+  }
+
+  async #start(options: SyncHarnessOptions): Promise<void> {
+    if (options.sim) {
+      this.sim = options.sim;
+      this.#ownsSim = false;
+    } else {
+      this.sim = await startSimulator({ devices: options.devices ?? [{ id: 1001 }, { id: 1002 }, { id: 1003 }], port: 0 });
+    }
+    if (options.stored) {
+      this.stored = options.stored;
+      this.#ownsStore = false;
+    } else {
+      this.stored = await tempLevelStore();
+    }
+    const signal = this.#abort.signal;
+    this.transport = new GsdkTransport(context(this.metrics, signal), configSchema.parse({ address: this.sim.address }));
+    await this.transport.start(signal);
+    const modeName = options.mode ?? 'all-devices';
+    const definition = BUILTIN_PLUGINS.find((d) => d.kind === 'sync-mode' && d.name === modeName)!;
+    this.mode = definition.create(context(this.metrics, signal, this.store), {}) as SyncModeInstance;
+    const config = { ...TEST_SYNC_CONFIG, mode: modeName, ...options.sync };
+    this.engine = new SyncEngine({
+      store: this.store,
+      transport: this.transport,
+      mode: this.mode,
+      config,
+      devices: options.deviceConfig ?? [],
+      logger: pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' }),
+      metrics: this.metrics,
+    });
+    await this.engine.start(signal);
+    this.follower = new DeviceEventFollower({ store: this.store, transport: this.transport, engine: this.engine, config, logger: pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' }) });
+    await this.follower.start(signal);
+  }
+
+  get store(): Store {
+    return this.stored.store;
+  }
+
+  async put(...users: User[]): Promise<number> {
+    return (await this.store.commit(users.map((user) => ({ type: 'putUser' as const, user, origin: { kind: 'server' as const } })))).seq;
+  }
+
+  async remove(...ids: string[]): Promise<number> {
+    return (await this.store.commit(ids.map((userId) => ({ type: 'deleteUser' as const, userId, origin: { kind: 'server' as const } })))).seq;
+  }
+
+  /** Users on a simulated device, by ID, as domain users. */
+  onDevice(deviceId: number): Map<string, User> {
+    return new Map(this.sim.device(deviceId).users().map((info) => [info.hdr!.ID, fromUserInfo(info)]));
+  }
+
+  /** Whether the device holds exactly these users with the database's content. */
+  async deviceEquals(deviceId: number, expectedIds: readonly string[]): Promise<boolean> {
+    const held = this.onDevice(deviceId);
+    if (held.size !== expectedIds.length) return false;
+    for (const id of expectedIds) {
+      const mine = await this.store.getUser(id);
+      const theirs = held.get(id);
+      if (!mine || !theirs || deviceProjectionHash(mine) !== deviceProjectionHash(theirs)) return false;
+    }
+    return true;
+  }
+
+  /** Polls `check` until it holds (bounded); throws with `what` when it never does. */
+  async until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (await check()) return;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}; devices: ${JSON.stringify(this.engine.status())}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Stops the engine and transport (and, unless shared, the simulator and store). */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.follower?.stop();
+    await this.engine?.stop();
+    await this.transport?.stop();
+    if (this.#ownsSim) await this.sim?.stop();
+    if (this.#ownsStore) await this.stored?.cleanup();
+  }
+}
