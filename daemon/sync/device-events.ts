@@ -60,6 +60,9 @@ export class DeviceEventFollower {
    * that no device-side edit is skipped.
    */
   readonly #stalled = new Set<number>();
+  /** Devices whose last event ID moved in memory but is not written yet. */
+  readonly #dirty = new Set<number>();
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DeviceEventFollowerOptions) {
     this.#o = options;
@@ -79,6 +82,9 @@ export class DeviceEventFollower {
     this.#status?.cancel();
     this.#events?.cancel();
     await Promise.allSettled([this.#statusLoop, this.#eventLoop, this.#queue, ...this.#catchingUp.values()]);
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    await this.#flush();
   }
 
   get #signal(): AbortSignal {
@@ -182,14 +188,46 @@ export class DeviceEventFollower {
     return work;
   }
 
-  /** Persists the last event ID read from a device (with any bookkeeping of the same step). */
-  async #advance(deviceId: number, eventId: number, extra: Mutation[] = [], record?: DeviceRecord): Promise<void> {
+  /**
+   * Moves a device's last event ID. With bookkeeping to commit, it is committed at once;
+   * an acknowledgement alone (the device logging our own push) is only noted and written
+   * within a second: re-reading a few acknowledgements after a crash is harmless, a commit
+   * per acknowledgement is not.
+   */
+  async #advance(deviceId: number, eventId: number, extra: Mutation[] = [], change?: (record: DeviceRecord) => DeviceRecord): Promise<void> {
     const device = this.#o.engine.device(deviceId);
     if (!device) return;
-    const base = record ?? device.record;
-    const next: DeviceRecord = { ...base, lastEventId: Math.max(base.lastEventId, eventId) };
-    await this.#o.store.commit([{ type: 'putDevice', device: next }, ...extra]);
-    device.record = next;
+    const record = device.update((r) => {
+      const changed = change ? change(r) : r;
+      return eventId > changed.lastEventId ? { ...changed, lastEventId: eventId } : changed;
+    });
+    if (extra.length === 0 && !change) {
+      this.#dirty.add(deviceId);
+      this.#flushSoon();
+      return;
+    }
+    this.#dirty.delete(deviceId);
+    await this.#o.store.commit([{ type: 'putDevice', device: record }, ...extra]);
+  }
+
+  #flushSoon(): void {
+    if (this.#flushTimer) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      void this.#flush();
+    }, 1000);
+  }
+
+  async #flush(): Promise<void> {
+    const mutations: Mutation[] = [];
+    for (const id of this.#dirty) {
+      const device = this.#o.engine.device(id);
+      if (device) mutations.push({ type: 'putDevice', device: device.record });
+    }
+    this.#dirty.clear();
+    if (mutations.length > 0) {
+      await this.#o.store.commit(mutations).catch((error: unknown) => this.#o.logger.warn({ err: error }, `could not save device event positions: ${(error as Error).message}`));
+    }
   }
 
   async #handle(event: DeviceEvent, receivedAt: number): Promise<void> {
@@ -226,14 +264,11 @@ export class DeviceEventFollower {
 
   async #deletedAtDevice(deviceId: number, userId: string, eventId: number): Promise<void> {
     const setting = this.#o.config.deviceDeletes;
-    const device = this.#o.engine.device(deviceId)!;
     const user = await this.#o.store.getUser(userId);
-    let record = device.record;
-    if (setting === 'keep-deleted' && user) {
-      record = { ...record, deletedAtDevice: { ...record.deletedAtDevice, [userId]: deviceProjectionHash(user) } };
-    }
-    await this.#advance(deviceId, eventId, [{ type: 'appendEvent', event: deviceDeleteEvent(userId, deviceId, setting) }], record);
-    if (setting === 'restore' && user) this.#o.engine.requestCheck(deviceId, 'headers');
+    const hash = setting === 'keep-deleted' && user ? deviceProjectionHash(user) : undefined;
+    const change = hash ? (r: DeviceRecord): DeviceRecord => ({ ...r, deletedAtDevice: { ...r.deletedAtDevice, [userId]: hash } }) : (r: DeviceRecord) => r;
+    await this.#advance(deviceId, eventId, [{ type: 'appendEvent', event: deviceDeleteEvent(userId, deviceId, setting) }], change);
+    if (setting === 'restore' && user && this.#o.engine.mode.autoPush) await this.#o.engine.repairUser(deviceId, userId);
   }
 
   /** Reads a user from the device that changed it, merges it, commits it with the device as origin. */
@@ -243,10 +278,10 @@ export class DeviceEventFollower {
       await this.#advance(deviceId, eventId, [
         {
           type: 'appendEvent',
-          event: { kind: 'user.update.device.ignored', message: `User changed at device ${deviceId}; not merged (sync mode ${config.mode})`, userId, deviceId },
+          event: { kind: 'user.update.device.ignored', message: `User changed at device ${deviceId}; not merged, the server's version is restored (sync mode ${config.mode})`, userId, deviceId },
         },
       ]);
-      engine.requestCheck(deviceId, 'headers');
+      if (engine.mode.autoPush) await engine.repairUser(deviceId, userId);
       return;
     }
     let deviceUser;
@@ -272,9 +307,8 @@ export class DeviceEventFollower {
     if (result.outcome !== 'unchanged') mutations.unshift({ type: 'putUser', user: result.user, origin: { kind: 'device', deviceId } });
     try {
       const device = engine.device(deviceId)!;
-      const next: DeviceRecord = { ...device.record, lastEventId: Math.max(device.record.lastEventId, eventId) };
-      const { seq } = await store.commit([...mutations, { type: 'putDevice', device: next }]);
-      device.record = next;
+      const record = device.update((r) => ({ ...r, lastEventId: Math.max(r.lastEventId, eventId) }));
+      const { seq } = await store.commit([...mutations, { type: 'putDevice', device: record }]);
       if (result.outcome !== 'unchanged') {
         const others = engine.devices.filter((d) => d.connected && !d.quarantined && d.id !== deviceId).map((d) => d.id);
         engine.fanout.track(seq, receivedAt, others);

@@ -39,6 +39,16 @@ export class DeviceState {
     return this.record.id;
   }
 
+  /**
+   * Changes the record in memory at once, so that a change made meanwhile by another task
+   * builds on this one, and returns it for the caller's commit. Commits are applied in the
+   * order they are made, so the store ends with the last record too.
+   */
+  update(change: (record: DeviceRecord) => DeviceRecord): DeviceRecord {
+    this.record = change(this.record);
+    return this.record;
+  }
+
   /** Whether a task may start for this device now. */
   ready(now: number): boolean {
     return this.connected && !this.busy && now >= this.retryAt && this.record.heldRemoval === undefined;

@@ -88,6 +88,15 @@ export interface DevicePlanPreview {
   skipped: { userId: string; reason: string }[];
 }
 
+/** A device refused an operation; carries the per-device failure for events and backoff. */
+class DeviceRefusal extends Error {
+  readonly failure: DeviceFailure;
+  constructor(failure: DeviceFailure) {
+    super(failureText(failure));
+    this.failure = failure;
+  }
+}
+
 function failureText(failure: DeviceFailure): string {
   return `${failure.codeName}: ${failure.message}`;
 }
@@ -282,9 +291,7 @@ export class SyncEngine {
       const head = store.currentSeq();
       if (head !== watched || !seqWaiter) {
         watched = head;
-        const waiter = new AbortController();
-        signal.addEventListener('abort', () => waiter.abort(), { once: true });
-        seqWaiter = store.waitForSeq(head, waiter.signal).then(
+        seqWaiter = store.waitForSeq(head, signal).then(
           () => this.#wakeup.wake(),
           () => undefined,
         );
@@ -333,7 +340,8 @@ export class SyncEngine {
       if (device.checkDue && device.ready(now)) {
         const depth = device.checkDue;
         device.checkDue = undefined;
-        this.#launch([device], () => this.#check(device, depth).then(() => undefined));
+        // Manual mode (BioStar "Not Used"): checks report, repairs wait for an operator.
+        this.#launch([device], () => this.#check(device, depth, this.#mode.autoPush).then(() => undefined));
       }
     }
     // Feed: devices behind their target, grouped by cursor.
@@ -380,8 +388,8 @@ export class SyncEngine {
       device.profile = await this.#o.transport.deviceProfile(device.id, { signal: this.#controller.signal });
       const { type, templateFormat, alphanumericIdEnabled } = device.profile;
       if (type !== device.record.type || templateFormat !== device.record.templateFormat || alphanumericIdEnabled !== device.record.useAlphanumericID) {
-        device.record = { ...device.record, type, templateFormat, useAlphanumericID: alphanumericIdEnabled };
-        await this.#o.store.commit([{ type: 'putDevice', device: device.record }]);
+        const record = device.update((r) => ({ ...r, type, templateFormat, useAlphanumericID: alphanumericIdEnabled }));
+        await this.#o.store.commit([{ type: 'putDevice', device: record }]);
       }
     } catch (error) {
       // Without a profile the stored one (or numeric IDs) is assumed; the call below will tell.
@@ -464,6 +472,24 @@ export class SyncEngine {
     }
   }
 
+  /** The event-log entry for a device's refusal, in BioStar's words where it has them. */
+  #failureEvent(device: DeviceState, failure: DeviceFailure, users: number): NewEvent {
+    if (failure.code === RESOURCE_EXHAUSTED) {
+      return {
+        kind: 'sync.capacity',
+        message: `Sync Error (Exceeded max user count) on device ${device.id}: ${failure.message}`,
+        deviceId: device.id,
+        detail: { code: failure.codeName, reason: failure.message, users },
+      };
+    }
+    return {
+      kind: 'sync.enroll.failed',
+      message: `User enrollment failed (Device ${device.id}): ${failureText(failure)}`,
+      deviceId: device.id,
+      detail: { code: failure.codeName, reason: failure.message, users },
+    };
+  }
+
   #countOps(op: 'enroll' | 'delete', users: number, outcome: MultiOutcome): void {
     if (outcome.ok.length > 0) this.metrics.ops.inc({ op, result: 'ok' }, users * outcome.ok.length);
     if (outcome.failed.size > 0) this.metrics.ops.inc({ op, result: 'failed' }, users * outcome.failed.size);
@@ -482,19 +508,18 @@ export class SyncEngine {
   }
 
   /** Moves cursors of devices that acknowledged, with their bookkeeping, in one commit. */
-  async #acknowledge(acks: { device: DeviceState; upToSeq: number; changes: Change[]; extra: NewEvent[]; record?: DeviceRecord }[]): Promise<void> {
+  async #acknowledge(acks: { device: DeviceState; upToSeq: number; changes: Change[]; extra: NewEvent[]; change?: (record: DeviceRecord) => DeviceRecord }[]): Promise<void> {
     if (acks.length === 0) return;
     const mutations: Mutation[] = [];
     for (const ack of acks) {
       if (ack.upToSeq > ack.device.cursor) mutations.push({ type: 'setCursor', deviceId: ack.device.id, seq: ack.upToSeq });
-      if (ack.record) mutations.push({ type: 'putDevice', device: ack.record });
+      if (ack.change) mutations.push({ type: 'putDevice', device: ack.device.update(ack.change) });
       for (const event of ack.extra) mutations.push({ type: 'appendEvent', event });
     }
     if (mutations.length > 0) await this.#o.store.commit(mutations);
     const now = Date.now();
     for (const ack of acks) {
       const device = ack.device;
-      if (ack.record) device.record = ack.record;
       if (ack.upToSeq > device.cursor) device.cursor = ack.upToSeq;
       if (!this.#mode.autoPush) device.allowedUpTo = Math.max(device.allowedUpTo, device.cursor);
       const wasQuarantined = device.quarantined;
@@ -545,37 +570,18 @@ export class SyncEngine {
    * let the rest through; otherwise back off.
    */
   async #deviceFailed(device: DeviceState, plan: DevicePlan, failure: DeviceFailure, changes: Change[]): Promise<void> {
-    const event: NewEvent = {
-      kind: 'sync.enroll.failed',
-      message: `User enrollment failed (Device ${device.id}): ${failureText(failure)}`,
-      deviceId: device.id,
-      detail: { code: failure.codeName, reason: failure.message, users: plan.enroll.length },
-    };
-    if (failure.code === RESOURCE_EXHAUSTED) {
-      event.message = `Sync Error (Exceeded max user count) on device ${device.id}: ${failure.message}`;
-      event.kind = 'sync.capacity';
-    }
-    await this.#o.store.commit([{ type: 'appendEvent', event }]).catch(() => undefined);
+    await this.#o.store.commit([{ type: 'appendEvent', event: this.#failureEvent(device, failure, plan.enroll.length) }]).catch(() => undefined);
     if (!CONTENT_REFUSED.has(failure.code) || plan.enroll.length === 0) {
       await this.#markFailed(device, failureText(failure));
       return;
     }
-    const refused: Record<string, { hash: string; reason: string }> = {};
     const signal = this.#controller.signal;
-    for (const user of plan.enroll) {
-      try {
-        const one = await this.#o.transport.enrollUsers([device.id], [user], { signal });
-        const f = one.failed.get(device.id);
-        if (!f) continue;
-        if (!CONTENT_REFUSED.has(f.code)) {
-          await this.#markFailed(device, failureText(f));
-          return;
-        }
-        refused[user.id] = { hash: deviceProjectionHash(user), reason: failureText(f) };
-      } catch (error) {
-        await this.#markFailed(device, errorText(error));
-        return;
-      }
+    let refused: Record<string, { hash: string; reason: string }>;
+    try {
+      refused = await this.#enrollOne(device, plan.enroll, true);
+    } catch (error) {
+      await this.#markFailed(device, errorText(error));
+      return;
     }
     if (plan.remove.length > 0) {
       try {
@@ -590,7 +596,6 @@ export class SyncEngine {
         return;
       }
     }
-    const record: DeviceRecord = { ...device.record, rejectedUsers: { ...device.record.rejectedUsers, ...refused } };
     const events: NewEvent[] = Object.entries(refused).map(([userId, r]) => ({
       kind: 'sync.enroll.refused',
       message: `User enrollment failed (Device ${device.id}): ${r.reason}`,
@@ -598,7 +603,38 @@ export class SyncEngine {
       deviceId: device.id,
       detail: { reason: r.reason },
     }));
-    await this.#acknowledge([{ device, upToSeq: plan.upToSeq, changes, extra: [...events, ...this.#skipEvents(device, plan)], record }]);
+    await this.#acknowledge([
+      { device, upToSeq: plan.upToSeq, changes, extra: [...events, ...this.#skipEvents(device, plan)], change: (r) => ({ ...r, rejectedUsers: { ...r.rejectedUsers, ...refused } }) },
+    ]);
+  }
+
+  /**
+   * Enrolls `users` on one device. When the device refuses the batch for its content,
+   * each user is sent alone to find those it refuses; they are returned (with the hash of
+   * the refused version) and the rest are enrolled. Any other failure throws.
+   */
+  async #enrollOne(device: DeviceState, users: readonly User[], alreadyRefusedAsBatch = false): Promise<Record<string, { hash: string; reason: string }>> {
+    const signal = this.#controller.signal;
+    const refused: Record<string, { hash: string; reason: string }> = {};
+    if (!alreadyRefusedAsBatch) {
+      const outcome = await this.#o.transport.enrollUsers([device.id], users, { signal });
+      this.#countOps('enroll', users.length, outcome);
+      const failure = outcome.failed.get(device.id);
+      if (!failure) return refused;
+      if (!CONTENT_REFUSED.has(failure.code) || users.length === 1) {
+        if (CONTENT_REFUSED.has(failure.code)) return { [users[0]!.id]: { hash: deviceProjectionHash(users[0]!), reason: failureText(failure) } };
+        throw new DeviceRefusal(failure);
+      }
+    }
+    for (const user of users) {
+      const one = await this.#o.transport.enrollUsers([device.id], [user], { signal });
+      this.#countOps('enroll', 1, one);
+      const failure = one.failed.get(device.id);
+      if (!failure) continue;
+      if (!CONTENT_REFUSED.has(failure.code)) throw new DeviceRefusal(failure);
+      refused[user.id] = { hash: deviceProjectionHash(user), reason: failureText(failure) };
+    }
+    return refused;
   }
 
   // -------------------------------------------------------------------------
@@ -643,7 +679,7 @@ export class SyncEngine {
 
   async #hold(device: DeviceState, removals: number, holding: number): Promise<void> {
     const upToSeq = this.#o.store.currentSeq();
-    const record: DeviceRecord = { ...device.record, heldRemoval: { at: Date.now(), removals, holding, upToSeq } };
+    const record = device.update((r) => ({ ...r, heldRemoval: { at: Date.now(), removals, holding, upToSeq } }));
     const share = Math.round(this.#o.config.massRemoval.share * 100);
     await this.#o.store.commit([
       { type: 'putDevice', device: record },
@@ -657,7 +693,6 @@ export class SyncEngine {
         },
       },
     ]);
-    device.record = record;
     this.metrics.heldRemovals.set({ device: String(device.id) }, removals);
     this.#o.logger.warn({ device: device.id, removals, holding }, `held the removal of ${removals} of ${holding} users from device ${device.id}; waiting for confirmation`);
   }
@@ -669,13 +704,12 @@ export class SyncEngine {
       if (deviceId !== undefined && device.id !== deviceId) continue;
       const held = device.record.heldRemoval;
       if (!held) continue;
-      const { heldRemoval: _, ...rest } = device.record;
-      const record: DeviceRecord = { ...rest, removalConfirmedUpTo: Math.max(held.upToSeq, this.#o.store.currentSeq()) };
+      const confirmedUpTo = Math.max(held.upToSeq, this.#o.store.currentSeq());
+      const record = device.update(({ heldRemoval: _, ...rest }) => ({ ...rest, removalConfirmedUpTo: confirmedUpTo }));
       await this.#o.store.commit([
         { type: 'putDevice', device: record },
         { type: 'appendEvent', event: { kind: 'sync.removal.confirmed', message: `Removal of ${held.removals} users from device ${device.id} confirmed by an operator`, deviceId: device.id, detail: { removals: held.removals } } },
       ]);
-      device.record = record;
       this.metrics.heldRemovals.set({ device: String(device.id) }, 0);
       if (device.checkDue === undefined && held.upToSeq <= device.cursor) this.#due(device, 'headers');
       released.push(device.id);
@@ -748,26 +782,39 @@ export class SyncEngine {
         removeNow = [];
       }
       const toEnroll = [...diff.missing, ...diff.mismatched, ...changed];
+      const refused: Record<string, { hash: string; reason: string }> = {};
       for (let i = 0; i < toEnroll.length; ) {
         const users = (await store.getUsers(toEnroll.slice(i, i + config.batch.maxUsers))).filter((u): u is User => u !== undefined);
         const items = users.map((user) => ({ change: { seq: 0, userId: user.id, op: 'upsert' as const, at: 0, origin: { kind: 'server' as const } }, user }));
         const n = Math.max(1, cutBatch(items, config.batch, (u) => transport.encodedSize(u)));
         const batch = users.slice(0, n);
         if (batch.length > 0) {
-          const outcome = await transport.enrollUsers([device.id], batch, { signal });
-          this.#countOps('enroll', batch.length, outcome);
-          const failure = outcome.failed.get(device.id);
-          if (failure) throw new Error(`repair enroll refused: ${failureText(failure)}`);
-          result.enrolled += batch.length;
+          const refusedNow = await this.#enrollOne(device, batch);
+          Object.assign(refused, refusedNow);
+          result.enrolled += batch.length - Object.keys(refusedNow).length;
         }
         i += Math.min(n, config.batch.maxUsers);
+      }
+      if (Object.keys(refused).length > 0) {
+        for (const id of Object.keys(refused)) {
+          leaveAlone.add(id);
+          expected.delete(id);
+        }
+        const record = device.update((r) => ({ ...r, rejectedUsers: { ...r.rejectedUsers, ...refused } }));
+        await store.commit([
+          { type: 'putDevice', device: record },
+          ...Object.entries(refused).map(([userId, r]): Mutation => ({
+            type: 'appendEvent',
+            event: { kind: 'sync.enroll.refused', message: `User enrollment failed (Device ${device.id}): ${r.reason}`, userId, deviceId: device.id, detail: { reason: r.reason } },
+          })),
+        ]);
       }
       for (let i = 0; i < removeNow.length; i += config.batch.maxUsers) {
         const ids = removeNow.slice(i, i + config.batch.maxUsers);
         const outcome = await transport.deleteUsers([device.id], ids, { signal });
         this.#countOps('delete', ids.length, outcome);
         const failure = outcome.failed.get(device.id);
-        if (failure && failure.code !== NOT_FOUND) throw new Error(`repair delete refused: ${failureText(failure)}`);
+        if (failure && failure.code !== NOT_FOUND) throw new DeviceRefusal(failure);
         result.removed += ids.length;
       }
       // Verify: in sync only if a fresh look finds nothing.
@@ -780,7 +827,10 @@ export class SyncEngine {
     } catch (error) {
       result.error = errorText(error);
       if (!signal.aborted) {
-        this.#due(device, method);
+        if (error instanceof DeviceRefusal) {
+          await store.commit([{ type: 'appendEvent', event: this.#failureEvent(device, error.failure, 0) }]).catch(() => undefined);
+        }
+        if (repair) this.#due(device, method);
         await this.#markFailed(device, `check failed: ${result.error}`);
       }
       return result;
@@ -804,7 +854,7 @@ export class SyncEngine {
   }
 
   async #recordCheck(device: DeviceState, method: CheckDepth, inSync: boolean, found: number, userCount: number, seqBefore: number | undefined, repaired?: CheckResult): Promise<void> {
-    const record: DeviceRecord = { ...device.record, lastCheck: { at: Date.now(), method, inSync, differences: found }, userCount };
+    const record = device.update((r) => ({ ...r, lastCheck: { at: Date.now(), method, inSync, differences: found }, userCount }));
     const mutations: Mutation[] = [{ type: 'putDevice', device: record }];
     if (seqBefore !== undefined && seqBefore > device.cursor && (inSync || repaired)) mutations.push({ type: 'setCursor', deviceId: device.id, seq: seqBefore });
     mutations.push({
@@ -819,7 +869,6 @@ export class SyncEngine {
       },
     });
     await this.#o.store.commit(mutations);
-    device.record = record;
     if (seqBefore !== undefined && seqBefore > device.cursor && (inSync || repaired)) device.cursor = seqBefore;
     device.succeeded();
     this.metrics.quarantined.set({ device: String(device.id) }, 0);
@@ -840,10 +889,35 @@ export class SyncEngine {
     for (const d of devices) {
       d.allowedUpTo = Math.max(d.allowedUpTo, head);
       d.retryAt = 0;
-      if (filter.full) this.#due(d, 'headers');
     }
     this.#wakeup.wake();
+    if (filter.full) await this.verify({ ...(filter.deviceId !== undefined ? { deviceId: filter.deviceId } : {}), ...(filter.location !== undefined ? { location: filter.location } : {}), repair: true });
     return devices.map((d) => d.id);
+  }
+
+  /**
+   * Puts one user on one device back to what the database says (a device-side edit or
+   * delete that the sync mode does not accept): enroll the server's version, or delete a
+   * user the device should not hold. Nothing else on the device is touched.
+   */
+  async repairUser(deviceId: number, userId: string): Promise<void> {
+    const device = this.#devices.get(deviceId);
+    if (!device?.connected) return;
+    const user = await this.#o.store.getUser(userId);
+    const where = user ? placement(user, device.record, this.#mode, this.#rules(device), this.#o.config.deviceDeletes) : undefined;
+    const signal = this.#controller.signal;
+    try {
+      if (user && where?.place) {
+        const outcome = await this.#o.transport.enrollUsers([deviceId], [user], { signal });
+        this.#countOps('enroll', 1, outcome);
+      } else if (!where || (!where.place && where.why === 'not-targeted')) {
+        const outcome = await this.#o.transport.deleteUsers([deviceId], [userId], { signal });
+        this.#countOps('delete', 1, outcome);
+      }
+    } catch (error) {
+      this.#o.logger.warn({ device: deviceId, userId, err: error }, `could not restore user ${userId} on device ${deviceId}: ${errorText(error)}`);
+      this.requestCheck(deviceId, 'headers');
+    }
   }
 
   /** Pushes one user now to every device that should hold it (and removes it from the others). */
@@ -875,7 +949,7 @@ export class SyncEngine {
   }
 
   /** Checks devices now (waits for them), optionally without repairing. */
-  async verify(filter: { deviceId?: number; deep?: boolean; repair?: boolean } = {}): Promise<CheckResult[]> {
+  async verify(filter: { deviceId?: number; location?: string; deep?: boolean; repair?: boolean } = {}): Promise<CheckResult[]> {
     const method: CheckDepth = filter.deep ? 'deep' : 'headers';
     const devices = this.#select(filter);
     const results: CheckResult[] = [];

@@ -1,9 +1,7 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import type { handleUnaryCall } from '@grpc/grpc-js';
 import {
   GetResponse,
   UserService,
-  type GetRequest,
   type UserAccessGroup,
   type UserCard,
   type UserFace,
@@ -43,8 +41,6 @@ export const userServiceDefinition = {
   },
 } as const;
 
-type UserHandlers = Omit<UserServer, 'get'> & { get: handleUnaryCall<GetRequest, GetResponse | EncodedGetResponse> };
-
 function replacePart<K extends keyof UserInfo>(userID: string, key: K, value: UserInfo[K]): UserPartChange {
   return { userID, apply: (user) => ({ ...user, [key]: value }) };
 }
@@ -53,11 +49,16 @@ function partsOf<T>(users: StoredUser[], pick: (info: UserInfo) => T): { userID:
   return users.map((user) => ({ userID: user.id, info: pick(decodeStored(user)) }));
 }
 
-export function userService(scope: CallScope): UserHandlers {
+/** Get answers an EncodedGetResponse, which userServiceDefinition's serializer passes through. */
+function preEncoded(response: EncodedGetResponse): GetResponse {
+  return response as unknown as GetResponse;
+}
+
+export function userService(scope: CallScope): UserServer {
   return {
     getList: scope.unary(async (req, call) => scope.onDevice(req.deviceID, call, (d) => ({ hdrs: d.headers() }))),
     get: scope.unary(async (req, call) =>
-      scope.onDevice(req.deviceID, call, (d) => new EncodedGetResponse(d.read(req.userIDs))),
+      scope.onDevice(req.deviceID, call, (d) => preEncoded(new EncodedGetResponse(d.read(req.userIDs)))),
     ),
     getPartial: scope.unary(async (req, call) =>
       scope.onDevice(req.deviceID, call, (d) => ({
@@ -173,8 +174,8 @@ export function userService(scope: CallScope): UserHandlers {
       return scope.onDevices(req.deviceIDs, call, (d) => d.updateParts(changes, 'gateway'));
     }),
 
-    getPINHash: scope.unary((req) => ({ hashVal: standInPinHash(req.PIN) })),
-    getPINHashWithKey: scope.unary((req) => ({ hashVal: standInPinHashWithKey(req.PIN, req.hashKey) })),
+    getPinHash: scope.unary((req) => ({ hashVal: standInPinHash(req.PIN) })),
+    getPinHashWithKey: scope.unary((req) => ({ hashVal: standInPinHashWithKey(req.PIN, req.hashKey) })),
     getStatistic: scope.unary(async (req, call) =>
       scope.onDevice(req.deviceID, call, (d) => ({ userStatistic: d.statistic() })),
     ),

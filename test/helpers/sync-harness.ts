@@ -41,6 +41,8 @@ export interface SyncHarnessOptions {
   /** Reuse a store (a restart); the caller cleans it up. */
   stored?: TempLevelStore;
   sim?: RunningSimulator;
+  /** Follow device events (default true). Off: as if every event were lost. */
+  followEvents?: boolean;
 }
 
 function context(metrics: Metrics, signal: AbortSignal, store?: Store): PluginContext {
@@ -56,7 +58,7 @@ export class SyncHarness {
   stored!: TempLevelStore;
   transport!: GsdkTransport;
   engine!: SyncEngine;
-  follower!: DeviceEventFollower;
+  follower: DeviceEventFollower | undefined;
   mode!: SyncModeInstance;
   metrics = new Metrics();
   readonly #abort = new AbortController();
@@ -99,8 +101,10 @@ export class SyncHarness {
       metrics: this.metrics,
     });
     await this.engine.start(signal);
-    this.follower = new DeviceEventFollower({ store: this.store, transport: this.transport, engine: this.engine, config, logger: pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' }) });
-    await this.follower.start(signal);
+    if (options.followEvents !== false) {
+      this.follower = new DeviceEventFollower({ store: this.store, transport: this.transport, engine: this.engine, config, logger: pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' }) });
+      await this.follower.start(signal);
+    }
   }
 
   get store(): Store {

@@ -7,6 +7,7 @@ import { UserContentPool } from '../../simulator/content-pool.js';
 import { applyInfoMask, applyUpdateMask, normalizeUser, prepareUser } from '../../simulator/user-record.js';
 import { csnCardFromDecimal, decimalOfCsnCard } from '../../simulator/conventions.js';
 import { allows } from '../../simulator/gateway.js';
+import type { AcceptFilter } from '../../proto/gen/gsdk/connect.js';
 
 const full = UserInfo.fromPartial({
   hdr: { ID: '7', userFlag: UserFlag.USER_FLAG_DISABLED | UserFlag.USER_FLAG_CREATED, authGroupID: 3, updateMask: 0xff },
@@ -213,7 +214,7 @@ describe('conventions', () => {
 
 describe('accept filter', () => {
   const device = { id: 7, ipAddr: '192.168.1.20' };
-  const none = { allowAll: false, deviceIDs: [], IPAddrs: [], subnetMasks: [] };
+  const none: AcceptFilter = { allowAll: false, deviceIDs: [], IPAddrs: [], subnetMasks: [] };
   const cases: [string, typeof none, boolean][] = [
     ['nothing allowed', none, false],
     ['allowAll', { ...none, allowAll: true }, true],

@@ -190,7 +190,7 @@ export function decodeStatus(buf: Buffer): DecodedStatus {
     if (f.no === 2) result.message = f.bytes?.toString('utf8') ?? '';
     if (f.no === 3 && f.bytes) {
       let typeUrl = '';
-      let value = Buffer.alloc(0);
+      let value: Buffer = Buffer.alloc(0);
       for (const a of wireFields(f.bytes)) {
         if (a.no === 1) typeUrl = a.bytes?.toString('utf8') ?? '';
         if (a.no === 2) value = a.bytes ?? Buffer.alloc(0);

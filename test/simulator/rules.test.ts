@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UserInfo } from '../../proto/gen/gsdk/user.js';
+import { UserInfo, type DeepPartial } from '../../proto/gen/gsdk/user.js';
 import { TemplateFormat } from '../../proto/gen/gsdk/finger.js';
 import { FaceFlag } from '../../proto/gen/gsdk/face.js';
 import { checkUser, checkUserId, templateFormatOf, type UserRules } from '../../simulator/rules.js';
@@ -49,7 +49,7 @@ describe('checkUserId', () => {
 });
 
 describe('checkUser', () => {
-  const cases: [string, Parameters<typeof UserInfo.fromPartial>[0], Partial<UserRules>, string | undefined][] = [
+  const cases: [string, DeepPartial<UserInfo>, Partial<UserRules>, string | undefined][] = [
     ['a plain user', { hdr: { ID: '1' }, name: 'Ana' }, {}, undefined],
     ['48-character name', { hdr: { ID: '1' }, name: 'a'.repeat(48) }, {}, undefined],
     ['49-character name', { hdr: { ID: '1' }, name: 'a'.repeat(49) }, {}, 'name-too-long'],

@@ -22,11 +22,19 @@ interface FeedEntry {
 export class MemoryStore extends AbstractStore {
   /** User records as JSON text, by ID. */
   readonly #users = new Map<string, string>();
-  /** The keys of #users in byte order, for scans. */
-  readonly #ids: string[] = [];
+  /**
+   * User IDs in byte order, for scans, brought up to date only when a scan needs it: a
+   * commit just notes IDs it added, so a big import does not re-sort on every commit.
+   * It may still hold deleted IDs (scans skip them); #listed mirrors it as a set.
+   */
+  #ids: string[] = [];
+  readonly #listed = new Set<string>();
+  #added: string[] = [];
+  #deletedSinceOrdered = 0;
   readonly #feed = new Map<number, FeedEntry>();
-  /** The keys of #feed, ascending. */
+  /** The keys of #feed, ascending, plus removed ones (skipped on read) until compacted. */
   #feedSeqs: number[] = [];
+  #feedRemoved = 0;
   /** Each user's one feed entry. */
   readonly #userSeq = new Map<string, { seq: number; op: Change['op'] }>();
   /** Feed entries that are deletes, by seq, for pruning. */
@@ -57,17 +65,19 @@ export class MemoryStore extends AbstractStore {
       if (prior) {
         this.#feed.delete(prior.seq);
         this.#tombstones.delete(prior.seq);
-        const at = indexOfNumber(this.#feedSeqs, prior.seq);
-        if (at >= 0) this.#feedSeqs.splice(at, 1);
+        this.#feedRemoved += 1;
       }
       this.#feed.set(change.seq, { userId: change.userId, op: change.op, at: plan.at, origin: change.origin });
       this.#feedSeqs.push(change.seq);
       this.#userSeq.set(change.userId, { seq: change.seq, op: change.op });
       if (change.op === 'upsert') {
-        if (!this.#users.has(change.userId)) this.#ids.splice(indexAfter(this.#ids, change.userId), 0, change.userId);
+        if (!this.#listed.has(change.userId)) {
+          this.#listed.add(change.userId);
+          this.#added.push(change.userId);
+        }
         this.#users.set(change.userId, change.record);
       } else {
-        if (this.#users.delete(change.userId)) this.#ids.splice(indexAfter(this.#ids, change.userId) - 1, 1);
+        if (this.#users.delete(change.userId)) this.#deletedSinceOrdered += 1;
         this.#tombstones.set(change.seq, { userId: change.userId, at: plan.at });
       }
     }
@@ -81,6 +91,7 @@ export class MemoryStore extends AbstractStore {
     }
     for (const record of plan.imports) this.#imports.set(record.hash, record);
     this.#events.push(...plan.events);
+    this.#compactFeed();
     this.#seq = plan.seq;
     this.#lastEventId = plan.lastEventId;
   }
@@ -95,10 +106,20 @@ export class MemoryStore extends AbstractStore {
       this.#userSeq.delete(tombstone.userId);
     }
     if (pruned.size > 0) {
-      this.#feedSeqs = this.#feedSeqs.filter((seq) => !pruned.has(seq));
-      this.#horizon = Math.max(this.#horizon, Math.max(...pruned) + 1);
+      this.#feedRemoved += pruned.size;
+      this.#compactFeed();
+      let highest = 0;
+      for (const seq of pruned) highest = Math.max(highest, seq);
+      this.#horizon = Math.max(this.#horizon, highest + 1);
     }
     return pruned.size;
+  }
+
+  /** Drops removed seqs from #feedSeqs once they are half of it (amortised O(1) per removal). */
+  #compactFeed(): void {
+    if (this.#feedRemoved * 2 <= this.#feedSeqs.length) return;
+    this.#feedSeqs = this.#feedSeqs.filter((seq) => this.#feed.has(seq));
+    this.#feedRemoved = 0;
   }
 
   protected override async _getUsers(ids: string[]): Promise<(User | undefined)[]> {
@@ -110,13 +131,36 @@ export class MemoryStore extends AbstractStore {
 
   protected override async *_scanUsers(options: { after: string | undefined; limit: number | undefined }): AsyncGenerator<User> {
     let last = options.after;
-    for (let count = 0; options.limit === undefined || count < options.limit; count++) {
-      // Found again after each yield: commits may have moved things in between.
-      const id = this.#ids[last === undefined ? 0 : indexAfter(this.#ids, last)];
+    let count = 0;
+    while (options.limit === undefined || count < options.limit) {
+      // Found again after each yield: commits may have changed the order in between.
+      const ids = this.#orderedIds();
+      const id = ids[last === undefined ? 0 : indexAfter(ids, last)];
       if (id === undefined) return;
       last = id;
-      yield JSON.parse(this.#users.get(id)!) as User;
+      const record = this.#users.get(id);
+      if (record === undefined) continue;
+      count += 1;
+      yield JSON.parse(record) as User;
     }
+  }
+
+  /** Merges the IDs added since the last scan (sorted once) into the ordered list. */
+  #orderedIds(): readonly string[] {
+    if (this.#added.length === 0 && this.#deletedSinceOrdered <= this.#ids.length / 2) return this.#ids;
+    const added = this.#added.sort(compareIds);
+    const merged: string[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < this.#ids.length || j < added.length) {
+      const id = j >= added.length || (i < this.#ids.length && compareIds(this.#ids[i]!, added[j]!) < 0) ? this.#ids[i++]! : added[j++]!;
+      if (this.#users.has(id)) merged.push(id);
+      else this.#listed.delete(id);
+    }
+    this.#ids = merged;
+    this.#added = [];
+    this.#deletedSinceOrdered = 0;
+    return merged;
   }
 
   protected override async _countUsers(): Promise<number> {
@@ -128,7 +172,8 @@ export class MemoryStore extends AbstractStore {
     for (let i = firstAbove(this.#feedSeqs, seq, asNumber); i < this.#feedSeqs.length; i++) {
       const entrySeq = this.#feedSeqs[i]!;
       if (entrySeq > upTo || (limit !== undefined && changes.length >= limit)) break;
-      const entry = this.#feed.get(entrySeq)!;
+      const entry = this.#feed.get(entrySeq);
+      if (entry === undefined) continue;
       changes.push({ seq: entrySeq, ...structuredClone(entry) });
     }
     return changes;
@@ -184,11 +229,6 @@ function firstAbove<T>(sorted: readonly T[], value: number, key: (item: T) => nu
     else high = mid;
   }
   return low;
-}
-
-function indexOfNumber(sorted: readonly number[], value: number): number {
-  const at = firstAbove(sorted, value, asNumber) - 1;
-  return at >= 0 && sorted[at] === value ? at : -1;
 }
 
 function asNumber(value: number): number {

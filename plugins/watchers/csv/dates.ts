@@ -233,6 +233,26 @@ export function readPeriodCell(end: PeriodEnd, text: string, options: { dayFirst
   return { ok: true, seconds };
 }
 
+export type PeriodCellReader = (end: PeriodEnd, text: string) => PeriodRead;
+
+/**
+ * readPeriodCell with a memory: a file repeats a handful of dates over thousands of rows,
+ * and reading one through Intl costs far more than a lookup. One per file being read.
+ */
+export function periodCellReader(options: { dayFirst: boolean; zone: Zone }): PeriodCellReader {
+  const memo = new Map<string, PeriodRead>();
+  return (end, text) => {
+    const key = `${end} ${text}`;
+    let read = memo.get(key);
+    if (read === undefined) {
+      read = readPeriodCell(end, text, options);
+      if (memo.size >= 10_000) memo.clear();
+      memo.set(key, read);
+    }
+    return read;
+  };
+}
+
 /** Unix seconds → the text of a start_datetime or expiry_datetime cell. */
 export function writePeriodCell(end: PeriodEnd, seconds: number, zone: Zone): string {
   if (seconds === 0) return formatLocalDateTime(end === 'start' ? NO_LIMIT_START : NO_LIMIT_EXPIRY);

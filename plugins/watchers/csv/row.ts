@@ -12,28 +12,29 @@
  * - The PIN goes to `patch.pin` as it was written, to be hashed by the gateway. Its value
  *   is never put into a reason; `redactRow` blanks it in rows kept for reports.
  *
- * ID rules here are the ones a row needs before it can be merged at all; the device rules
- * of the site (numeric or alphanumeric IDs, credential counts) are checked against the
- * merged user by the ingest host.
+ * The user ID and the name are checked with the device rules of daemon/model/validate.ts
+ * (IDs as on a site with alphanumeric IDs, the wider of the two rules). Whether the site
+ * takes only numeric IDs, and credential counts, depend on the merged user and the devices:
+ * the ingest host checks those after the merge.
  */
 import type { UserPatch } from '../../../daemon/plugins/api.js';
-import { CardType, type User } from '../../../daemon/model/user.js';
+import { CardType, emptyUser, type User } from '../../../daemon/model/user.js';
+import { validateUser } from '../../../daemon/model/validate.js';
 import type { ColumnConfig, ColumnMap } from './columns.js';
 import { normalizeHeader, resolveHeader } from './columns.js';
 import { readCsn } from './csn.js';
-import { readPeriodCell, type Zone } from './dates.js';
+import type { PeriodCellReader } from './dates.js';
 import { undefuseCell } from './defuse.js';
 import { USER_FIELD_OF, type FieldKey } from './fields.js';
 
 export interface RowOptions {
-  dayFirst: boolean;
-  zone: Zone;
+  /** Reads date cells with the file's dayFirst and time zone (dates.ts `periodCellReader`). */
+  periods: PeriodCellReader;
 }
 
 export type RowMapping = { ok: true; patch: UserPatch } | { ok: false; reason: string };
 
-export const MAX_ID_BYTES = 32;
-export const MAX_NAME_CHARS = 48;
+/** BioStar's limit (spec §4); devices do not hold departments. */
 export const MAX_DEPARTMENT_CHARS = 64;
 /** BioStar 2 takes PINs of 4 to 16 digits; a device stores at most 32 bytes. */
 export const PIN_DIGITS = { min: 4, max: 16 } as const;
@@ -89,9 +90,9 @@ export function mapRow(cells: readonly string[], map: ColumnMap, options: RowOpt
 function setField(key: FieldKey, text: string, values: Partial<Omit<User, 'id'>>, options: RowOptions): string | undefined {
   switch (key) {
     case 'user_id':
-      return checkId(text);
+      return deviceRuleProblem('id', emptyUser(text));
     case 'name':
-      return setText(values, 'name', text, MAX_NAME_CHARS);
+      return deviceRuleProblem('name', { ...emptyUser('1'), name: text }) ?? setText(values, 'name', text);
     case 'department':
       return setText(values, 'department', text, MAX_DEPARTMENT_CHARS);
     case 'user_title':
@@ -106,7 +107,7 @@ function setField(key: FieldKey, text: string, values: Partial<Omit<User, 'id'>>
       return undefined;
     case 'start_datetime':
     case 'expiry_datetime': {
-      const read = readPeriodCell(key === 'start_datetime' ? 'start' : 'expiry', text, options);
+      const read = options.periods(key === 'start_datetime' ? 'start' : 'expiry', text);
       if (!read.ok) return read.reason;
       values[key === 'start_datetime' ? 'startTime' : 'endTime'] = read.seconds;
       return undefined;
@@ -136,20 +137,22 @@ function setField(key: FieldKey, text: string, values: Partial<Omit<User, 'id'>>
   }
 }
 
-function checkId(id: string): string | undefined {
-  if (Buffer.byteLength(id, 'utf8') > MAX_ID_BYTES) return `"${id}" is longer than ${MAX_ID_BYTES} bytes`;
-  if (/^0+$/.test(id)) return `"${id}" is not a valid ID (zero)`;
-  // The union of BioStar's numeric and alphanumeric ID rules ("." since BioStar X 1.0.3);
-  // spreadsheet damage such as "1.23E+05" or "12 345" stops here.
-  if (!/^[A-Za-z0-9_.-]+$/.test(id)) return `"${id}" may hold only letters, digits, "-", "_" and "."`;
-  return undefined;
+/** What validateUser says about one field of a probe user, without the field's own prefix. */
+function deviceRuleProblem(field: 'id' | 'name', probe: User): string | undefined {
+  const issues = validateUser(probe, undefined, { alphanumericIds: true }).filter((issue) => issue.field === field);
+  if (issues.length === 0) return undefined;
+  return issues.map((issue) => issue.message.replace(`${field}: `, '')).join(', ');
 }
 
 type TextField = 'name' | 'department' | 'title' | 'phone' | 'userGroup';
 
 function setText(values: Partial<Omit<User, 'id'>>, field: TextField, text: string, maxChars?: number): string | undefined {
-  const length = [...text].length;
-  if (maxChars !== undefined && length > maxChars) return `${length} characters; at most ${maxChars}`;
+  // Characters are code points; only a value longer in UTF-16 units can be too long.
+  if (maxChars !== undefined && text.length > maxChars) {
+    let length = 0;
+    for (const _ of text) length++;
+    if (length > maxChars) return `${length} characters; at most ${maxChars}`;
+  }
   values[field] = text;
   return undefined;
 }

@@ -24,7 +24,7 @@ import type {
   WatcherInstance,
 } from '../../../daemon/plugins/api.js';
 import { mapColumns, type ColumnMap } from './columns.js';
-import { timeZone } from './dates.js';
+import { periodCellReader, timeZone } from './dates.js';
 import { checkEncoding, decodeText } from './decode.js';
 import { exportCsv, type ExportSummary } from './export.js';
 import { readCsv } from './reader.js';
@@ -60,7 +60,7 @@ export class CsvWatcher implements WatcherInstance {
     signal.throwIfAborted();
     // A reload during an import applies from the next file.
     const config = this.config;
-    const zone = timeZone(config.timeZone);
+    const rowOptions = { periods: periodCellReader({ dayFirst: config.dayFirst, zone: timeZone(config.timeZone) }) };
     const encoding = await checkEncoding(createReadStream(file.path, { signal }));
     this.ctx.logger.info({ file: file.name, encoding: encoding.encoding, bom: encoding.bom }, 'reading CSV');
 
@@ -99,7 +99,7 @@ export class CsvWatcher implements WatcherInstance {
         sink.reject({ row: event.row, raw, reason: event.reason });
         continue;
       }
-      const mapped = mapRow(event.cells, map!, { dayFirst: config.dayFirst, zone });
+      const mapped = mapRow(event.cells, map!, rowOptions);
       if (!mapped.ok) {
         counts.rejected++;
         sink.reject({ row: event.row, raw, reason: mapped.reason });

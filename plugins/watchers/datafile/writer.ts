@@ -266,20 +266,18 @@ export async function exportDataFile(
 ): Promise<{ path: string; manifest: DataFileManifest }> {
   const createdAt = options.createdAt ?? new Date();
   const partial = join(outgoingDir, `.${dataFileName(createdAt).replace(/\.tgz$/, '')}.${randomBytes(4).toString('hex')}.tgz.partial`);
+  // Created here, exclusively, so that on failure only a file of ours is removed.
   // Mode 0640: a data file holds PIN hashes, templates and photos.
-  const out = createWriteStream(partial, { flags: 'wx', mode: 0o640 });
-  let created = false;
-  out.once('open', () => {
-    created = true;
-  });
+  await (await open(partial, 'wx', 0o640)).close();
   try {
+    const out = createWriteStream(partial, { flags: 'r+' });
     const manifest = await writeDataFile(users, out, { ...options, createdAt });
     await syncToDisk(partial, 'file');
     const path = await publish(partial, outgoingDir, createdAt);
     await syncToDisk(outgoingDir, 'directory');
     return { path, manifest };
   } catch (error) {
-    if (created) await unlink(partial).catch(() => undefined);
+    await unlink(partial).catch(() => undefined);
     throw error;
   }
 }

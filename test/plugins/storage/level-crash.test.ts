@@ -85,8 +85,8 @@ async function checkConsistent(location: string, perCommit: number, reported: nu
 }
 
 for (const [name, perCommit, commitsPerRound, rounds] of [
-  ['small commits', 1, 60, 4],
-  ['commits of 200 users', 200, 4, 3],
+  ['small commits', 1, 40, 3],
+  ['commits of 200 users', 200, 3, 2],
 ] as const) {
   test(`SIGKILL during ${name} leaves a consistent prefix of whole commits`, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rollcall-crash-'));

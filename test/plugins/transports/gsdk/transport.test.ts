@@ -517,6 +517,26 @@ describe('a gateway that is gone', () => {
     }
   });
 
+  test('stop cancels the calls and streams in flight', async () => {
+    const h = await startHarness({ deadlines: { defaultMs: 60_000, longMs: 60_000 } }, [4003]);
+    try {
+      h.sim.device(4003).setFault({ hangCount: 1 });
+      const hanging = h.transport.getStatistic(4003);
+      const stream = h.transport.subscribeStatus();
+      const reading = (async () => {
+        for await (const change of stream) assert.fail(`unexpected change of ${change.deviceId}`);
+      })();
+      // Let the call reach the simulator before stopping.
+      await h.transport.getInfo(4003).catch(() => undefined);
+      await h.transport.stop();
+      await rejectsWithCode(hanging, 'CANCELLED', { deviceId: 4003 });
+      await reading;
+      assert.equal(stream.cancelled, true);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('a stopped transport refuses calls', async () => {
     const h = await startHarness({}, [4002]);
     await h.close();

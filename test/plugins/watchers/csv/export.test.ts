@@ -6,7 +6,7 @@ import { applyImportPatch } from '../../../../daemon/merge/import-merge.js';
 import { CardType, emptyUser, type User } from '../../../../daemon/model/user.js';
 import { mapColumns } from '../../../../plugins/watchers/csv/columns.js';
 import { csnToCardData, CSN_MAX } from '../../../../plugins/watchers/csv/csn.js';
-import { timeZone, type Zone } from '../../../../plugins/watchers/csv/dates.js';
+import { periodCellReader, timeZone, type Zone } from '../../../../plugins/watchers/csv/dates.js';
 import { decodeText } from '../../../../plugins/watchers/csv/decode.js';
 import { exportCells, exportCsv, exportHeader, type ExportOptions } from '../../../../plugins/watchers/csv/export.js';
 import { readCsv } from '../../../../plugins/watchers/csv/reader.js';
@@ -162,6 +162,7 @@ function normalize(user: User, zone: Zone): User {
 
 async function importUsers(bytes: Buffer, zone: Zone, customFields: string[]): Promise<User[]> {
   const users: User[] = [];
+  const periods = periodCellReader({ dayFirst: false, zone });
   let map;
   for await (const event of readCsv(decodeText(Readable.from([bytes])), { delimiter: ',', startRow: 2 })) {
     if (event.kind === 'header') {
@@ -172,7 +173,7 @@ async function importUsers(bytes: Buffer, zone: Zone, customFields: string[]): P
     }
     assert.equal(event.kind, 'row', event.kind === 'error' ? event.reason : '');
     if (event.kind !== 'row') continue;
-    const mapped = mapRow(event.cells, map!, { dayFirst: false, zone });
+    const mapped = mapRow(event.cells, map!, { periods });
     assert.ok(mapped.ok, mapped.ok ? '' : mapped.reason);
     const merged = applyImportPatch(undefined, mapped.patch, { mode: 'overwrite', blankClears: false });
     assert.ok('user' in merged);

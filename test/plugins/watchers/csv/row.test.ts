@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { CardType } from '../../../../daemon/model/user.js';
 import { mapColumns, type ColumnMap } from '../../../../plugins/watchers/csv/columns.js';
 import { csnToCardData } from '../../../../plugins/watchers/csv/csn.js';
-import { timeZone } from '../../../../plugins/watchers/csv/dates.js';
+import { periodCellReader, timeZone } from '../../../../plugins/watchers/csv/dates.js';
 import { mapRow, pinIndexes, redactRow } from '../../../../plugins/watchers/csv/row.js';
 
 const HEADER = [
@@ -17,7 +17,7 @@ function columns(header = HEADER): ColumnMap {
   return mapping.map;
 }
 
-const options = { dayFirst: false, zone: timeZone('UTC') };
+const options = { periods: periodCellReader({ dayFirst: false, zone: timeZone('UTC') }) };
 
 /** A full row with some cells replaced. */
 function row(cells: Record<string, string>): string[] {
@@ -85,11 +85,12 @@ describe('mapRow', () => {
 
   const errors: [cells: Record<string, string>, says: RegExp][] = [
     [{ user_id: '' }, /^user_id: blank$/],
-    [{ user_id: '0' }, /user_id: "0" is not a valid ID/],
-    [{ user_id: '000' }, /user_id: "000" is not a valid ID/],
-    [{ user_id: '1.23E+05' }, /user_id: "1.23E\+05" may hold only letters/],
-    [{ user_id: 'x'.repeat(33) }, /user_id: .* longer than 32 bytes/],
-    [{ name: 'A'.repeat(49) }, /name: 49 characters; at most 48/],
+    [{ user_id: '0' }, /^user_id: the user ID must not be 0 or all zeros/],
+    [{ user_id: '000' }, /^user_id: the user ID must not be 0 or all zeros/],
+    [{ user_id: '1.23E+05' }, /^user_id: the user ID may contain only A-Z a-z 0-9 - _ \.$/],
+    [{ user_id: 'x'.repeat(33) }, /^user_id: the user ID must be at most 32 bytes \(got 33\)$/],
+    [{ name: 'A'.repeat(49) }, /^name: the name must be at most 48 characters \(got 49\)$/],
+    [{ name: '가'.repeat(48) + '😀' }, /^name: the name must be at most 48 characters \(got 49\)$/],
     [{ name: 'Alice\nKim' }, /name: contains a line break/],
     [{ name: 'Alice\u0007' }, /name: contains a control character/],
     [{ department: 'D'.repeat(65) }, /department: 65 characters; at most 64/],
@@ -107,7 +108,7 @@ describe('mapRow', () => {
     [{ disabled: 'maybe' }, /disabled: "maybe" is not one of/],
     [{ security_level: '6' }, /security_level: "6" is not a level/],
     [{ Remarks: 'two\r\nlines' }, /Remarks: contains a line break/],
-    [{ name: 'A'.repeat(50), csn: '0' }, /name: 50 characters; at most 48; csn: a card number cannot be zero/],
+    [{ name: 'A'.repeat(50), csn: '0' }, /^name: the name must be at most 48 characters \(got 50\); csn: a card number cannot be zero$/],
   ];
   for (const [cells, says] of errors) {
     test(`rejects ${JSON.stringify(cells).slice(0, 70)}`, () => {

@@ -121,17 +121,20 @@ export function headerJson(overrides: Record<string, unknown> = {}): string {
 
 export interface MemberText {
   name: string;
-  body: string;
+  body: string | Buffer;
 }
 
 /** A manifest that truly describes `members`, with `overrides` applied on top. */
 export function manifestJson(members: MemberText[], overrides: Record<string, unknown> = {}): string {
-  const summaries = members.map((member) => ({
-    name: member.name,
-    sha256: sha256(member.body),
-    bytes: Buffer.byteLength(member.body),
-    users: member.body.split('\n').length - 1,
-  }));
+  const summaries = members.map((member) => {
+    const bytes = Buffer.from(member.body);
+    return {
+      name: member.name,
+      sha256: sha256(bytes),
+      bytes: bytes.length,
+      users: bytes.toString('latin1').split('\n').length - 1,
+    };
+  });
   return JSON.stringify({
     ...JSON.parse(headerJson()),
     userCount: summaries.reduce((sum, member) => sum + member.users, 0),

@@ -322,7 +322,7 @@ const cases: Case[] = [
     input: () =>
       tgz([
         header(),
-        tarEntry({ name: twoUsers.name, body: twoUsers.body.replace('User 1', 'User 9') }),
+        tarEntry({ name: twoUsers.name, body: String(twoUsers.body).replace('User 1', 'User 9') }),
         tarEntry({ name: 'manifest.json', body: manifestJson([twoUsers]) }),
       ]),
     code: REFUSED,
@@ -452,7 +452,7 @@ describe('datafile reader: hostile and damaged archives', () => {
 
   const bombs: { name: string; limits: Partial<ArchiveLimits>; build: () => { stream: Readable; produced: Produced }; message: RegExp }[] = [
     {
-      name: 'a gzip bomb inside a member (1 GiB of zeros)',
+      name: 'a gzip bomb inside a member (1 GiB of blank lines)',
       limits: { maxEntryBytes: 2 ** 31 },
       // Lines of blanks, so that no line cap is reached before the ratio is judged.
       build: () =>
