@@ -13,7 +13,7 @@ import { ObservabilityServer } from './obs/http.js';
 import type { SystemdNotifier } from './obs/sdnotify.js';
 import { setLogLevel } from './obs/logger.js';
 import { PluginHost } from './plugins/host.js';
-import type { PluginDefinition, PluginKind, Store } from './plugins/api.js';
+import type { PluginDefinition, PluginKind, Store, SyncModeInstance } from './plugins/api.js';
 import { buildConfigSchema, configKeyOf, type RollcallConfig } from './config/schema.js';
 import { readConfig, validateConfig, type LoadedConfig } from './config/load.js';
 import { diffConfig, type ConfigChange } from './config/diff.js';
@@ -169,7 +169,7 @@ export class Daemon {
       });
       await engine.start(this.#controller.signal);
       this.#engine = engine;
-      this.#follower = new DeviceEventFollower({ store, transport, engine, config: config.sync, logger: logger.child({ component: 'device-events' }) });
+      this.#follower = new DeviceEventFollower({ store, transport, engine, logger: logger.child({ component: 'device-events' }) });
       await this.#follower.start(this.#controller.signal);
     } else {
       logger.error('no sync: the transport or the sync mode failed to start (see above); the store and the rest run on');
@@ -213,6 +213,21 @@ export class Daemon {
     }
   }
 
+  /** Starts the new sync-mode plugin, hands it to the engine (which plans every device again), stops the old one. */
+  async #switchMode(name: string): Promise<void> {
+    const host = this.#host!;
+    const old = host.lookup('sync-mode');
+    const definition = this.#definition('sync-mode', name);
+    const mode = await host.start(definition, this.#pluginConfig(definition));
+    if (!mode) {
+      this.#options.logger.error({ mode: name }, `sync mode ${name} failed to start; keeping the previous mode`);
+      return;
+    }
+    this.#engine!.setMode(mode as SyncModeInstance);
+    if (old) await host.stopInstance(old);
+    this.#options.logger.info({ mode: name }, `sync mode is now ${name}; checking every device`);
+  }
+
   /**
    * Reads the config again. Invalid: everything stays as it was and the problems are
    * logged. Valid: live keys are applied, keys that need a restart are logged by path.
@@ -246,6 +261,10 @@ export class Daemon {
 
       setLogLevel(logger, next.log.level);
       await this.#host?.reload((definition) => this.#pluginConfig(definition));
+      if (this.#engine) {
+        if (live.some((c) => c.path === 'sync.mode')) await this.#switchMode(next.sync.mode);
+        await this.#engine.reconfigure(next.sync, next.devices);
+      }
       logger.info({ applied: live.map((c) => c.path), needRestart: needRestart.map((c) => c.path) }, 'config reloaded');
       return changes;
     } catch (error) {

@@ -64,8 +64,7 @@ function coreTree(): ConfigTree {
         .string()
         .min(1)
         .default('all-devices-with-device-updates')
-        .describe('The sync-mode plugin: manual, all-devices, all-devices-with-device-updates or access-group-devices.')
-        .meta(restart),
+        .describe('The sync-mode plugin: manual, all-devices, all-devices-with-device-updates or access-group-devices. A change on reload plans every device again (a check of each).'),
       mergePolicy: z
         .enum(['fill-vacant', 'device-wins', 'server-wins'])
         .default('fill-vacant')

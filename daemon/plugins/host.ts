@@ -176,6 +176,20 @@ export class PluginHost {
     plugin.state = 'stopped';
   }
 
+  /** Stops one running plugin (a sync mode replaced on reload) and forgets it. */
+  async stopInstance(instance: PluginInstance): Promise<void> {
+    const index = this.#plugins.findIndex((p) => p.instance === instance);
+    if (index < 0) return;
+    const plugin = this.#plugins[index]!;
+    try {
+      await this.#stopOne(plugin);
+    } catch (error) {
+      this.#options.logger.error({ plugin: plugin.id, err: error }, `plugin ${plugin.id} did not stop cleanly: ${message(error)}`);
+    }
+    this.#plugins.splice(index, 1);
+    if (!this.#plugins.some((p) => p.id === plugin.id)) this.#gauge().set({ kind: plugin.definition.kind, name: plugin.definition.name }, 0);
+  }
+
   /** Stops every plugin in reverse start order; storage plugins go last whatever their order. */
   async stopAll(): Promise<void> {
     const order = [...this.#plugins].reverse();

@@ -7,10 +7,10 @@
  * (subCode 1) are acknowledgements, not changes. Deletes at a device never delete from
  * the database.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { DeviceEvent, DeviceStream, Mutation, Store, TransportInstance } from '../plugins/api.js';
 import type { DeviceRecord } from '../model/device.js';
-import type { SyncConfig } from '../config/schema.js';
 import { deviceProjectionHash } from '../model/projection.js';
 import { mergeDeviceUser } from '../merge/merge.js';
 import { deviceDeleteEvent, mergeEvents, saveFailedEvent } from '../merge/events.js';
@@ -34,7 +34,6 @@ export interface DeviceEventFollowerOptions {
   store: Store;
   transport: TransportInstance;
   engine: SyncEngine;
-  config: SyncConfig;
   logger: Logger;
   queueSize?: number;
 }
@@ -66,6 +65,7 @@ export class DeviceEventFollower {
 
   constructor(options: DeviceEventFollowerOptions) {
     this.#o = options;
+    setMaxListeners(0, this.#controller.signal);
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -239,9 +239,9 @@ export class DeviceEventFollower {
       if (local && event.eventCode === USER_EVENT.DELETE_ALL_SUCCESS) {
         this.#o.logger.warn({ device: event.deviceId }, `all users were deleted at device ${event.deviceId}; checking it`);
         await this.#advance(event.deviceId, event.id, [
-          { type: 'appendEvent', event: { kind: 'user.delete.device', message: 'All users deleted (Device)', deviceId: event.deviceId, detail: { deviceDeletes: this.#o.config.deviceDeletes } } },
+          { type: 'appendEvent', event: { kind: 'user.delete.device', message: 'All users deleted (Device)', deviceId: event.deviceId, detail: { deviceDeletes: this.#o.engine.config.deviceDeletes } } },
         ]);
-        if (this.#o.config.deviceDeletes === 'restore') this.#o.engine.requestCheck(event.deviceId, 'headers');
+        if (this.#o.engine.config.deviceDeletes === 'restore') this.#o.engine.requestCheck(event.deviceId, 'headers');
         return;
       }
       // Our own pushes acknowledged, or events without a user: only the cursor moves.
@@ -263,7 +263,7 @@ export class DeviceEventFollower {
   }
 
   async #deletedAtDevice(deviceId: number, userId: string, eventId: number): Promise<void> {
-    const setting = this.#o.config.deviceDeletes;
+    const setting = this.#o.engine.config.deviceDeletes;
     const user = await this.#o.store.getUser(userId);
     const hash = setting === 'keep-deleted' && user ? deviceProjectionHash(user) : undefined;
     const change = hash ? (r: DeviceRecord): DeviceRecord => ({ ...r, deletedAtDevice: { ...r.deletedAtDevice, [userId]: hash } }) : (r: DeviceRecord) => r;
@@ -273,7 +273,8 @@ export class DeviceEventFollower {
 
   /** Reads a user from the device that changed it, merges it, commits it with the device as origin. */
   async #merge(deviceId: number, userId: string, eventId: number, receivedAt: number): Promise<void> {
-    const { engine, store, transport, config, logger } = this.#o;
+    const { engine, store, transport, logger } = this.#o;
+    const config = engine.config;
     if (!engine.mode.acceptsDeviceChanges) {
       await this.#advance(deviceId, eventId, [
         {

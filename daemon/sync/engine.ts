@@ -9,6 +9,7 @@
  * call failed as a whole is served alone afterwards. A cursor moves only after the device
  * acknowledged, in the same commit as the bookkeeping that goes with it.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type {
   Change,
@@ -42,6 +43,7 @@ export interface SyncEngineOptions {
   store: Store;
   transport: TransportInstance;
   mode: SyncModeInstance;
+  /** Replaced by reconfigure() on reload. */
   config: SyncConfig;
   devices: readonly DeviceConfig[];
   logger: Logger;
@@ -124,6 +126,8 @@ export class SyncEngine {
   constructor(options: SyncEngineOptions) {
     this.#o = options;
     this.#mode = options.mode;
+    // Every gateway call under way listens to this signal; there are legitimately many.
+    setMaxListeners(0, this.#controller.signal);
   }
 
   get #now(): number {
@@ -197,6 +201,36 @@ export class SyncEngine {
     await this.#loop;
     // Tasks in flight finish their call (each has a deadline) and commit what was acknowledged.
     await Promise.allSettled([...this.#tasks]);
+  }
+
+  get config(): SyncConfig {
+    return this.#o.config;
+  }
+
+  /**
+   * Applies a reloaded config: sync settings at once, and the device list (new devices
+   * are adopted; a changed location or access groups plans that device again).
+   */
+  async reconfigure(config: SyncConfig, devices: readonly DeviceConfig[]): Promise<void> {
+    this.#o.config = config;
+    const mutations: Mutation[] = [];
+    for (const configured of devices) {
+      const state = this.#devices.get(configured.id);
+      const fields = { source: 'config' as const, address: configured.address, port: configured.port, useSSL: configured.useSSL, location: configured.location, accessGroups: configured.accessGroups };
+      if (state) {
+        const groupsChanged = JSON.stringify(state.record.accessGroups ?? []) !== JSON.stringify(configured.accessGroups);
+        mutations.push({ type: 'putDevice', device: state.update((r) => ({ ...r, ...fields })) });
+        if (groupsChanged) this.#due(state, 'headers');
+      } else {
+        const record: DeviceRecord = { id: configured.id, lastEventId: 0, ...fields };
+        mutations.push({ type: 'putDevice', device: record });
+        await this.#adopt(record);
+      }
+    }
+    if (mutations.length > 0) await this.#o.store.commit(mutations);
+    this.#o.devices = devices;
+    await this.refreshConnections();
+    this.#wakeup.wake();
   }
 
   /** Swaps the sync mode (a reload); every device is planned again by a check. */

@@ -102,7 +102,7 @@ export class SyncHarness {
     });
     await this.engine.start(signal);
     if (options.followEvents !== false) {
-      this.follower = new DeviceEventFollower({ store: this.store, transport: this.transport, engine: this.engine, config, logger: pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' }) });
+      this.follower = new DeviceEventFollower({ store: this.store, transport: this.transport, engine: this.engine, logger: pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' }) });
       await this.follower.start(signal);
     }
   }

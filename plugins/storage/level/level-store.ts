@@ -114,9 +114,10 @@ export class LevelStore extends AbstractStore {
       await db.open();
     } catch (error) {
       // Most often LEVEL_LOCKED: another process has this store open.
-      const cause = (error as { cause?: { message?: string } }).cause;
+      const cause = (error as { cause?: { code?: unknown; message?: string } }).cause;
       const reason = cause?.message ?? (error as Error).message;
-      throw new RollcallError('ROLLCALL_ERR_STORE_CLOSED', `The LevelDB store at ${location} could not be opened: ${reason}`, {
+      const code = cause?.code === 'LEVEL_CORRUPTION' ? 'ROLLCALL_ERR_STORE_CORRUPT' : 'ROLLCALL_ERR_STORE_CLOSED';
+      throw new RollcallError(code, `The LevelDB store at ${location} could not be opened: ${reason}`, {
         cause: error,
         detail: { location },
       });

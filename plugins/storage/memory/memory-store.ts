@@ -90,7 +90,7 @@ export class MemoryStore extends AbstractStore {
       else this.#devices.set(deviceId, device);
     }
     for (const record of plan.imports) this.#imports.set(record.hash, record);
-    this.#events.push(...plan.events);
+    for (const event of plan.events) this.#events.push(event);
     this.#compactFeed();
     this.#seq = plan.seq;
     this.#lastEventId = plan.lastEventId;
