@@ -134,9 +134,15 @@ function call<Req, Res>(name: string, method: UnaryMethod<Req, Res>, request: Re
   });
 }
 
-function printResult(options: { json?: boolean }, json: unknown, human: string): void {
-  if (options.json) process.stdout.write(`${JSON.stringify(json, jsonBytes)}\n`);
-  else process.stdout.write(`${human}\n`);
+/** Where the commands print; process.stdout unless a test or an embedding program says otherwise. */
+export interface SimCommandOutput {
+  write(text: string): void;
+}
+
+const STDOUT: SimCommandOutput = { write: (text) => void process.stdout.write(text) };
+
+function printResult(out: SimCommandOutput, options: { json?: boolean }, json: unknown, human: string): void {
+  out.write(options.json ? `${JSON.stringify(json, jsonBytes)}\n` : `${human}\n`);
 }
 
 /** JSON of protobuf objects: bytes as base64. */
@@ -248,7 +254,7 @@ interface StandaloneOptions {
   tlsKey?: string;
 }
 
-async function runStandalone(options: StandaloneOptions): Promise<void> {
+async function runStandalone(options: StandaloneOptions, out: SimCommandOutput): Promise<void> {
   let config: SimulatorConfig;
   if (options.config) {
     config = await loadSimulatorConfig(options.config);
@@ -270,6 +276,7 @@ async function runStandalone(options: StandaloneOptions): Promise<void> {
     ...(tls ? { tls } : {}),
   });
   printResult(
+    out,
     options,
     { address: simulator.address, port: simulator.port, tls: tls !== undefined, deviceIds: simulator.deviceIds },
     `rollcall gateway simulator listening on ${simulator.address} (${tls ? 'TLS' : 'plaintext'})\n` +
@@ -299,7 +306,7 @@ function gatewayCommand(parent: Command, name: string, description: string): Com
 }
 
 /** Adds `sim` and its subcommands to the rollcall command line. */
-export function registerSimCommands(program: Command): void {
+export function registerSimCommands(program: Command, out: SimCommandOutput = STDOUT): void {
   const sim = program
     .command('sim')
     .description('G-SDK device gateway simulator: run one (default), or act on a running one')
@@ -313,14 +320,14 @@ export function registerSimCommands(program: Command): void {
     .option('--tls-cert <file>', 'serve TLS with this server certificate (PEM)')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .option('--json', 'print the address and device IDs as JSON')
-    .action(async (options: StandaloneOptions) => runStandalone(options));
+    .action(async (options: StandaloneOptions) => runStandalone(options, out));
 
   addUserOptions(gatewayCommand(sim, 'enroll', 'enroll a new user at a device, as a person at the device would (subCode 2 events)')).action(
     async (options: GatewayOptions & UserOptions) =>
       withClients(options, async ({ control, user }) => {
         const info = await userFromOptions(UserInfo.fromPartial({}), options, user);
         await call('EnrollAtDevice', control.enrollAtDevice.bind(control), { deviceID: options.device, user: info });
-        printResult(options, { ok: true, deviceID: options.device, userID: options.user }, `enrolled user ${options.user} at device ${options.device}`);
+        printResult(out, options, { ok: true, deviceID: options.device, userID: options.user }, `enrolled user ${options.user} at device ${options.device}`);
       }),
   );
 
@@ -330,7 +337,7 @@ export function registerSimCommands(program: Command): void {
         const current = await call('ReadUsers', control.readUsers.bind(control), { deviceID: options.device, userIDs: [options.user] });
         const info = await userFromOptions(current.users[0] ?? UserInfo.fromPartial({}), options, user);
         await call('UpdateAtDevice', control.updateAtDevice.bind(control), { deviceID: options.device, user: info });
-        printResult(options, { ok: true, deviceID: options.device, userID: options.user }, `updated user ${options.user} at device ${options.device}`);
+        printResult(out, options, { ok: true, deviceID: options.device, userID: options.user }, `updated user ${options.user} at device ${options.device}`);
       }),
   );
 
@@ -340,7 +347,7 @@ export function registerSimCommands(program: Command): void {
     .action(async (options: GatewayOptions & { device: number; user: string[] }) =>
       withClients(options, async ({ control }) => {
         await call('DeleteAtDevice', control.deleteAtDevice.bind(control), { deviceID: options.device, userIDs: options.user });
-        printResult(options, { ok: true, deviceID: options.device, userIDs: options.user }, `deleted ${options.user.join(', ')} at device ${options.device}`);
+        printResult(out, options, { ok: true, deviceID: options.device, userIDs: options.user }, `deleted ${options.user.join(', ')} at device ${options.device}`);
       }),
     );
 
@@ -361,14 +368,14 @@ export function registerSimCommands(program: Command): void {
             throw callError('DumpUsers', error as ServiceError);
           }
         }
-        printResult(options, { deviceID: options.device, users }, users.length === 0 ? `device ${options.device}: no users` : users.map(describeUser).join('\n'));
+        printResult(out, options, { deviceID: options.device, users }, users.length === 0 ? `device ${options.device}: no users` : users.map(describeUser).join('\n'));
       }),
     );
 
   gatewayCommand(sim, 'devices', 'list the virtual devices').action(async (options: GatewayOptions) =>
     withClients(options, async ({ control }) => {
       const { devices } = await call('ListDevices', control.listDevices.bind(control), {});
-      printResult(options, { devices }, devices.map(describeDevice).join('\n'));
+      printResult(out, options, { devices }, devices.map(describeDevice).join('\n'));
     }),
   );
 
@@ -377,7 +384,7 @@ export function registerSimCommands(program: Command): void {
     .action(async (options: GatewayOptions & { device: number }) =>
       withClients(options, async ({ control }) => {
         await call('DisconnectDevice', control.disconnectDevice.bind(control), { deviceID: options.device });
-        printResult(options, { ok: true, deviceID: options.device }, `device ${options.device} disconnected`);
+        printResult(out, options, { ok: true, deviceID: options.device }, `device ${options.device} disconnected`);
       }),
     );
 
@@ -386,7 +393,7 @@ export function registerSimCommands(program: Command): void {
     .action(async (options: GatewayOptions & { device: number }) =>
       withClients(options, async ({ control }) => {
         await call('ReconnectDevice', control.reconnectDevice.bind(control), { deviceID: options.device });
-        printResult(options, { ok: true, deviceID: options.device }, `device ${options.device} reconnected`);
+        printResult(out, options, { ok: true, deviceID: options.device }, `device ${options.device} reconnected`);
       }),
     );
 
@@ -423,7 +430,7 @@ export function registerSimCommands(program: Command): void {
             errorRateSeed: options.seed,
             hangCount: options.hang,
           });
-          printResult(options, { deviceID: options.device, fault }, `device ${options.device} faults: ${JSON.stringify(fault)}`);
+          printResult(out, options, { deviceID: options.device, fault }, `device ${options.device} faults: ${JSON.stringify(fault)}`);
         }),
     );
 
@@ -432,7 +439,7 @@ export function registerSimCommands(program: Command): void {
     .action(async (options: GatewayOptions & { device: number }) =>
       withClients(options, async ({ control }) => {
         await call('ClearFaults', control.clearFaults.bind(control), { deviceID: options.device });
-        printResult(options, { ok: true, deviceID: options.device }, `device ${options.device}: faults cleared`);
+        printResult(out, options, { ok: true, deviceID: options.device }, `device ${options.device}: faults cleared`);
       }),
     );
 
@@ -469,7 +476,7 @@ export function registerSimCommands(program: Command): void {
             alphanumericIDSupported: options.alphanumericSupported,
             useAlphanumericID: options.alphanumeric,
           });
-          printResult(options, { device }, device ? describeDevice(device) : '');
+          printResult(out, options, { device }, device ? describeDevice(device) : '');
         }),
     );
 
@@ -505,7 +512,7 @@ export function registerSimCommands(program: Command): void {
               connectionMode: options.connectionMode,
             },
           });
-          printResult(options, { device }, device ? describeDevice(device) : '');
+          printResult(out, options, { device }, device ? describeDevice(device) : '');
         }),
     );
 
@@ -514,7 +521,7 @@ export function registerSimCommands(program: Command): void {
     .action(async (options: GatewayOptions & { device: number }) =>
       withClients(options, async ({ control }) => {
         await call('RemoveDevice', control.removeDevice.bind(control), { deviceID: options.device });
-        printResult(options, { ok: true, deviceID: options.device }, `device ${options.device} removed`);
+        printResult(out, options, { ok: true, deviceID: options.device }, `device ${options.device} removed`);
       }),
     );
 }

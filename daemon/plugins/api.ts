@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import type { Metrics } from '../obs/metrics.js';
 import type { User, Origin } from '../model/user.js';
 import type { DeviceRecord } from '../model/device.js';
+import type { Writable } from 'node:stream';
 
 export type PluginKind = 'storage' | 'transport' | 'sync-mode' | 'watcher';
 
@@ -155,7 +156,11 @@ export interface Store extends PluginInstance {
   /** Closes it; nothing committed is lost. */
   stop(): Promise<void>;
 
-  /** Applies every mutation or none. User changes each get the next seq. */
+  /**
+   * Applies every mutation or none. Each putUser/deleteUser takes the next seq (a user
+   * named twice in one commit uses two seqs; its later op is its feed entry). Cursors are
+   * checked against the seq when the commit's turn comes.
+   */
   commit(mutations: Mutation[]): Promise<CommitResult>;
 
   getUser(id: string): Promise<User | undefined>;
@@ -169,8 +174,9 @@ export interface Store extends PluginInstance {
   /** Changes with seq > `seq`, oldest first, at most one per user (its latest op). */
   changesSince(seq: number, options?: { limit?: number }): Promise<Change[]>;
   /**
-   * The oldest seq the feed can still answer for: a cursor below it may have missed
-   * pruned tombstones and needs a reconcile.
+   * Every change with seq ≥ feedHorizon() is still in the feed (or superseded). A cursor
+   * `c` has missed nothing iff `c + 1 >= feedHorizon()`; otherwise the device needs a
+   * reconcile.
    */
   feedHorizon(): Promise<number>;
   /** Resolves with the new seq once currentSeq() > seq; rejects with the signal's reason. */
@@ -322,6 +328,12 @@ export interface WatcherInstance extends PluginInstance {
    * reason); rejected rows go through `sink.reject` and the import goes on.
    */
   ingest(file: IngestFile, sink: IngestSink, signal: AbortSignal): Promise<void>;
+  /** How this watcher's records merge into existing users (imports only set what the file has). */
+  readonly mergeOptions?: { mode: 'preserve' | 'overwrite'; blankClears: boolean };
+  /** Writes every user to `out` in this watcher's format, then ends `out`. */
+  exportUsers?(users: AsyncIterable<User>, out: Writable, signal?: AbortSignal): Promise<{ users: number }>;
+  /** The file name of an export written at `now`, e.g. rollcall_20261123_101500.tgz. */
+  exportName?(now: Date): string;
 }
 
 export interface IngestFile {
@@ -366,6 +378,8 @@ export interface IngestSink {
   accept(records: IngestRecord[]): Promise<void>;
   /** A row that could not be read or broke a rule. */
   reject(rejection: IngestRejection): void;
+  /** A remark about the file as a whole for its report (an ignored column, a default taken). */
+  note?(message: string): void;
 }
 
 export interface KindInstance {

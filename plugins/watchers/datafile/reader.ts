@@ -116,7 +116,8 @@ async function* walk(input: Readable, options: ReadOptions, parseRecords: boolea
   if (options.signal) addAbortSignal(options.signal, input);
 
   let streamError: unknown;
-  const flowing = pipeline(input, meter.compressedTap(), createGunzip(), meter.expandedTap(), extract).then(
+  // 64 KiB chunks: fewer trips to zlib's thread than the 16 KiB default; the meter sees each one.
+  const flowing = pipeline(input, meter.compressedTap(), createGunzip({ chunkSize: 64 * 1024 }), meter.expandedTap(), extract).then(
     () => undefined,
     (error: unknown) => {
       streamError = error;

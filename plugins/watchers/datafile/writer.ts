@@ -139,7 +139,8 @@ export async function writeDataFile(users: AsyncIterable<User>, out: Writable, o
     templateFormat: options.templateFormat,
   };
   const pack = tarPack();
-  const gzip = createGzip({ level: options.gzipLevel ?? 6 });
+  // 64 KiB chunks: fewer trips to zlib's thread than the 16 KiB default, for the same memory.
+  const gzip = createGzip({ level: options.gzipLevel ?? 6, chunkSize: 64 * 1024 });
   if (options.signal) addAbortSignal(options.signal, gzip);
   let streamError: unknown;
   const flowing = pipeline(pack, gzip, out).catch((error: unknown) => {
