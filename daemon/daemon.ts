@@ -13,7 +13,9 @@ import { ObservabilityServer } from './obs/http.js';
 import type { SystemdNotifier } from './obs/sdnotify.js';
 import { setLogLevel } from './obs/logger.js';
 import { PluginHost } from './plugins/host.js';
-import type { PluginDefinition, PluginKind, Store, SyncModeInstance } from './plugins/api.js';
+import type { Mutation, PluginDefinition, PluginKind, Store, SyncModeInstance } from './plugins/api.js';
+import { CardType, emptyUser } from './model/user.js';
+import { csnToCardData } from './model/csn.js';
 import { buildConfigSchema, configKeyOf, type RollcallConfig } from './config/schema.js';
 import { readConfig, validateConfig, type LoadedConfig } from './config/load.js';
 import { diffConfig, type ConfigChange } from './config/diff.js';
@@ -140,6 +142,7 @@ export class Daemon {
     if (!store) {
       throw new RollcallError('ROLLCALL_ERR_PLUGIN_FAILED', `the store (storage/${storage.name}) could not be opened; see the error above`);
     }
+    await this.#seed(store);
     this.#throwIfStopping();
 
     // A transport or watcher that fails is reported and marked; the daemon goes on
@@ -211,6 +214,25 @@ export class Daemon {
       this.#state = 'stopped';
       logger.info('stopped');
     }
+  }
+
+  /** Commits the configured seed users into an empty database (a first run, a demo). */
+  async #seed(store: Store): Promise<void> {
+    const seeds = this.config.seed.users;
+    if (seeds.length === 0 || (await store.countUsers()) > 0) return;
+    const mutations: Mutation[] = seeds.map((seed) => ({
+      type: 'putUser',
+      user: {
+        ...emptyUser(seed.id),
+        name: seed.name,
+        accessGroups: seed.accessGroups,
+        cards: seed.csn ? [{ type: CardType.CSN, data: csnToCardData(BigInt(seed.csn)) }] : [],
+      },
+      origin: { kind: 'server', by: 'seed' },
+    }));
+    mutations.push({ type: 'appendEvent', event: { kind: 'user.seed', message: `${seeds.length} seed users added to the empty database`, detail: { users: seeds.length } } });
+    await store.commit(mutations);
+    this.#options.logger.info({ users: seeds.length }, `the database was empty: added ${seeds.length} seed users from the config`);
   }
 
   /** Starts the new sync-mode plugin, hands it to the engine (which plans every device again), stops the old one. */

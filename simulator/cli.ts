@@ -12,7 +12,7 @@ import { RollcallError } from '../daemon/errors.js';
 import { Type as CardType } from '../proto/gen/gsdk/card.js';
 import { Type as DeviceType } from '../proto/gen/gsdk/device.js';
 import { TemplateFormat } from '../proto/gen/gsdk/finger.js';
-import { UserClient, UserInfo } from '../proto/gen/gsdk/user.js';
+import { UserClient, UserHdr, UserInfo } from '../proto/gen/gsdk/user.js';
 import { ControlClient, type DeviceState, type DumpUsersResponse } from '../proto/gen/rollcall/sim/v1/sim.js';
 import { loadSimulatorConfig } from './config-file.js';
 import { csnCardFromDecimal, decimalOfCsnCard, simulatedFinger } from './conventions.js';
@@ -174,7 +174,7 @@ async function pinHash(user: UserClient, pin: string): Promise<Buffer> {
 
 /** Applies the parts given on the command line to `base`; parts not given keep base's value. */
 async function userFromOptions(base: UserInfo, options: UserOptions, user: UserClient): Promise<UserInfo> {
-  const next: UserInfo = { ...base, hdr: { ...(base.hdr ?? UserInfo.fromPartial({}).hdr!), ID: options.user, updateMask: 0 } };
+  const next: UserInfo = { ...base, hdr: UserHdr.fromPartial({ ...base.hdr, ID: options.user, updateMask: 0 }) };
   if (options.name !== undefined) next.name = options.name;
   if (options.card !== undefined) {
     try {
@@ -297,12 +297,19 @@ async function runStandalone(options: StandaloneOptions, out: SimCommandOutput):
 // ---- registration
 
 function gatewayCommand(parent: Command, name: string, description: string): Command {
-  return parent
-    .command(name)
-    .description(description)
-    .requiredOption('--gateway <address>', 'address of a running simulator, host:port')
-    .option('--ca <file>', 'CA certificate (PEM) when the simulator serves TLS')
-    .option('--json', 'print machine-readable JSON');
+  return (
+    parent
+      .command(name)
+      .description(description)
+      .requiredOption('--gateway <address>', 'address of a running simulator, host:port')
+      .option('--ca <file>', 'CA certificate (PEM) when the simulator serves TLS')
+      .option('--json', 'print machine-readable JSON')
+      // Unless the root program enables positional options, `sim` itself takes a --json
+      // written after the subcommand; hand it on.
+      .hook('preAction', (command) => {
+        if (parent.opts().json === true) command.setOptionValue('json', true);
+      })
+  );
 }
 
 /** Adds `sim` and its subcommands to the rollcall command line. */
@@ -310,7 +317,7 @@ export function registerSimCommands(program: Command, out: SimCommandOutput = ST
   const sim = program
     .command('sim')
     .description('G-SDK device gateway simulator: run one (default), or act on a running one')
-    // Subcommands have options of the same name (--json): each command reads its own.
+    // With positional options on the root too, `sim --json` and `sim dump --json` stay apart.
     .enablePositionalOptions()
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on; 0 picks a free one (default 4000)', integer('--port', 0, 65535))

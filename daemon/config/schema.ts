@@ -119,6 +119,24 @@ function coreTree(): ConfigTree {
       )
       .default([])
       .describe('Devices to keep in sync. With the embedded simulator, its devices are found without listing them here.'),
+    seed: {
+      users: z
+        .array(
+          z.strictObject({
+            id: z.string().min(1).describe('User ID.'),
+            name: z.string().default('').describe('Name.'),
+            csn: z
+              .string()
+              .regex(/^[1-9][0-9]*$/, 'a CSN card number in decimal')
+              .refine((v) => BigInt(v) < 1n << 80n, 'a CSN is at most 2^80−1')
+              .optional()
+              .describe('A CSN card, as a decimal number.'),
+            accessGroups: z.array(z.number().int().min(0)).default([]).describe('Access groups.'),
+          }),
+        )
+        .default([])
+        .describe('Users committed at start when the database is empty: a first run, a demo. Ignored once any user exists.'),
+    },
     watchers: {
       enabled: z.array(z.string().min(1)).default(['csv', 'datafile']).describe('Watcher plugins that take files from the drop folder.').meta(restart),
     },
@@ -189,6 +207,7 @@ export interface RollcallConfig {
   transport: { use: string; [plugin: string]: unknown };
   sync: SyncConfig;
   devices: DeviceConfig[];
+  seed: { users: { id: string; name: string; csn?: string; accessGroups: number[] }[] };
   watchers: { enabled: string[]; [plugin: string]: unknown };
   [key: string]: unknown;
 }

@@ -63,6 +63,13 @@ export const configSchema = z
           .array(simulatedDevice)
           .default([{ id: 1001 }, { id: 1002 }, { id: 1003 }])
           .describe('Virtual devices of the embedded simulator.'),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .default(0)
+          .describe("Loopback port of the embedded simulator (127.0.0.1); 0 picks a free one. Fix it to drive the virtual devices with `rollcall sim ... --gateway 127.0.0.1:PORT`."),
       })
       .prefault({})
       .describe("Used only when address is 'embedded'.")

@@ -494,8 +494,9 @@ export class GsdkTransport implements TransportInstance {
 
   private async startEmbedded(): Promise<EmbeddedGateway> {
     const { startSimulator, configSchema: simulatorConfig, devicesFromConfig } = await import('../../../simulator/index.js');
-    const devices = devicesFromConfig(simulatorConfig.parse({ devices: this.config.embedded.devices, host: '127.0.0.1', port: 0 }));
-    const simulator = await startSimulator({ devices, host: '127.0.0.1', port: 0 });
+    const port = this.config.embedded.port;
+    const devices = devicesFromConfig(simulatorConfig.parse({ devices: this.config.embedded.devices, host: '127.0.0.1', port }));
+    const simulator = await startSimulator({ devices, host: '127.0.0.1', port });
     this.logger.info({ address: simulator.address, devices: simulator.deviceIds }, 'embedded gateway simulator started');
     return simulator;
   }

@@ -83,6 +83,12 @@ class Progress {
   place(): Place {
     return this.current === undefined ? { after: this.last } : { member: this.current };
   }
+
+  /** The current member has been read whole. */
+  done(): void {
+    this.last = this.current;
+    this.current = undefined;
+  }
 }
 
 /**
@@ -109,7 +115,6 @@ export async function verifyDataFile(input: Readable, options: ReadOptions): Pro
 
 async function* walk(input: Readable, options: ReadOptions, parseRecords: boolean): AsyncGenerator<DataFileItem, void, undefined> {
   const limits: ArchiveLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const skip = options.skipRecords ?? 0;
   const progress = new Progress();
   const meter = new ExpansionMeter(limits, () => progress.place());
   const extract = tarExtract();
@@ -129,75 +134,21 @@ async function* walk(input: Readable, options: ReadOptions, parseRecords: boolea
       for await (const entry of extract) {
         options.signal?.throwIfAborted();
         const header = entry.header as unknown as EntryHeader;
-        progress.entries += 1;
-        const name = header.name;
-        if (progress.entries > limits.maxEntries) {
-          throw hostile({ member: name }, `it is entry ${progress.entries}, above maxEntries (${limits.maxEntries})`);
-        }
-        const problem = entryProblem(header, limits.maxEntryBytes);
-        if (problem) throw hostile({ member: name }, problem);
-        const role = roleOf(header);
-        if (progress.entries === 1 && role !== 'header') {
-          throw refused({ member: name }, `${NOT_OURS}: the first member must be '${HEADER_MEMBER}'`);
-        }
-        if (role === 'foreign') {
-          throw hostile(
-            { member: name },
-            `${header.type === 'directory' ? 'it is a directory' : 'its name is not part of the layout'}; a data file holds only '${HEADER_MEMBER}', users-NNNNN.jsonl members and '${MANIFEST_MEMBER}'`,
-          );
-        }
-        if (progress.manifest) {
-          throw refused({ member: name }, `it follows '${MANIFEST_MEMBER}', which must be the last member`);
-        }
-        progress.current = name;
-
+        const bytes = entry as unknown as AsyncIterable<Buffer>;
+        const role = admit(header, progress, limits);
+        progress.current = header.name;
         if (role === 'header') {
-          if (progress.entries !== 1) throw refused({ member: name }, `'${HEADER_MEMBER}' appears a second time`);
-          const value = await readJsonMember(entry as unknown as AsyncIterable<Buffer>, header, HEADER_MAX_BYTES);
-          progress.header = checkHeader(value, options.siteTemplateFormat);
-          progress.last = name;
-          progress.current = undefined;
+          progress.header = checkHeader(await readJsonMember(bytes, header, HEADER_MAX_BYTES), options.siteTemplateFormat);
+          progress.done();
           yield { type: 'header', header: progress.header };
-          continue;
+        } else if (role === 'manifest') {
+          progress.manifest = checkManifest(await readJsonMember(bytes, header, manifestMaxBytes(limits.maxEntries)), progress);
+          progress.done();
+        } else {
+          const skip = parseRecords ? (options.skipRecords ?? 0) : Number.POSITIVE_INFINITY;
+          yield* readUsersMember(bytes, header.name, progress, limits.maxLineBytes, skip);
+          progress.done();
         }
-
-        if (role === 'manifest') {
-          const value = await readJsonMember(entry as unknown as AsyncIterable<Buffer>, header, manifestMaxBytes(limits.maxEntries));
-          progress.manifest = checkManifest(value, progress);
-          progress.last = name;
-          progress.current = undefined;
-          continue;
-        }
-
-        const expected = userMemberName(progress.members.length + 1);
-        if (name !== expected) {
-          throw refused({ member: name }, `users members must be numbered in order from 1: expected '${expected}' here`);
-        }
-        const hash = createHash('sha256');
-        let bytes = 0;
-        let users = 0;
-        const splitter = new LineSplitter(limits.maxLineBytes, (length) =>
-          hostile({ member: name }, `record ${progress.records + 1} passes maxLineBytes (${limits.maxLineBytes}) at ${length} bytes`, {
-            record: progress.records + 1,
-          }),
-        );
-        for await (const chunk of entry as unknown as AsyncIterable<Buffer>) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          for (const line of splitter.push(chunk)) {
-            progress.records += 1;
-            users += 1;
-            if (!parseRecords || progress.records <= skip) continue;
-            yield recordItem(line, progress.records, name);
-          }
-        }
-        if (splitter.pending > 0) {
-          throw refused({ member: name }, `it ends inside record ${progress.records + 1} (every record ends with a line feed)`);
-        }
-        if (users === 0) throw refused({ member: name }, 'it holds no records');
-        progress.members.push({ name, sha256: hash.digest('hex'), bytes, users });
-        progress.last = name;
-        progress.current = undefined;
       }
     } catch (error) {
       extract.destroy();
@@ -220,6 +171,69 @@ async function* walk(input: Readable, options: ReadOptions, parseRecords: boolea
       await flowing;
     }
   }
+}
+
+/**
+ * Lets an entry in, or says why not: the safety rules first (they hold for any archive),
+ * then the layout (which member may come where). Returns the member's role.
+ */
+function admit(header: EntryHeader, progress: Progress, limits: ArchiveLimits): Exclude<Role, 'foreign'> {
+  const name = header.name;
+  progress.entries += 1;
+  if (progress.entries > limits.maxEntries) {
+    throw hostile({ member: name }, `it is entry ${progress.entries}, above maxEntries (${limits.maxEntries})`);
+  }
+  const problem = entryProblem(header, limits.maxEntryBytes);
+  if (problem) throw hostile({ member: name }, problem);
+  const role = roleOf(header);
+  if (progress.entries === 1 && role !== 'header') {
+    throw refused({ member: name }, `${NOT_OURS}: the first member must be '${HEADER_MEMBER}'`);
+  }
+  if (role === 'foreign') {
+    const what = header.type === 'directory' ? 'it is a directory' : 'its name is not part of the layout';
+    throw hostile({ member: name }, `${what}; a data file holds only '${HEADER_MEMBER}', users-NNNNN.jsonl members and '${MANIFEST_MEMBER}'`);
+  }
+  if (progress.manifest) throw refused({ member: name }, `it follows '${MANIFEST_MEMBER}', which must be the last member`);
+  if (role === 'header' && progress.entries !== 1) throw refused({ member: name }, `'${HEADER_MEMBER}' appears a second time`);
+  if (role === 'users') {
+    const expected = userMemberName(progress.members.length + 1);
+    if (name !== expected) {
+      throw refused({ member: name }, `users members must be numbered in order from 1: expected '${expected}' here`);
+    }
+  }
+  return role;
+}
+
+/** The records of one users member, hashed and counted as they pass; records up to `skip` are not parsed. */
+async function* readUsersMember(
+  bytes: AsyncIterable<Buffer>,
+  name: string,
+  progress: Progress,
+  maxLineBytes: number,
+  skip: number,
+): AsyncGenerator<DataFileItem, void, undefined> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let users = 0;
+  const splitter = new LineSplitter(maxLineBytes, (length) =>
+    hostile({ member: name }, `record ${progress.records + 1} passes maxLineBytes (${maxLineBytes}) at ${length} bytes`, {
+      record: progress.records + 1,
+    }),
+  );
+  for await (const chunk of bytes) {
+    hash.update(chunk);
+    size += chunk.length;
+    for (const line of splitter.push(chunk)) {
+      progress.records += 1;
+      users += 1;
+      if (progress.records > skip) yield recordItem(line, progress.records, name);
+    }
+  }
+  if (splitter.pending > 0) {
+    throw refused({ member: name }, `it ends inside record ${progress.records + 1} (every record ends with a line feed)`);
+  }
+  if (users === 0) throw refused({ member: name }, 'it holds no records');
+  progress.members.push({ name, sha256: hash.digest('hex'), bytes: size, users });
 }
 
 function recordItem(line: Buffer, record: number, member: string): DataFileItem {
