@@ -81,7 +81,7 @@ export const configSchema = z.strictObject({
   membersUsers: z
     .number()
     .int()
-    .min(1)
+    .min(1000)
     .max(1_000_000)
     .default(DEFAULT_MEMBER_USERS)
     .describe('Users per users member at most in exported files (members are also cut at 32 MiB).'),

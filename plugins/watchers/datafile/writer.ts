@@ -72,10 +72,13 @@ function checkOptions(options: WriteOptions): { membersUsers: number; memberByte
   const membersUsers = options.membersUsers ?? DEFAULT_MEMBER_USERS;
   const memberBytes = options.memberBytes ?? DEFAULT_MEMBER_BYTES;
   if (!Number.isSafeInteger(membersUsers) || membersUsers < 1) {
-    throw new RangeError(`membersUsers must be a positive integer, got ${membersUsers}`);
+    throw new RollcallError('ROLLCALL_ERR_CONFIG_INVALID', `membersUsers must be a positive integer, got ${membersUsers}`);
   }
   if (!Number.isSafeInteger(memberBytes) || memberBytes < LINE_MAX_BYTES || memberBytes > MEMBER_MAX_BYTES) {
-    throw new RangeError(`memberBytes must be between ${LINE_MAX_BYTES} and ${MEMBER_MAX_BYTES}, got ${memberBytes}`);
+    throw new RollcallError(
+      'ROLLCALL_ERR_CONFIG_INVALID',
+      `memberBytes must be between ${LINE_MAX_BYTES} and ${MEMBER_MAX_BYTES}, got ${memberBytes}`,
+    );
   }
   return { membersUsers, memberBytes };
 }
@@ -161,7 +164,10 @@ export async function writeDataFile(users: AsyncIterable<User>, out: Writable, o
   };
   const flush = async (member: MemberBuffer): Promise<void> => {
     if (members.length === MAX_USER_MEMBERS) {
-      throw new RangeError(`a data file holds at most ${MAX_USER_MEMBERS} users members; raise membersUsers`);
+      throw new RollcallError(
+        'ROLLCALL_ERR_CONFIG_INVALID',
+        `a data file holds at most ${MAX_USER_MEMBERS} users members; raise membersUsers (now ${membersUsers})`,
+      );
     }
     const name = userMemberName(members.length + 1);
     await entry(name, member.close(), member.bytes);
