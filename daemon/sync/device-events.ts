@@ -314,6 +314,10 @@ export class DeviceEventFollower {
         const others = engine.devices.filter((d) => d.connected && !d.quarantined && d.id !== deviceId).map((d) => d.id);
         engine.fanout.track(seq, receivedAt, others);
         logger.info({ device: deviceId, userId, outcome: result.outcome, changed: result.changedFields, conflicts: result.conflicts.length }, `user ${userId} from device ${deviceId} merged (${result.outcome})`);
+      } else if (deviceProjectionHash(result.user) !== deviceProjectionHash(deviceUser)) {
+        // Nothing to save (the server's values won), but the device still holds its own
+        // version: give it the database's back.
+        await engine.repairUser(deviceId, userId);
       }
     } catch (error) {
       engine.metrics.merges.inc({ result: 'failed' });

@@ -1,0 +1,75 @@
+/**
+ * A fleet of 20 devices under mixed traffic: server-side and device-side changes,
+ * disconnects, error bursts and a slow device; afterwards every device's dump equals its
+ * expected state. Also: a device-side edit merged by each policy.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { SyncHarness, makeUser } from '../../helpers/sync-harness.js';
+import { toUserInfo } from '../../../plugins/transports/gsdk/user-info.js';
+import { CardType } from '../../../daemon/model/user.js';
+
+const card = (n: number) => ({ type: CardType.CSN, data: Buffer.alloc(32, n % 256).toString('base64') });
+const UNAVAILABLE = 14;
+
+test('20 devices converge after server and device changes, disconnects and faults', async () => {
+  const ids = Array.from({ length: 20 }, (_, i) => 4001 + i);
+  const h = await SyncHarness.start({ devices: ids.map((id) => ({ id })), mode: 'all-devices-with-device-updates' });
+  try {
+    await h.until('initial checks', () => h.engine.status().every((d) => d.lastCheck !== undefined));
+    await h.put(...Array.from({ length: 200 }, (_, i) => makeUser(String(i + 1))));
+    // Faults while it works: two devices away, one failing its next calls, one slow.
+    h.sim.device(4002).disconnect();
+    h.sim.device(4003).disconnect();
+    h.sim.device(4004).setFault({ failNextCode: UNAVAILABLE, failNextCount: 3 });
+    h.sim.device(4005).setFault({ latencyMs: 150 });
+    await h.put(...Array.from({ length: 50 }, (_, i) => makeUser(String(i + 1), { name: `Renamed ${i + 1}`, cards: [card(i + 1)] })));
+    await h.remove(...Array.from({ length: 10 }, (_, i) => String(191 + i)));
+    // At the doors: a new user at one device, an edit at another.
+    h.sim.device(4006).enrollAtDevice(toUserInfo(makeUser('5000', { name: 'Door person', cards: [card(200)] })));
+    await h.until('user 60 on 4007', () => h.onDevice(4007).has('60'));
+    h.sim.device(4007).updateAtDevice(toUserInfo(makeUser('60', { name: 'User 60', cards: [card(60)] })));
+    await h.until('merged', async () => (await h.store.getUser('5000')) !== undefined && (await h.store.getUser('60'))?.cards.length === 1);
+    h.sim.device(4002).reconnect();
+    h.sim.device(4003).reconnect();
+    h.sim.device(4005).clearFaults();
+
+    const expected: string[] = [];
+    for await (const user of h.store.scanUsers()) expected.push(user.id);
+    assert.equal(expected.length, 191);
+    for (const id of ids) await h.until(`device ${id} equal`, () => h.deviceEquals(id, expected), 60_000);
+    await h.until('every device checked in sync', () => h.engine.status().every((d) => d.inSync), 30_000);
+  } finally {
+    await h.stop();
+  }
+});
+
+describe('a device-side edit under each merge policy', () => {
+  const cases = [
+    { policy: 'fill-vacant' as const, name: 'Server name', cards: 2, conflict: 'server' },
+    { policy: 'device-wins' as const, name: 'Door name', cards: 1, conflict: 'device' },
+    { policy: 'server-wins' as const, name: 'Server name', cards: 1, conflict: 'server' },
+  ];
+  for (const c of cases) {
+    test(`${c.policy}: name ${c.name}, ${c.cards} card(s), conflict kept by the ${c.conflict}`, async () => {
+      const h = await SyncHarness.start({ mode: 'all-devices-with-device-updates', sync: { mergePolicy: c.policy } });
+      try {
+        await h.put(makeUser('1', { name: 'Server name', cards: [card(1)] }));
+        for (const d of [1001, 1002, 1003]) await h.until(`device ${d}`, () => h.deviceEquals(d, ['1']));
+        h.sim.device(1002).updateAtDevice(toUserInfo(makeUser('1', { name: 'Door name', cards: [card(2)] })));
+        await h.until('conflict logged', async () => (await h.store.queryEvents({ kind: 'merge.conflict', userId: '1' })).length > 0);
+        const user = await h.store.getUser('1');
+        assert.equal(user?.name, c.name);
+        assert.equal(user?.cards.length, c.cards);
+        const conflicts = await h.store.queryEvents({ kind: 'merge.conflict', userId: '1' });
+        const onName = conflicts.find((e) => e.detail?.field === 'name');
+        assert.equal(onName?.detail?.kept, c.conflict);
+        // Every device ends with the database's version, the one that edited it included.
+        for (const d of [1001, 1002, 1003]) await h.until(`device ${d} after merge`, () => h.deviceEquals(d, ['1']));
+        assert.match(await h.metrics.registry.metrics(), /rollcall_merge_conflicts_total [1-9]/);
+      } finally {
+        await h.stop();
+      }
+    });
+  }
+});
