@@ -51,8 +51,10 @@ export class DeviceEventFollower {
   #events: DeviceStream<DeviceEvent> | undefined;
   /** Events are handled one at a time, in arrival order, so two edits of one user never race. */
   #queue: Promise<void> = Promise.resolve();
-  /** Devices whose catch-up is under way: realtime events for them wait for it. */
+  /** Devices whose catch-up is under way: their realtime events are left to it. */
   readonly #catchingUp = new Map<number, Promise<void>>();
+  /** Devices whose catch-up must read once more before it ends. */
+  readonly #again = new Set<number>();
   /**
    * Devices whose event could not be handled (the user could not be read back): their
    * later events are not taken until a catch-up reads again from the unhandled one, so
@@ -123,21 +125,31 @@ export class DeviceEventFollower {
   }
 
   /** The realtime log; after it ends, every connected device catches up from GetLog. */
+  /**
+   * The realtime log, all event codes: per-device event IDs are consecutive, so a gap
+   * shows that the gateway dropped events (its queue was full) and that device catches up
+   * from GetLog. While a device catches up, its realtime events are left to the catch-up.
+   */
   async #followEvents(): Promise<void> {
     let attempt = 0;
     while (!this.#signal.aborted) {
-      const stream = this.#o.transport.subscribeEvents({ eventCodes: [...WATCHED_CODES], queueSize: this.#o.queueSize ?? 1024 });
+      const stream = this.#o.transport.subscribeEvents({ queueSize: this.#o.queueSize ?? 1024 });
       this.#events = stream;
+      const lastSeen = new Map<number, number>();
       try {
-        if (attempt > 0) for (const device of this.#o.engine.devices) if (device.connected) this.catchUp(device.id);
+        if (attempt > 0) for (const device of this.#o.engine.devices) if (device.connected) void this.catchUp(device.id);
         for await (const event of stream) {
           attempt = 0;
+          const device = this.#o.engine.device(event.deviceId);
+          if (!device) continue;
+          const last = lastSeen.get(event.deviceId) ?? device.record.lastEventId;
+          lastSeen.set(event.deviceId, Math.max(last, event.id));
+          if (this.#catchingUp.has(event.deviceId) || event.id > last + 1) {
+            void this.catchUp(event.deviceId);
+            continue;
+          }
           const received = performance.now();
-          const pending = this.#catchingUp.get(event.deviceId);
-          this.#enqueue(async () => {
-            await pending;
-            await this.#handle(event, received);
-          });
+          void this.#enqueue(() => this.#handle(event, received));
         }
       } catch (error) {
         if (!this.#signal.aborted) this.#o.logger.warn({ err: error }, `device event stream ended: ${(error as Error).message}`);
@@ -160,11 +172,16 @@ export class DeviceEventFollower {
    */
   catchUp(deviceId: number): Promise<void> {
     const running = this.#catchingUp.get(deviceId);
-    if (running) return running;
+    if (running) {
+      // Events may have arrived after its last read: it reads once more when done.
+      this.#again.add(deviceId);
+      return running;
+    }
     const work = (async () => {
       try {
         await this.#o.transport.enableMonitoring([deviceId], { signal: this.#signal });
         for (;;) {
+          this.#again.delete(deviceId);
           const device = this.#o.engine.device(deviceId);
           if (!device) return;
           const from = device.record.lastEventId + 1;
@@ -176,7 +193,8 @@ export class DeviceEventFollower {
             const last = events[events.length - 1];
             if (last && !this.#stalled.has(deviceId)) await this.#advance(deviceId, last.id);
           });
-          if (events.length < CATCH_UP_PAGE || this.#stalled.has(deviceId)) return;
+          if (this.#stalled.has(deviceId)) return;
+          if (events.length < CATCH_UP_PAGE && !this.#again.has(deviceId)) return;
         }
       } catch (error) {
         if (!this.#signal.aborted) this.#o.logger.warn({ device: deviceId, err: error }, `event catch-up of device ${deviceId} failed: ${(error as Error).message}`);

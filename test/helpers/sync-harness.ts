@@ -43,6 +43,8 @@ export interface SyncHarnessOptions {
   sim?: RunningSimulator;
   /** Follow device events (default true). Off: as if every event were lost. */
   followEvents?: boolean;
+  /** The realtime stream's queue size (small: the gateway drops events). */
+  eventQueueSize?: number;
 }
 
 function context(metrics: Metrics, signal: AbortSignal, store?: Store): PluginContext {
@@ -102,7 +104,7 @@ export class SyncHarness {
     });
     await this.engine.start(signal);
     if (options.followEvents !== false) {
-      this.follower = new DeviceEventFollower({ store: this.store, transport: this.transport, engine: this.engine, logger: pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' }) });
+      this.follower = new DeviceEventFollower({ store: this.store, transport: this.transport, engine: this.engine, ...(options.eventQueueSize ? { queueSize: options.eventQueueSize } : {}), logger: pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' }) });
       await this.follower.start(signal);
     }
   }

@@ -218,6 +218,19 @@ describe('sync engine: other modes', () => {
     }
   });
 
+  test('events the gateway drops (a full realtime queue) are read back from the device log', async () => {
+    const h = await SyncHarness.start({ mode: 'all-devices-with-device-updates', eventQueueSize: 2 });
+    try {
+      await h.until('initial checks', () => h.engine.status().every((d) => d.lastCheck !== undefined));
+      for (let i = 0; i < 40; i++) h.sim.device(1001).enrollAtDevice(toUserInfo(makeUser(String(100 + i))));
+      await h.until('all 40 merged', async () => (await h.store.countUsers()) === 40);
+      assert.ok(h.sim.stats().realtime.dropped > 0, `the stream dropped events: ${JSON.stringify(h.sim.stats().realtime)}`);
+      for (const device of [1002, 1003]) await h.until(`device ${device}`, () => h.onDevice(device).size === 40);
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('a delete at a device never deletes from the database; restore puts the user back', async () => {
     const h = await SyncHarness.start({ mode: 'all-devices-with-device-updates' });
     try {
