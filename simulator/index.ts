@@ -8,7 +8,7 @@ export { DeviceControl, type CapacityChange } from './device-control.js';
 export type { FaultPlan } from './faults.js';
 export type { GatewayStats, StreamStats } from './gateway.js';
 export { SimError } from './sim-error.js';
-export { configSchema, devicesFromConfig, type SimulatorConfig, type SimulatorConfigInput } from './schema.js';
+export { configSchema, deviceSchema, devicesFromConfig, type SimulatorConfig, type SimulatorConfigInput } from './schema.js';
 export { loadSimulatorConfig } from './config-file.js';
 export { csnCardFromDecimal, decimalOfCsnCard, simulatedFinger, simulatedTemplate } from './conventions.js';
 export { standInPinHash, standInPinHashWithKey, PIN_MAX_BYTES } from './pin-hash.js';

@@ -1,4 +1,5 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { RollcallError } from '../daemon/errors.js';
 import { ConnectService } from '../proto/gen/gsdk/connect.js';
 import { DeviceService } from '../proto/gen/gsdk/device.js';
 import { EventService } from '../proto/gen/gsdk/event.js';
@@ -65,7 +66,7 @@ function bind(server: Server, address: string, credentials: ServerCredentials): 
  */
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   const fleetProblem = checkFleet(options.devices);
-  if (fleetProblem) throw new Error(`simulator: ${fleetProblem}`);
+  if (fleetProblem) throw new RollcallError('ROLLCALL_ERR_CONFIG_INVALID', `simulator: ${fleetProblem}`);
   const host = options.host ?? '127.0.0.1';
   const gateway = new SimulatedGateway({
     realtimeQueueDefault: options.realtimeQueueDefault ?? REALTIME_QUEUE_DEFAULT,

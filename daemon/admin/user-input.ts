@@ -133,9 +133,32 @@ export function userIssues(user: User): RequestIssue[] {
   // The site's ID rule is checked per device at placement (a device with alphanumeric IDs off
   // leaves such a user alone, with a reason); here only what no device would take is refused.
   const issues: RequestIssue[] = validateUser(user, undefined, { alphanumericIds: true }).map(({ field, rule, message }) => ({ field, rule, message }));
-  issues.push(...serverFieldIssues(user));
+  issues.push(...serverFieldIssues(user), ...nestedKeyIssues(user));
   const unknownAuth = Object.keys(isPlainObject(user.auth) ? user.auth : {}).filter((k) => !['biometric', 'card', 'id', 'faceExt', 'fingerExt', 'cardExt', 'idExt'].includes(k));
   for (const key of unknownAuth) issues.push(issue(`auth.${key}`, 'unknown', 'unknown auth mode (known: biometric, card, id, faceExt, fingerExt, cardExt, idExt)'));
+  return issues;
+}
+
+/** The keys each element of a credential list may have; anything else would be stored as junk. */
+const ELEMENT_KEYS: Readonly<Record<'cards' | 'fingers' | 'faces' | 'jobCodes', readonly string[]>> = {
+  cards: ['type', 'data'],
+  fingers: ['index', 'flag', 'templates'],
+  faces: ['index', 'flag', 'templates', 'imageData', 'irTemplates', 'irImageData'],
+  jobCodes: ['code', 'label'],
+};
+
+function nestedKeyIssues(user: User): RequestIssue[] {
+  const issues: RequestIssue[] = [];
+  for (const [list, allowed] of Object.entries(ELEMENT_KEYS)) {
+    const elements: unknown = (user as unknown as Record<string, unknown>)[list];
+    if (!Array.isArray(elements)) continue;
+    elements.forEach((element: unknown, i) => {
+      if (!isPlainObject(element)) return;
+      for (const key of Object.keys(element)) {
+        if (!allowed.includes(key)) issues.push(issue(`${list}[${i}].${key}`, 'unknown', `unknown field (known: ${allowed.join(', ')})`));
+      }
+    });
+  }
   return issues;
 }
 

@@ -20,7 +20,7 @@ import { createReadStream } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { IngestRejection } from '../plugins/api.js';
 
-type JournalLine = { header: string[] } | IngestRejection;
+export type JournalLine = { header: string[] } | IngestRejection;
 
 export interface JournalContent {
   header: string[] | undefined;
@@ -116,8 +116,30 @@ export class RejectJournal {
 }
 
 /**
- * Reads a journal: the header and the first `keep` rejections, with the byte length they
- * take. Undefined when there is no journal.
+ * Every complete line of a journal, parsed (undefined when damaged), with the byte offset
+ * after it. Bytes after the last newline are half a line, written when the process died,
+ * and are not yielded. Throws ENOENT when there is no journal.
+ */
+export async function* journalLines(path: string): AsyncGenerator<{ line: JournalLine | undefined; end: number }> {
+  let end = 0;
+  let carry: Buffer[] = [];
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, newline);
+      const bytes = carry.length === 0 ? piece : Buffer.concat([...carry, piece]);
+      carry = [];
+      start = newline + 1;
+      end += bytes.length + 1;
+      yield { line: parseLine(bytes), end };
+    }
+    if (start < chunk.length) carry.push(chunk.subarray(start));
+  }
+}
+
+/**
+ * Reads a journal: the header and the first `keep` rejections (each handed to
+ * `onRejection`), and the bytes they take. Undefined when there is no journal.
  */
 export async function scanJournal(
   path: string,
@@ -127,36 +149,34 @@ export async function scanJournal(
   let header: string[] | undefined;
   let rejections = 0;
   let bytes = 0;
-  let carry: Buffer[] = [];
-  let carryLength = 0;
   try {
-    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-      let start = 0;
-      for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, start)) {
-        const piece = chunk.subarray(start, newline);
-        const line = carryLength === 0 ? piece : Buffer.concat([...carry, piece]);
-        carry = [];
-        carryLength = 0;
-        start = newline + 1;
-        const parsed = JSON.parse(line.toString('utf8')) as JournalLine;
-        if ('header' in parsed) {
-          header ??= parsed.header;
-        } else {
-          if (rejections === keep) return { header, rejections, bytes };
-          rejections++;
-          onRejection?.(parsed);
-        }
-        bytes += line.length + 1;
+    for await (const { line, end } of journalLines(path)) {
+      // A damaged line (a torn write when the power failed) ends what can be trusted.
+      if (line === undefined) break;
+      if ('header' in line) {
+        header ??= line.header;
+      } else {
+        if (rejections === keep) break;
+        rejections++;
+        onRejection?.(line);
       }
-      if (start < chunk.length) {
-        carry.push(chunk.subarray(start));
-        carryLength += chunk.length - start;
-      }
+      bytes = end;
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  // Bytes after the last newline are half a line, written when the process died.
   return { header, rejections, bytes };
+}
+
+function parseLine(line: Buffer): JournalLine | undefined {
+  try {
+    const parsed = JSON.parse(line.toString('utf8')) as unknown;
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    if (Array.isArray((parsed as { header?: unknown }).header)) return parsed as JournalLine;
+    const { row, raw, reason } = parsed as Partial<IngestRejection>;
+    return typeof row === 'number' && Array.isArray(raw) && typeof reason === 'string' ? { row, raw, reason } : undefined;
+  } catch {
+    return undefined;
+  }
 }

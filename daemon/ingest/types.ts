@@ -43,3 +43,15 @@ export interface ExportResult {
   path: string;
   users: number;
 }
+
+/** Where an import stands, after each committed batch (for the admin API's progress). */
+export interface ImportProgress {
+  file: string;
+  format: string;
+  hash: string;
+  /** Records handled so far (the checkpoint), rejected ones included. */
+  handled: number;
+  /** Where this run started: a resumed import skipped this many records. */
+  resumedFrom: number;
+  rows: ImportReport['rows'];
+}

@@ -378,8 +378,9 @@ export class SyncEngine {
         this.#launch([device], () => this.#check(device, depth, this.#mode.autoPush).then(() => undefined));
       }
     }
-    // Feed: devices behind their target, grouped by cursor.
-    const byCursor = new Map<number, DeviceState[]>();
+    // Feed: devices behind their target, grouped by cursor (and target: in manual mode an
+    // operator may have let different devices go to different seqs).
+    const byCursor = new Map<string, DeviceState[]>();
     for (const device of this.#devices.values()) {
       if (!device.ready(now) || device.checkDue || device.cursor >= this.#target(device)) continue;
       if (device.solo) {
@@ -387,9 +388,10 @@ export class SyncEngine {
         this.#launch([device], () => this.#feed([device]));
         continue;
       }
-      const group = byCursor.get(device.cursor);
+      const key = `${device.cursor}:${this.#target(device)}`;
+      const group = byCursor.get(key);
       if (group) group.push(device);
-      else byCursor.set(device.cursor, [device]);
+      else byCursor.set(key, [device]);
     }
     for (const group of byCursor.values()) {
       if (!free()) return;
@@ -445,7 +447,7 @@ export class SyncEngine {
     const cursor = group[0]!.cursor;
     if (await this.#needsFullCheck(group)) return;
     await Promise.all(group.map((d) => this.#loadProfile(d)));
-    const upTo = Math.max(...group.map((d) => this.#target(d)));
+    const upTo = this.#target(group[0]!);
     const all = await this.#readFeed(cursor, config.batch.maxUsers, upTo);
     if (all.length === 0) {
       // Nothing pending up to the target (coalesced away): the cursor catches up.

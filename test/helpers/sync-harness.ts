@@ -45,6 +45,8 @@ export interface SyncHarnessOptions {
   followEvents?: boolean;
   /** The realtime stream's queue size (small: the gateway drops events). */
   eventQueueSize?: number;
+  /** gsdk transport config beside the address (deadlines...). */
+  gateway?: Record<string, unknown>;
 }
 
 function context(metrics: Metrics, signal: AbortSignal, store?: Store): PluginContext {
@@ -87,7 +89,7 @@ export class SyncHarness {
       this.stored = await tempLevelStore();
     }
     const signal = this.#abort.signal;
-    this.transport = new GsdkTransport(context(this.metrics, signal), configSchema.parse({ address: this.sim.address }));
+    this.transport = new GsdkTransport(context(this.metrics, signal), configSchema.parse({ ...options.gateway, address: this.sim.address }));
     await this.transport.start(signal);
     const modeName = options.mode ?? 'all-devices';
     const definition = BUILTIN_PLUGINS.find((d) => d.kind === 'sync-mode' && d.name === modeName)!;

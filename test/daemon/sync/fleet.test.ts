@@ -44,6 +44,27 @@ test('20 devices converge after server and device changes, disconnects and fault
   }
 });
 
+test('a device whose calls never answer holds the others for one deadline at most, then catches up', async () => {
+  const ids = [4101, 4102, 4103, 4104];
+  const h = await SyncHarness.start({ devices: ids.map((id) => ({ id })), gateway: { deadlines: { defaultMs: 400, longMs: 600 } } });
+  try {
+    await h.until('initial checks', () => h.engine.status().every((d) => d.lastCheck !== undefined));
+    h.sim.device(4102).setFault({ hangCount: 1000 });
+    await h.put(...Array.from({ length: 30 }, (_, i) => makeUser(String(i + 1))));
+    const all = Array.from({ length: 30 }, (_, i) => String(i + 1));
+    for (const id of [4101, 4103, 4104]) await h.until(`healthy device ${id}`, () => h.deviceEquals(id, all));
+    await h.put(makeUser('31'));
+    // Served alone now, the healthy devices are not held by the hung one any more.
+    for (const id of [4101, 4103, 4104]) await h.until(`healthy device ${id} again`, () => h.deviceEquals(id, [...all, '31']));
+    assert.equal(h.onDevice(4102).size, 0);
+    await h.until('the hung device backs off', () => (h.engine.device(4102)?.failures ?? 0) > 0);
+    h.sim.device(4102).clearFaults();
+    await h.until('hung device recovered', () => h.deviceEquals(4102, [...all, '31']), 30_000);
+  } finally {
+    await h.stop();
+  }
+});
+
 describe('a device-side edit under each merge policy', () => {
   const cases = [
     { policy: 'fill-vacant' as const, name: 'Server name', cards: 2, conflict: 'server' },

@@ -183,7 +183,8 @@ export interface Produced {
  */
 export function lazyFill(prefix: Buffer, bytes: number, fill: Buffer | string | number = 0): { stream: Readable; produced: Produced } {
   const produced: Produced = { bytes: 0 };
-  const chunk = Buffer.alloc(1024 * 1024, fill);
+  // Small chunks and no read-ahead, so that what was produced is close to what was read.
+  const chunk = Buffer.alloc(64 * 1024, fill);
   async function* source(): AsyncGenerator<Buffer> {
     produced.bytes += prefix.length;
     yield prefix;
@@ -194,6 +195,6 @@ export function lazyFill(prefix: Buffer, bytes: number, fill: Buffer | string | 
     }
   }
   // pipeline, not pipe: when the reader gives up, the generator is torn down with it.
-  const stream = pipeline(Readable.from(source()), createGzip({ level: 9 }), () => undefined);
+  const stream = pipeline(Readable.from(source(), { highWaterMark: 1 }), createGzip({ level: 9 }), () => undefined);
   return { stream, produced };
 }

@@ -1,0 +1,278 @@
+/**
+ * The host's side of one import: what a watcher hands its records to (IngestSink). Each
+ * accepted batch becomes ONE store commit holding the changed users, the ledger record
+ * with the new checkpoint and counts, so rows and checkpoint land together or not at all:
+ * a process killed at any point resumes after the last commit with no row lost or applied
+ * twice. Failed rows go to the rejection journal, made durable before the commit that
+ * counts them (reject-journal.ts says why).
+ *
+ * A plaintext PIN is hashed through the gateway as soon as its batch arrives and dropped
+ * from the record at once; it is never stored, logged or put in a reason.
+ */
+import type { ImportMergeOptions } from '../merge/import-merge.js';
+import type { User } from '../model/user.js';
+import type {
+  ImportRecord,
+  IngestRecord,
+  IngestRejection,
+  IngestSink,
+  Mutation,
+  NewEvent,
+  Store,
+  WatcherInstance,
+} from '../plugins/api.js';
+import { mergeBatch } from './batch.js';
+import type { ImportMetrics } from './import-metrics.js';
+import { countsOf, rowsOf } from './ledger.js';
+import type { RejectJournal } from './reject-journal.js';
+import type { ImportProgress, ImportReport } from './types.js';
+
+/** The transport's hashPin: the device's 32-byte hash of a plaintext PIN, base64. */
+export type HashPin = (pin: string, options?: { signal?: AbortSignal }) => Promise<string>;
+
+const DEFAULT_MERGE: ImportMergeOptions = { mode: 'preserve', blankClears: false };
+/** PINs hashed at once per batch: enough to hide the gateway's round trip, few enough to be polite. */
+const PIN_CONCURRENCY = 8;
+/** Rejections held back to be written in row order with the next batch's; past this they are written at once. */
+const PENDING_MAX = 1000;
+const MAX_NOTES = 50;
+
+export interface ImportSinkOptions {
+  store: Store;
+  /** The committed ledger record the import goes on from (state running). */
+  record: ImportRecord;
+  journal: RejectJournal;
+  watcher: Pick<WatcherInstance, 'format' | 'mergeOptions'>;
+  hashPin: HashPin;
+  alphanumericIds: boolean;
+  /** Aborts the import: nothing after the last commit is committed. */
+  signal: AbortSignal;
+  metrics: ImportMetrics;
+  onProgress?: (progress: ImportProgress) => void;
+  now?: () => number;
+}
+
+export class ImportSink implements IngestSink {
+  readonly resumeFrom: number;
+  readonly #o: ImportSinkOptions;
+  readonly #merge: ImportMergeOptions;
+  readonly #notes: string[] = [];
+  /** The last committed ledger record. */
+  #record: ImportRecord;
+  /** Records handed to accept or reject so far, counting those skipped on resume. */
+  #handled: number;
+  #rows: ImportReport['rows'];
+  /** Rows counted in #rows but not yet in the metrics (they count once committed). */
+  #uncounted: ImportReport['rows'] = { imported: 0, unchanged: 0, failed: 0 };
+  /** Rejections from the watcher since the last batch, sorted by row as they come. */
+  #pending: IngestRejection[] = [];
+  /** Set when a commit failed: the store, not the file, is at fault. */
+  storeError: unknown;
+
+  constructor(options: ImportSinkOptions) {
+    this.#o = options;
+    this.#merge = options.watcher.mergeOptions ?? DEFAULT_MERGE;
+    this.#record = options.record;
+    this.resumeFrom = options.record.checkpoint;
+    this.#handled = options.record.checkpoint;
+    this.#rows = rowsOf(options.record);
+  }
+
+  get record(): ImportRecord {
+    return this.#record;
+  }
+
+  get notes(): readonly string[] {
+    return this.#notes;
+  }
+
+  setHeader(header: string[]): void {
+    this.#o.journal.header([...header]);
+  }
+
+  note(message: string): void {
+    if (this.#notes.length < MAX_NOTES && !this.#notes.includes(message)) this.#notes.push(message);
+  }
+
+  reject(rejection: IngestRejection): void {
+    this.#handled++;
+    this.#rows.failed++;
+    this.#uncounted.failed++;
+    this.#pending.push({ row: rejection.row, raw: [...rejection.raw], reason: rejection.reason });
+    if (this.#pending.length >= PENDING_MAX) this.#o.journal.append(this.#pending.splice(0));
+  }
+
+  async accept(records: IngestRecord[]): Promise<void> {
+    const { signal, store } = this.#o;
+    signal.throwIfAborted();
+    if (records.length === 0) return;
+    const ids = [...new Set(records.map((record) => record.patch.id))];
+    const found = await store.getUsers(ids);
+    const stored = new Map<string, User | undefined>(ids.map((id, i) => [id, found[i]]));
+    const failed = await this.#hashPins(records, stored);
+    signal.throwIfAborted();
+
+    const outcome = mergeBatch(records, stored, failed, { merge: this.#merge, alphanumericIds: this.#o.alphanumericIds });
+    const rejections = mergeByRow(this.#pending.splice(0), outcome.rejections);
+    const handled = this.#handled + records.length;
+    const rows = {
+      imported: this.#rows.imported + outcome.imported,
+      unchanged: this.#rows.unchanged + outcome.unchanged,
+      failed: this.#rows.failed + outcome.rejections.length,
+    };
+    const record: ImportRecord = { ...this.#record, checkpoint: handled, counts: countsOf(rows) };
+    const origin = { kind: 'import' as const, file: record.file, format: record.format };
+    await this.#commit(rejections, [
+      ...outcome.users.map((user): Mutation => ({ type: 'putUser', user, origin })),
+      { type: 'putImport', record },
+    ]);
+    this.#handled = handled;
+    this.#rows = rows;
+    this.#record = record;
+    this.#uncounted.imported += outcome.imported;
+    this.#uncounted.unchanged += outcome.unchanged;
+    this.#uncounted.failed += outcome.rejections.length;
+    this.#countRows();
+    this.#o.onProgress?.(this.progress());
+  }
+
+  /** Commits the end of a file read to the last record, with its summary event. */
+  async finish(): Promise<ImportRecord> {
+    const record: ImportRecord = {
+      ...this.#record,
+      state: 'done',
+      finishedAt: this.#now(),
+      checkpoint: this.#handled,
+      counts: countsOf(this.#rows),
+    };
+    const { imported, unchanged, failed } = this.#rows;
+    const event: NewEvent = {
+      kind: 'import.done',
+      message: `Import of ${record.file}: ${imported} imported, ${unchanged} unchanged, ${failed} failed`,
+      detail: { file: record.file, format: record.format, hash: record.hash, imported, unchanged, failed },
+    };
+    await this.#commit(this.#pending.splice(0), [{ type: 'putImport', record }, { type: 'appendEvent', event }]);
+    this.#record = record;
+    this.#countRows();
+    return record;
+  }
+
+  /**
+   * Commits the refusal of the file as a whole. Batches committed before stay: each was
+   * whole, with its checkpoint, and a half-applied file is what the report then says.
+   */
+  async refuse(reason: string): Promise<ImportRecord> {
+    const record: ImportRecord = {
+      ...this.#record,
+      state: 'failed',
+      finishedAt: this.#now(),
+      checkpoint: this.#handled,
+      counts: countsOf(this.#rows),
+      reason,
+    };
+    const { imported, unchanged, failed } = this.#rows;
+    const kept = imported > 0 ? ` (${imported} users imported before the refusal stay imported)` : '';
+    const event: NewEvent = {
+      kind: 'import.failed',
+      message: `Import of ${record.file} failed: ${reason}${kept}`,
+      detail: { file: record.file, format: record.format, hash: record.hash, reason, imported, unchanged, failed },
+    };
+    await this.#commit(this.#pending.splice(0), [{ type: 'putImport', record }, { type: 'appendEvent', event }]);
+    this.#record = record;
+    this.#countRows();
+    return record;
+  }
+
+  progress(): ImportProgress {
+    return {
+      file: this.#record.file,
+      format: this.#record.format,
+      hash: this.#record.hash,
+      handled: this.#handled,
+      resumedFrom: this.resumeFrom,
+      rows: { ...this.#rows },
+    };
+  }
+
+  /** The rejections reach the disk first: the commit then counts rows the journal surely holds. */
+  async #commit(rejections: readonly IngestRejection[], mutations: Mutation[]): Promise<void> {
+    this.#o.journal.append(rejections);
+    await this.#o.journal.flush();
+    try {
+      await this.#o.store.commit(mutations);
+    } catch (error) {
+      this.storeError = error;
+      throw error;
+    }
+  }
+
+  /**
+   * Hashes the plaintext PINs of a batch and drops them from the records. A row whose
+   * user exists under preserve is skipped by the merge anyway, so its PIN is not sent.
+   * Returns the rows whose PIN could not be hashed, with the reason.
+   */
+  async #hashPins(records: readonly IngestRecord[], stored: ReadonlyMap<string, User | undefined>): Promise<Map<IngestRecord, string>> {
+    const failed = new Map<IngestRecord, string>();
+    const work: { record: IngestRecord; pin: string }[] = [];
+    for (const record of records) {
+      const pin = record.patch.pin;
+      if (pin === undefined) continue;
+      delete record.patch.pin;
+      if (this.#merge.mode === 'preserve' && stored.get(record.patch.id) !== undefined) continue;
+      work.push({ record, pin });
+    }
+    const { hashPin, signal } = this.#o;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < work.length) {
+        const item = work[next]!;
+        work[next++] = undefined as never;
+        try {
+          const pinHash = await hashPin(item.pin, { signal });
+          item.record.patch.values = { ...item.record.patch.values, pinHash };
+        } catch (error) {
+          signal.throwIfAborted();
+          failed.set(item.record, pinFailure(error, item.pin));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PIN_CONCURRENCY, work.length) }, worker));
+    return failed;
+  }
+
+  #countRows(): void {
+    const { format } = this.#record;
+    const rows = this.#o.metrics.rows;
+    const uncounted = this.#uncounted;
+    if (uncounted.imported > 0) rows.inc({ format, result: 'imported' }, uncounted.imported);
+    if (uncounted.unchanged > 0) rows.inc({ format, result: 'unchanged' }, uncounted.unchanged);
+    if (uncounted.failed > 0) rows.inc({ format, result: 'failed' }, uncounted.failed);
+    this.#uncounted = { imported: 0, unchanged: 0, failed: 0 };
+  }
+
+  #now(): number {
+    return this.#o.now?.() ?? Date.now();
+  }
+}
+
+/** The reason a PIN row failed, without the PIN even if the error quoted it. */
+function pinFailure(error: unknown, pin: string): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const safe = message.split(pin).join('[PIN]');
+  return `pin: the gateway could not hash the PIN (${typeof code === 'string' ? `${code}: ` : ''}${safe}); the row was not imported`;
+}
+
+/** Two row-sorted lists into one, row order kept (ties: the watcher's first). */
+function mergeByRow(a: IngestRejection[], b: IngestRejection[]): IngestRejection[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out: IngestRejection[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.row <= b[j]!.row)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}
