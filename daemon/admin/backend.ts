@@ -5,28 +5,20 @@
  */
 import type { Store } from '../plugins/api.js';
 import type { SyncEngine } from '../sync/engine.js';
-import type { ExportResult, ImportReport } from '../ingest/types.js';
+import type { ExportResult, ImportProgress, ImportReport } from '../ingest/types.js';
 
 /** The sync engine's operator surface (daemon/sync/engine.ts). */
 export type AdminEngine = Pick<SyncEngine, 'status' | 'sync' | 'syncUser' | 'verify' | 'plan' | 'confirmRemovals' | 'config'>;
 
-/** How far an import or export has come; any field the drop folder does not know is absent. */
-export interface DropFolderProgress {
-  /** Records (rows, users) handled so far. */
-  rows?: number;
-  /** Records in the whole file, when known. */
-  totalRows?: number;
-  /** Bytes of the file read so far. */
-  bytes?: number;
-  totalBytes?: number;
-}
-
 /** The drop folder (daemon/ingest/drop-folder.ts), as the admin API uses it. */
 export interface AdminDropFolder {
-  /** Takes `path` through the same path as a dropped file; resolves with its report. */
-  importFile(path: string, options?: { signal?: AbortSignal; onProgress?: (progress: DropFolderProgress) => void }): Promise<ImportReport>;
-  /** Writes every user in `format` to outgoing/ (or into the folder `out`). */
-  exportUsers(format: 'csv' | 'datafile', options?: { out?: string; onProgress?: (progress: DropFolderProgress) => void }): Promise<ExportResult>;
+  /**
+   * Takes `path` through the same path as a dropped file and resolves with its report. The
+   * signal stops the waiting only; the import goes on in the drop folder.
+   */
+  importFile(path: string, options?: { signal?: AbortSignal; onProgress?: (progress: ImportProgress) => void }): Promise<ImportReport>;
+  /** Writes every user in `format` into outgoing/, or into `out` (an existing folder, or a file path). */
+  exportUsers(format: 'csv' | 'datafile', options?: { out?: string; signal?: AbortSignal }): Promise<ExportResult>;
 }
 
 /** One plugin's readiness, as /readyz reports it. */

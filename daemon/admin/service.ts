@@ -52,7 +52,7 @@ import type {
   VerifyRequest,
   VerifyUpdate,
 } from '../../proto/gen/rollcall/admin/v1/admin.js';
-import type { AdminBackend, AdminDropFolder, AdminEngine, DropFolderProgress } from './backend.js';
+import type { AdminBackend, AdminDropFolder, AdminEngine } from './backend.js';
 import { AdminRequestError, invalidField, invalidRequest, notFound, notRunning, type RequestIssue } from './request-error.js';
 import * as check from './requests.js';
 import { applyUserInput, readUserInput, userIssues } from './user-input.js';
@@ -99,11 +99,6 @@ class ProgressThrottle {
     this.#last = now;
     await this.#emit(progress);
   }
-}
-
-function dropProgress(phase: string, p: DropFolderProgress): Progress {
-  if (p.rows !== undefined) return { phase, done: p.rows, total: p.totalRows ?? 0, unit: 'rows' };
-  return { phase, done: p.bytes ?? 0, total: p.totalBytes ?? 0, unit: 'bytes' };
 }
 
 export function checkMessage(result: EngineCheck): CheckResult {
@@ -498,8 +493,9 @@ export class AdminService {
       const pending: Promise<void>[] = [];
       const report = await folder.importFile(path, {
         signal,
+        // Records handled so far; the drop folder does not know a file's record count in advance.
         onProgress: (p) => {
-          pending.push(progress.send(dropProgress('import', p)).catch(() => undefined));
+          pending.push(progress.send({ phase: 'import', done: p.handled, total: 0, unit: 'rows' }).catch(() => undefined));
         },
       });
       await Promise.all(pending);
@@ -509,18 +505,15 @@ export class AdminService {
     }
   }
 
-  /** Exports into outgoing/, or with `download` into the staging folder, streamed back and removed. */
+  /**
+   * Exports into outgoing/, or with `download` into the staging folder, streamed back and
+   * removed. The drop folder reports no progress while it writes; the download does.
+   */
   async export(request: ExportRequest, emit: Emit<ExportUpdate>, signal: AbortSignal): Promise<void> {
     const format = check.exportFormat(request.format);
     const folder = this.#dropFolder();
-    const progress = new ProgressThrottle((value) => emit({ update: { $case: 'progress', value } }));
-    const pending: Promise<void>[] = [];
-    const onProgress = (p: DropFolderProgress): void => {
-      pending.push(progress.send(dropProgress('export', p)).catch(() => undefined));
-    };
     if (!request.download) {
-      const result = await folder.exportUsers(format, { onProgress });
-      await Promise.all(pending);
+      const result = await folder.exportUsers(format, { signal });
       const { size } = await stat(result.path);
       await emit({ update: { $case: 'result', value: { format: result.format, path: result.path, users: result.users, bytes: size } } });
       return;
@@ -528,20 +521,14 @@ export class AdminService {
     await mkdir(this.#backend.stagingDir, { recursive: true, mode: 0o750 });
     const dir = await mkdtemp(join(this.#backend.stagingDir, 'export-'));
     try {
-      const result = await folder.exportUsers(format, { out: dir, onProgress });
-      await Promise.all(pending);
+      const result = await folder.exportUsers(format, { out: dir, signal });
       const { size } = await stat(result.path);
       await emit({ update: { $case: 'result', value: { format: result.format, path: basename(result.path), users: result.users, bytes: size } } });
       const input = createReadStream(result.path, { highWaterMark: CHUNK_BYTES });
-      let sent = 0;
-      for await (const chunk of input as AsyncIterable<Buffer>) {
-        if (signal.aborted) {
-          input.destroy();
-          return;
-        }
-        await emit({ update: { $case: 'chunk', value: chunk } });
-        sent += chunk.length;
-        await progress.send({ phase: 'download', done: sent, total: size, unit: 'bytes' });
+      try {
+        for await (const chunk of input as AsyncIterable<Buffer>) await emit({ update: { $case: 'chunk', value: chunk } });
+      } finally {
+        input.destroy();
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -617,6 +604,10 @@ function issuesOf(run: () => unknown): RequestIssue[] {
 /** INVALID_ARGUMENT for a SetUser request; each issue says which user when there are several. */
 function refuseUsers(issues: RequestIssue[], users: number): AdminRequestError {
   const who = (i: RequestIssue): string => (i.userId !== undefined ? `user ${i.userId}` : `user #${(i.index ?? 0) + 1}`);
-  if (users === 1) return invalidRequest(issues, `${who(issues[0]!)}: nothing was changed`);
-  return invalidRequest(issues.map((i) => ({ ...i, message: `${who(i)}: ${i.message}` })), `nothing was changed`);
+  if (users === 1) return invalidRequest(issues, who(issues[0]!));
+  const refused = new Set(issues.map(who)).size;
+  return invalidRequest(
+    issues.map((i) => ({ ...i, message: `${who(i)}: ${i.message}` })),
+    `${refused} of ${users} users refused, nothing was changed`,
+  );
 }

@@ -225,8 +225,7 @@ export class ImportSink implements IngestSink {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < work.length) {
-        const item = work[next]!;
-        work[next++] = undefined as never;
+        const item = work[next++]!;
         try {
           const pinHash = await hashPin(item.pin, { signal });
           item.record.patch.values = { ...item.record.patch.values, pinHash };

@@ -1,10 +1,13 @@
 /**
  * The datafile watcher: imports rollcall data files (.tgz, FORMAT.md) dropped into the
- * spool, and exports every user to one on a daily schedule. The host owns the drop
- * folder, the ledger and checkpoints; this plugin reads a file and hands its users on.
+ * spool, and writes them for the host's exports. The host owns the drop folder, the
+ * ledger, checkpoints, export names on disk and export schedules; this plugin reads a file
+ * and hands its users on, and writes users to a stream.
  */
 import { createReadStream } from 'node:fs';
-import type { Logger } from 'pino';
+import type { Writable } from 'node:stream';
+import type { ImportMergeOptions } from '../../../daemon/merge/import-merge.js';
+import type { User } from '../../../daemon/model/user.js';
 import type {
   HealthReport,
   IngestFile,
@@ -14,12 +17,10 @@ import type {
   PluginDefinition,
   WatcherInstance,
 } from '../../../daemon/plugins/api.js';
-import { RollcallError } from '../../../daemon/errors.js';
-import { DATAFILE_PATTERNS } from './format.js';
+import { DATAFILE_PATTERNS, dataFileName } from './format.js';
 import { readDataFile, verifyDataFile, type ReadOptions } from './reader.js';
-import { nextExportAt } from './schedule.js';
 import { configSchema, type DatafileConfig } from './schema.js';
-import { exportDataFile } from './writer.js';
+import { writeDataFile } from './writer.js';
 
 /** Columns of the error CSV the host writes beside a partly failed file. */
 export const REPORT_COLUMNS = ['record', 'user_id'];
@@ -29,54 +30,23 @@ export class DatafileWatcher implements WatcherInstance {
   readonly format = 'datafile';
   readonly #ctx: PluginContext;
   #config: DatafileConfig;
-  #timer: NodeJS.Timeout | undefined;
-  #running: { controller: AbortController; done: Promise<void> } | undefined;
-  #lastExport: { at: Date; path?: string; error?: string } | undefined;
-  #stopped = false;
 
   constructor(ctx: PluginContext, config: DatafileConfig) {
     this.#ctx = ctx;
     this.#config = config;
   }
 
-  get #logger(): Logger {
-    return this.#ctx.logger;
-  }
-
-  async start(signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted();
-    this.#stopped = false;
-    this.#schedule();
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const running = this.#running;
-    if (running) {
-      running.controller.abort(new Error('the datafile watcher is stopping'));
-      await running.done;
-    }
+  /** A data file holds whole users, so nothing in it is a blank to clear or to keep. */
+  get mergeOptions(): ImportMergeOptions {
+    return { mode: this.#config.mode, blankClears: false };
   }
 
   reload(config: unknown): void {
     this.#config = configSchema.parse(config);
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (!this.#stopped) this.#schedule();
   }
 
   health(): HealthReport {
-    const last = this.#lastExport;
-    if (!last) return { ok: true };
-    // A failed export is reported but does not make the daemon unready: imports and syncing go on.
-    return {
-      ok: true,
-      detail: last.error
-        ? `last export failed at ${last.at.toISOString()}: ${last.error}`
-        : `last export ${last.path} at ${last.at.toISOString()}`,
-    };
+    return { ok: true };
   }
 
   #readOptions(signal: AbortSignal, skipRecords = 0): ReadOptions {
@@ -85,9 +55,10 @@ export class DatafileWatcher implements WatcherInstance {
 
   async ingest(file: IngestFile, sink: IngestSink, signal: AbortSignal): Promise<void> {
     const config = this.#config;
+    const logger = this.#ctx.logger;
     if (config.verifyFirst) {
       const manifest = await verifyDataFile(createReadStream(file.path), this.#readOptions(signal));
-      this.#logger.info(
+      logger.info(
         { file: file.name, users: manifest.userCount, members: manifest.members.length, templateFormat: manifest.templateFormat },
         'data file verified',
       );
@@ -97,7 +68,7 @@ export class DatafileWatcher implements WatcherInstance {
     for await (const item of readDataFile(createReadStream(file.path), this.#readOptions(signal, sink.resumeFrom))) {
       switch (item.type) {
         case 'header':
-          this.#logger.info(
+          logger.info(
             { file: file.name, createdAt: item.header.createdAt, source: item.header.source, resumeFrom: sink.resumeFrom },
             'reading data file',
           );
@@ -122,58 +93,25 @@ export class DatafileWatcher implements WatcherInstance {
     if (batch.length > 0) await sink.accept(batch);
   }
 
-  /** Exports every user of the store to `export.dir` now; returns the file's path. */
-  async exportNow(signal?: AbortSignal): Promise<string> {
-    const store = this.#ctx.store;
-    if (!store) throw new RollcallError('ROLLCALL_ERR_PLUGIN_FAILED', 'the datafile watcher has no store to export from');
-    const dir = this.#config.export.dir;
-    if (!dir) throw new RollcallError('ROLLCALL_ERR_CONFIG_INVALID', 'watchers.datafile.export.dir is not set');
-    const started = Date.now();
-    const { path, manifest } = await exportDataFile(store.scanUsers(), dir, {
-      templateFormat: this.#config.templateFormat,
-      membersUsers: this.#config.membersUsers,
-      ...(this.#config.site === undefined ? {} : { site: this.#config.site }),
+  /**
+   * Writes users as a data file in the site's template format and ends `out`. The host's
+   * export (schedule, CLI, admin API) calls it; `exportDataFile` in writer.ts does the same
+   * into a folder for callers without the host.
+   */
+  async exportUsers(users: AsyncIterable<User>, out: Writable, signal?: AbortSignal): Promise<{ users: number }> {
+    const config = this.#config;
+    const manifest = await writeDataFile(users, out, {
+      templateFormat: config.templateFormat,
+      membersUsers: config.membersUsers,
+      ...(config.site === undefined ? {} : { site: config.site }),
       ...(signal === undefined ? {} : { signal }),
     });
-    this.#logger.info({ path, users: manifest.userCount, ms: Date.now() - started }, 'data file exported');
-    return path;
+    return { users: manifest.userCount };
   }
 
-  #schedule(): void {
-    const times = this.#config.export.schedule;
-    if (times.length === 0) return;
-    const now = new Date();
-    const at = nextExportAt(now, times);
-    this.#timer = setTimeout(() => this.#runScheduled(), at.getTime() - now.getTime());
-    // The daemon's lifetime is not this timer's business.
-    this.#timer.unref();
-    this.#logger.debug({ at: at.toISOString() }, 'next scheduled data-file export');
-  }
-
-  #runScheduled(): void {
-    this.#timer = undefined;
-    if (this.#running) {
-      this.#schedule();
-      return;
-    }
-    const controller = new AbortController();
-    const done = this.exportNow(controller.signal).then(
-      (path) => {
-        this.#lastExport = { at: new Date(), path };
-      },
-      (error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        this.#lastExport = { at: new Date(), error: message };
-        this.#logger.error({ err: error }, 'scheduled data-file export failed');
-      },
-    );
-    this.#running = {
-      controller,
-      done: done.finally(() => {
-        this.#running = undefined;
-        if (!this.#stopped) this.#schedule();
-      }),
-    };
+  /** `rollcall_YYYYMMDD_HHMMSS.tgz`, in UTC. */
+  exportName(now: Date): string {
+    return dataFileName(now);
   }
 }
 

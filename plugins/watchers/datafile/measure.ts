@@ -55,13 +55,12 @@ async function runPhase(phase: string, settings: Settings, dir: string, file: st
   const started = performance.now();
   let detail: Record<string, unknown> = {};
   if (phase === 'write') {
-    const { path, manifest } = await exportDataFile(syntheticUsers(settings), dir, { templateFormat: 'SUPREMA' });
-    const expanded = manifest.members.reduce((sum, member) => sum + member.bytes, 0);
-    const size = (await stat(path)).size;
-    detail = { path, users: manifest.userCount, members: manifest.members.length, bytes: size, expandedBytes: expanded };
+    const path = await exportDataFile(syntheticUsers(settings), dir, { templateFormat: 'SUPREMA' });
+    detail = { path, bytes: (await stat(path)).size };
   } else if (phase === 'verify') {
     const manifest = await verifyDataFile(createReadStream(file!), { siteTemplateFormat: 'SUPREMA' });
-    detail = { users: manifest.userCount };
+    const expandedBytes = manifest.members.reduce((sum, member) => sum + member.bytes, 0);
+    detail = { users: manifest.userCount, members: manifest.members.length, expandedBytes };
   } else if (phase === 'read') {
     let users = 0;
     let invalid = 0;
@@ -122,7 +121,7 @@ async function main(): Promise<void> {
     const read = child('read', [...shared, '--file', path]);
     const mib = (bytes: unknown): string => `${(Number(bytes) / 1024 / 1024).toFixed(0)} MiB`;
     console.log(
-      `file: ${mib(write.detail.bytes)} compressed, ${mib(write.detail.expandedBytes)} of records, ${String(write.detail.members)} members`,
+      `file: ${mib(write.detail.bytes)} compressed, ${mib(verify.detail.expandedBytes)} of records, ${String(verify.detail.members)} members`,
     );
     for (const result of [write, verify, read]) {
       const perSecond = Math.round(settings.users / (result.ms / 1000));

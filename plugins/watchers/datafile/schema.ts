@@ -1,11 +1,10 @@
 /**
  * Config of the datafile watcher (`watchers.datafile`). Every key can change on reload:
- * the next file read, and the next scheduled export, use the new values.
+ * the next file read and the next export use the new values.
  */
 import { z } from 'zod';
 import { MAX_USER_MEMBERS, MEMBER_MAX_BYTES, TEMPLATE_FORMATS } from './format.js';
 import { DEFAULT_LIMITS } from './limits.js';
-import { EXPORT_TIME } from './schedule.js';
 import { DEFAULT_MEMBER_USERS } from './writer.js';
 
 const limitsSchema = z
@@ -47,25 +46,24 @@ const limitsSchema = z
   .prefault({})
   .describe('Caps a file is held to while it is read; a file that breaks one is refused as a whole (ROLLCALL_ERR_ARCHIVE_HOSTILE).');
 
+/** A daily time, as the host's export schedule reads the datafile watcher's list. */
+const EXPORT_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
+
 const exportSchema = z
   .strictObject({
     schedule: z
       .array(z.string().regex(EXPORT_TIME, 'expected HH:MM (24-hour, server local time)'))
       .default([])
-      .describe('Daily times ("HH:MM", server local time) at which every user is exported to `dir`. Empty: no scheduled export.'),
+      .describe('Daily times ("HH:MM", server local time) at which the host exports every user. Empty: exports only on request.'),
     dir: z
       .string()
       .min(1)
       .optional()
-      .describe('Folder the scheduled exports are written to (usually the spool\'s outgoing/). Required when `schedule` is set.')
+      .describe('Folder the scheduled exports are written to. Default: the spool\'s outgoing/.')
       .meta({ path: true }),
   })
-  .refine((value) => value.schedule.length === 0 || value.dir !== undefined, {
-    message: '`dir` is required when `schedule` is set',
-    path: ['dir'],
-  })
   .prefault({})
-  .describe('Scheduled data-file exports.');
+  .describe('The data-file export (written by the host through this watcher).');
 
 export const configSchema = z.strictObject({
   templateFormat: z
@@ -73,6 +71,10 @@ export const configSchema = z.strictObject({
     .default('SUPREMA')
     .describe('The site\'s fingerprint template format. Files in another format are refused; exports are marked with it.'),
   site: z.string().min(1).max(256).optional().describe('The site\'s name, written into exported files (source.site).'),
+  mode: z
+    .enum(['preserve', 'overwrite'])
+    .default('preserve')
+    .describe('When a user ID already exists: preserve leaves the user untouched (the safe default), overwrite gives it the file\'s values for every field.'),
   verifyFirst: z
     .boolean()
     .default(true)

@@ -270,7 +270,7 @@ export async function exportDataFile(
   users: AsyncIterable<User>,
   outgoingDir: string,
   options: WriteOptions,
-): Promise<{ path: string; manifest: DataFileManifest }> {
+): Promise<string> {
   const createdAt = options.createdAt ?? new Date();
   const partial = join(outgoingDir, `.${dataFileName(createdAt).replace(/\.tgz$/, '')}.${randomBytes(4).toString('hex')}.tgz.partial`);
   // Created here, exclusively, so that on failure only a file of ours is removed.
@@ -278,11 +278,11 @@ export async function exportDataFile(
   await (await open(partial, 'wx', 0o640)).close();
   try {
     const out = createWriteStream(partial, { flags: 'r+' });
-    const manifest = await writeDataFile(users, out, { ...options, createdAt });
+    await writeDataFile(users, out, { ...options, createdAt });
     await syncToDisk(partial, 'file');
     const path = await publish(partial, outgoingDir, createdAt);
     await syncToDisk(outgoingDir, 'directory');
-    return { path, manifest };
+    return path;
   } catch (error) {
     await unlink(partial).catch(() => undefined);
     throw error;

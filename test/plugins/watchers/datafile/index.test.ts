@@ -1,7 +1,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -14,7 +15,6 @@ import type {
   IngestRejection,
   IngestSink,
   PluginContext,
-  Store,
 } from '../../../../daemon/plugins/api.js';
 import definition, { DatafileWatcher } from '../../../../plugins/watchers/datafile/index.js';
 import { readDataFile } from '../../../../plugins/watchers/datafile/reader.js';
@@ -53,23 +53,9 @@ class RecordingSink implements IngestSink {
 }
 
 let dir: string;
-let storeUsers: User[] = [];
 
 function context(signal = new AbortController().signal): PluginContext {
-  // No store plugin exists in this tree yet; the watcher needs only scanUsers of one.
-  const store = {
-    async *scanUsers() {
-      yield* storeUsers;
-    },
-  } as unknown as Store;
-  return {
-    logger: pino({ level: 'silent' }),
-    metrics: new Metrics(),
-    signal,
-    dataDir: dir,
-    store,
-    lookup: () => undefined,
-  };
+  return { logger: pino({ level: 'silent' }), metrics: new Metrics(), signal, dataDir: dir, lookup: () => undefined };
 }
 
 function watcher(config: Record<string, unknown> = {}): DatafileWatcher {
@@ -85,7 +71,7 @@ async function dropped(name: string, content: Buffer): Promise<IngestFile> {
 async function exported(users: User[], name: string, templateFormat: 'SUPREMA' | 'ISO' = 'SUPREMA'): Promise<IngestFile> {
   const out = join(dir, `${name}.d`);
   await mkdir(out);
-  const { path } = await exportDataFile(streamOf(users), out, { templateFormat, membersUsers: 5 });
+  const path = await exportDataFile(streamOf(users), out, { templateFormat, membersUsers: 5 });
   return { path, name, size: (await stat(path)).size };
 }
 
@@ -100,6 +86,7 @@ describe('datafile watcher plugin', () => {
   });
 
   test('is a watcher named datafile that takes rollcall and BioStar file names', () => {
+    assert.equal(definition.configSchema, configSchema);
     const instance = watcher();
     assert.equal(definition.kind, 'watcher');
     assert.equal(definition.name, 'datafile');
@@ -221,28 +208,39 @@ describe('datafile watcher plugin', () => {
     assert.equal(sink.batches.length, 1);
   });
 
-  test('exportNow writes every user of the store into export.dir', async () => {
-    const out = join(dir, 'outgoing');
-    await mkdir(out);
-    storeUsers = range(1, 7).map(fullUser);
-    const instance = watcher({ export: { dir: out }, site: 'HQ', templateFormat: 'ANSI' });
-    const path = await instance.exportNow();
-    assert.deepEqual(await readdir(out), [path.slice(out.length + 1)]);
-    assert.match(path, /rollcall_\d{8}_\d{6}\.tgz$/);
+  test('exportUsers writes a data file of the users in the site\'s template format and ends the stream', async () => {
+    const users = range(1, 7).map(fullUser);
+    const path = join(dir, 'export.tgz');
+    const out = createWriteStream(path);
+    const closed = finished(out);
+    const instance = watcher({ site: 'HQ', templateFormat: 'ANSI', membersUsers: 1000 });
+    assert.deepEqual(await instance.exportUsers(streamOf(users), out), { users: 7 });
+    await closed;
     const read: User[] = [];
     for await (const item of readDataFile(createReadStream(path), { siteTemplateFormat: 'ANSI' })) {
       if (item.type === 'user') read.push(item.user);
-      if (item.type === 'header') assert.equal(item.header.source.site, 'HQ');
+      if (item.type === 'header') assert.deepEqual([item.header.source.site, item.header.templateFormat], ['HQ', 'ANSI']);
     }
-    assert.deepEqual(read, storeUsers);
+    assert.deepEqual(read, users);
   });
 
-  test('starts and stops with a schedule, leaving no timer behind', async () => {
-    const instance = watcher({ export: { schedule: ['03:00'], dir } });
-    await instance.start(signal());
-    assert.deepEqual(instance.health(), { ok: true });
-    instance.reload(configSchema.parse({ export: { schedule: ['04:00', '16:00'], dir } }));
-    await instance.stop();
+  test('names exports rollcall_YYYYMMDD_HHMMSS.tgz, a name its own patterns take', () => {
+    assert.equal(watcher().exportName(new Date('2026-11-23T10:15:00Z')), 'rollcall_20261123_101500.tgz');
+  });
+
+  test('merges as configured: preserve by default, and never with blanks', () => {
+    assert.deepEqual(watcher().mergeOptions, { mode: 'preserve', blankClears: false });
+    assert.deepEqual(watcher({ mode: 'overwrite' }).mergeOptions, { mode: 'overwrite', blankClears: false });
+  });
+
+  test('reload takes a new template format for the next file', async () => {
+    const file = await exported(range(1, 2).map(bareUser), 'rollcall_reload.tgz', 'ISO');
+    const instance = watcher();
+    await assert.rejects(instance.ingest(file, new RecordingSink(), signal()), /templates are in ISO format/);
+    instance.reload({ templateFormat: 'ISO' });
+    const sink = new RecordingSink();
+    await instance.ingest(file, sink, signal());
+    assert.equal(sink.records.length, 2);
   });
 });
 
@@ -259,14 +257,21 @@ describe('datafile watcher config', () => {
       maxRatio: 200,
       maxLineBytes: 4 * 1024 * 1024,
     });
+    assert.equal(config.mode, 'preserve');
     assert.deepEqual(config.export, { schedule: [] });
+    assert.deepEqual(configSchema.parse({ export: { schedule: ['02:30', '14:00'], dir: '/srv/out' } }).export, {
+      schedule: ['02:30', '14:00'],
+      dir: '/srv/out',
+    });
   });
 
   const invalid: [string, unknown, RegExp][] = [
     ['an unknown key', { templateFormats: 'ISO' }, /templateFormats/],
     ['an unknown template format', { templateFormat: 'JPEG' }, /templateFormat/],
-    ['a schedule without a folder', { export: { schedule: ['02:30'] } }, /dir/],
-    ['a time that is not HH:MM', { export: { schedule: ['2:30'], dir: '/x' } }, /HH:MM/],
+    ['a time that is not HH:MM', { export: { schedule: ['2:30'] } }, /HH:MM/],
+    ['an empty export folder', { export: { dir: '' } }, /dir/],
+    ['an unknown export key', { export: { every: '1d' } }, /every/],
+    ['an unknown merge mode', { mode: 'merge' }, /mode/],
     ['a member cap above the format', { limits: { maxEntryBytes: 2 ** 30 } }, /maxEntryBytes/],
     ['an unknown limit', { limits: { maxFiles: 3 } }, /maxFiles/],
   ];
@@ -280,7 +285,7 @@ describe('datafile watcher config', () => {
 
   test('every key is described', () => {
     const json = JSON.stringify(configSchema.toJSONSchema({ io: 'input' }));
-    for (const key of ['templateFormat', 'verifyFirst', 'batchSize', 'membersUsers', 'maxRatio', 'schedule', 'dir']) {
+    for (const key of ['templateFormat', 'mode', 'verifyFirst', 'batchSize', 'membersUsers', 'maxRatio', 'schedule', 'dir']) {
       assert.match(json, new RegExp(`"${key}":\\{[^}]*"description"`), key);
     }
   });

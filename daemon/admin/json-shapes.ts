@@ -1,0 +1,162 @@
+/**
+ * The --json output of the client commands: one stable shape per command, documented in
+ * daemon/admin/README.md. Keys are always present (null when there is no value), times are
+ * ISO 8601 strings, so scripts never test for a missing key.
+ */
+import type {
+  CheckResult,
+  ConfirmResponse,
+  Device,
+  DevicePlan,
+  Event,
+  ExportResult,
+  ImportReport,
+  StatusResponse,
+  UserSyncResult,
+} from '../../proto/gen/rollcall/admin/v1/admin.js';
+import type { UserView } from './user-view.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const orNull = (text: string): string | null => (text === '' ? null : text);
+
+export function statusJson(r: StatusResponse, now: number) {
+  const d = r.daemon;
+  return {
+    daemon: {
+      state: d?.state ?? null,
+      version: d?.version ?? null,
+      pid: d?.pid ?? null,
+      startedAt: d ? iso(d.startedAtMs) : null,
+      uptimeSeconds: d ? Math.max(0, Math.round((now - d.startedAtMs) / 1000)) : null,
+      configFile: d ? orNull(d.configFile) : null,
+      logLevel: d?.logLevel ?? null,
+    },
+    store: { open: r.store?.open ?? false, users: r.store?.users ?? 0, seq: r.store?.seq ?? 0 },
+    sync: {
+      running: r.sync?.running ?? false,
+      mode: r.sync ? orNull(r.sync.mode) : null,
+      devices: r.sync?.devices ?? 0,
+      connected: r.sync?.connected ?? 0,
+      inSync: r.sync?.inSync ?? 0,
+      pending: r.sync?.pending ?? 0,
+      heldRemovals: r.sync?.heldRemovals ?? 0,
+      quarantined: r.sync?.quarantined ?? 0,
+    },
+    plugins: r.plugins.map((p) => ({ id: p.id, kind: p.kind, name: p.name, state: p.state, ok: p.ok, detail: orNull(p.detail) })),
+    ready: r.ready,
+  };
+}
+
+export function deviceJson(d: Device) {
+  return {
+    id: d.id,
+    name: orNull(d.name),
+    location: orNull(d.location),
+    source: d.source,
+    connected: d.connected,
+    inSync: d.inSync,
+    cursor: d.cursor,
+    pending: d.pending,
+    quarantined: d.quarantined,
+    failures: d.failures,
+    lastError: orNull(d.lastError),
+    userCount: d.userCount ?? null,
+    lastCheck: d.lastCheck ? { at: iso(d.lastCheck.atMs), method: d.lastCheck.method, inSync: d.lastCheck.inSync, differences: d.lastCheck.differences } : null,
+    heldRemoval: d.heldRemoval ? { at: iso(d.heldRemoval.atMs), removals: d.heldRemoval.removals, holding: d.heldRemoval.holding, upToSeq: d.heldRemoval.upToSeq } : null,
+  };
+}
+
+export function checkJson(c: CheckResult) {
+  return {
+    deviceId: c.deviceId,
+    method: c.method,
+    inSync: c.inSync,
+    differences: c.differences,
+    enrolled: c.enrolled,
+    removed: c.removed,
+    held: c.held,
+    leftAlone: c.leftAlone,
+    error: orNull(c.error),
+  };
+}
+
+export function userSyncJson(u: UserSyncResult) {
+  return { id: u.userId, inDatabase: u.inDatabase, enrolled: u.enrolled, removed: u.removed, failed: u.failed.map((f) => ({ deviceId: f.deviceId, message: f.message })) };
+}
+
+export function syncJson(released: number[], full: boolean, checks: CheckResult[], user: UserSyncResult | undefined) {
+  return { released, full, checks: checks.map(checkJson), user: user ? userSyncJson(user) : null };
+}
+
+export function verifyJson(deep: boolean, checks: CheckResult[]) {
+  return { deep, inSync: checks.every((c) => c.inSync && c.error === ''), checks: checks.map(checkJson) };
+}
+
+export function planJson(devices: DevicePlan[]) {
+  return {
+    devices: devices.map((p) => ({
+      deviceId: p.deviceId,
+      connected: p.connected,
+      enroll: { count: p.enrollCount, ids: p.enroll },
+      remove: { count: p.removeCount, ids: p.remove },
+      skipped: { count: p.skippedCount, users: p.skipped.map((s) => ({ userId: s.userId, reason: s.reason })) },
+      truncated: p.truncated,
+      removalNeedsConfirmation: p.removalNeedsConfirmation,
+    })),
+  };
+}
+
+export function confirmJson(r: ConfirmResponse) {
+  return { released: r.released.map((x) => ({ deviceId: x.deviceId, removals: x.removals })) };
+}
+
+export function usersListJson(users: UserView[], next: string, total: number) {
+  return { users, next: orNull(next), total };
+}
+
+/** As daemon/ingest/types.ts ImportReport, with absent values as null. */
+export function importJson(r: ImportReport) {
+  return {
+    file: r.file,
+    format: r.format,
+    hash: r.hash,
+    state: r.state,
+    rows: { imported: r.imported, unchanged: r.unchanged, failed: r.failed },
+    reason: orNull(r.reason),
+    notes: r.notes,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    durationMs: r.durationMs,
+    path: orNull(r.path),
+    errorsCsv: orNull(r.errorsCsv),
+    reportJson: orNull(r.reportJson),
+  };
+}
+
+/** `where`: daemon (the file is in the daemon's outgoing/ folder) or local (written by the CLI). */
+export function exportJson(r: ExportResult, file: string, where: 'daemon' | 'local') {
+  return { format: r.format, users: r.users, bytes: r.bytes, file, where };
+}
+
+export function eventJson(e: Event) {
+  let detail: unknown = null;
+  if (e.detailJson !== '') {
+    try {
+      detail = JSON.parse(e.detailJson);
+    } catch {
+      detail = e.detailJson;
+    }
+  }
+  return { id: e.id, at: iso(e.atMs), kind: e.kind, message: e.message, userId: e.userId ?? null, deviceId: e.deviceId ?? null, detail };
+}
+
+export interface ErrorJson {
+  error: {
+    /** ROLLCALL_ERR_* when known. */
+    code: string | null;
+    /** The gRPC status name, or UNAVAILABLE / PERMISSION_DENIED / USAGE / INPUT / CONFIG for local failures. */
+    status: string;
+    message: string;
+    issues: { field: string; rule: string; message: string; userId?: string; index?: number }[];
+  };
+}

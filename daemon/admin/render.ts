@@ -1,0 +1,175 @@
+/**
+ * Human output of the client commands, from the same JSON shapes --json prints. Pure: the
+ * caller passes `now` for relative times.
+ */
+import type { checkJson, deviceJson, eventJson, importJson, planJson, statusJson, userSyncJson } from './json-shapes.js';
+import type { UserView } from './user-view.js';
+import { bytes, duration, list, localDateTime, plural, relativeTime, table } from './format.js';
+
+type Status = ReturnType<typeof statusJson>;
+type DeviceJson = ReturnType<typeof deviceJson>;
+type CheckJson = ReturnType<typeof checkJson>;
+type PlanJson = ReturnType<typeof planJson>;
+type ImportJson = ReturnType<typeof importJson>;
+type EventJson = ReturnType<typeof eventJson>;
+type UserSyncJson = ReturnType<typeof userSyncJson>;
+
+const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
+
+export function renderStatus(s: Status): string {
+  const d = s.daemon;
+  const lines = [
+    `rollcall ${d.version ?? '?'}: ${d.state ?? '?'} (pid ${d.pid ?? '?'}, up ${duration((d.uptimeSeconds ?? 0) * 1000)}), ${s.ready ? 'ready' : 'NOT READY'}`,
+    `config:  ${d.configFile ?? '(defaults)'}, log level ${d.logLevel ?? '?'}`,
+    `store:   ${s.store.open ? `${plural(s.store.users, 'user')}, change feed at ${s.store.seq}` : 'not open'}`,
+    s.sync.running
+      ? `sync:    ${s.sync.mode}; ${plural(s.sync.devices, 'device')}, ${s.sync.connected} connected, ${s.sync.inSync} in sync, ${plural(s.sync.pending, 'change')} pending` +
+        (s.sync.heldRemovals > 0 ? `, ${s.sync.heldRemovals} with removals held (rollcall confirm)` : '') +
+        (s.sync.quarantined > 0 ? `, ${s.sync.quarantined} quarantined` : '')
+      : 'sync:    NOT RUNNING (the transport or the sync mode failed; see the plugins below)',
+  ];
+  if (s.plugins.length > 0) {
+    lines.push('plugins:');
+    lines.push(
+      table(
+        ['  PLUGIN', 'STATE', 'HEALTH'],
+        s.plugins.map((p) => [`  ${p.id}`, p.state, p.ok ? 'ok' : `FAILED${p.detail ? `: ${p.detail}` : ''}`]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderDevices(devices: DeviceJson[], now: number): string {
+  if (devices.length === 0) return 'no devices';
+  return table(
+    ['DEVICE', 'NAME', 'LOCATION', 'CONNECTED', 'IN SYNC', 'PENDING', 'USERS', 'LAST CHECK', 'PROBLEM'],
+    devices.map((d) => [
+      String(d.id),
+      d.name ?? '-',
+      d.location ?? '-',
+      yesNo(d.connected),
+      d.inSync ? 'yes' : 'no',
+      String(d.pending),
+      d.userCount === null ? '-' : String(d.userCount),
+      d.lastCheck ? `${relativeTime(Date.parse(d.lastCheck.at), now)} (${d.lastCheck.method}${d.lastCheck.inSync ? '' : `, ${d.lastCheck.differences} diff`})` : 'never',
+      [d.heldRemoval ? `${d.heldRemoval.removals} removals held (rollcall confirm)` : '', d.quarantined ? 'quarantined' : '', d.lastError ?? ''].filter((x) => x !== '').join('; ') || '-',
+    ]),
+  );
+}
+
+export function renderChecks(checks: CheckJson[]): string {
+  if (checks.length === 0) return 'no devices to check';
+  return table(
+    ['DEVICE', 'CHECK', 'RESULT', 'DIFFERENCES', 'ENROLLED', 'REMOVED', 'HELD', 'LEFT ALONE'],
+    checks.map((c) => [
+      String(c.deviceId),
+      c.method,
+      c.error !== null ? `FAILED: ${c.error}` : c.inSync ? 'in sync' : 'DIFFERENT',
+      String(c.differences),
+      String(c.enrolled),
+      String(c.removed),
+      String(c.held),
+      String(c.leftAlone),
+    ]),
+  );
+}
+
+export function renderUserSync(u: UserSyncJson): string {
+  const lines = [
+    u.inDatabase
+      ? `user ${u.id}: enrolled on ${u.enrolled.length > 0 ? `device ${list(u.enrolled)}` : 'no device'}${u.removed.length > 0 ? `, removed from ${list(u.removed)}` : ''}`
+      : `user ${u.id} is not in the database: removed from ${u.removed.length > 0 ? `device ${list(u.removed)}` : 'no device'}`,
+  ];
+  for (const f of u.failed) lines.push(`  device ${f.deviceId} FAILED: ${f.message}`);
+  return lines.join('\n');
+}
+
+export function renderPlan(plan: PlanJson): string {
+  if (plan.devices.length === 0) return 'no devices';
+  const lines: string[] = [];
+  for (const p of plan.devices) {
+    if (!p.connected) {
+      lines.push(`device ${p.deviceId}: not connected, no plan`);
+      continue;
+    }
+    if (p.enroll.count === 0 && p.remove.count === 0) {
+      lines.push(`device ${p.deviceId}: nothing to change${p.skipped.count > 0 ? ` (${p.skipped.count} left alone)` : ''}`);
+      continue;
+    }
+    lines.push(`device ${p.deviceId}:`);
+    if (p.enroll.count > 0) lines.push(`  enroll ${p.enroll.count}: ${list(p.enroll.ids, 20)}`);
+    if (p.remove.count > 0) lines.push(`  remove ${p.remove.count}: ${list(p.remove.ids, 20)}${p.removalNeedsConfirmation ? ' (a mass removal: it would wait for rollcall confirm)' : ''}`);
+    for (const s of p.skipped.users.slice(0, 20)) lines.push(`  left alone: ${s.userId} (${s.reason})`);
+    if (p.skipped.count > Math.min(20, p.skipped.users.length)) lines.push(`  left alone: ${p.skipped.count - Math.min(20, p.skipped.users.length)} more`);
+  }
+  return lines.join('\n');
+}
+
+function validity(seconds: number): string {
+  return seconds === 0 ? 'no limit' : localDateTime(seconds * 1000);
+}
+
+export function renderUsers(users: UserView[], next: string | null, total: number, shownFrom: number): string {
+  if (users.length === 0) return total === 0 ? 'no users' : `no users here (${plural(total, 'user')} in all)`;
+  const rows = users.map((u) => [
+    u.id,
+    u.name || '-',
+    u.department ?? '-',
+    u.disabled ? 'yes' : 'no',
+    String(u.credentials.cards.length),
+    String(u.credentials.fingers),
+    String(u.credentials.faces),
+    u.credentials.pin ? 'yes' : 'no',
+    u.accessGroups.join(',') || '-',
+  ]);
+  const footer = `users ${shownFrom + 1}-${shownFrom + users.length} of ${total}${next ? `; next page: --after ${next}` : ''}`;
+  return `${table(['ID', 'NAME', 'DEPARTMENT', 'DISABLED', 'CARDS', 'FINGERS', 'FACES', 'PIN', 'ACCESS GROUPS'], rows)}\n${footer}`;
+}
+
+export function renderUser(u: UserView): string {
+  const rows: [string, string][] = [
+    ['id', u.id],
+    ['name', u.name || '-'],
+    ['disabled', yesNo(u.disabled)],
+    ['valid from', validity(u.startTime)],
+    ['valid until', validity(u.endTime)],
+    ['security level', u.securityLevel === 0 ? 'device default' : String(u.securityLevel)],
+    ['access groups', u.accessGroups.join(', ') || 'none'],
+    ['department', u.department ?? '-'],
+    ['title', u.title ?? '-'],
+    ['phone', u.phone ?? '-'],
+    ['email', u.email ?? '-'],
+    ['user group', u.userGroup ?? '-'],
+    ['cards', u.credentials.cards.length === 0 ? 'none' : u.credentials.cards.map((c) => c.typeName).join(', ')],
+    ['fingerprints', String(u.credentials.fingers)],
+    ['faces', String(u.credentials.faces)],
+    ['PIN', u.credentials.pin ? 'set' : 'none'],
+    ['photo', u.credentials.photo ? 'yes' : 'no'],
+  ];
+  if (u.jobCodes.length > 0) rows.push(['job codes', u.jobCodes.map((j) => `${j.code} ${j.label}`).join(', ')]);
+  for (const [name, value] of Object.entries(u.custom)) rows.push([name, value]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(w + 2)}${v}`).join('\n');
+}
+
+export function renderImport(r: ImportJson): string {
+  if (r.state === 'duplicate') return `${r.file}: already imported (same content, ${r.hash.slice(0, 12)}…); nothing changed`;
+  if (r.state === 'failed') return `${r.file}: REFUSED: ${r.reason ?? 'no reason given'}${r.path ? `\n  moved to ${r.path}` : ''}${r.reportJson ? `\n  report: ${r.reportJson}` : ''}`;
+  const lines = [
+    `${r.file} (${r.format}): ${plural(r.rows.imported, 'user')} imported, ${r.rows.unchanged} unchanged, ${r.rows.failed} failed, in ${duration(r.durationMs)}`,
+  ];
+  for (const note of r.notes) lines.push(`  note: ${note}`);
+  if (r.errorsCsv) lines.push(`  failed rows: ${r.errorsCsv}`);
+  if (r.path) lines.push(`  file: ${r.path}`);
+  return lines.join('\n');
+}
+
+export function renderExport(format: string, users: number, size: number, file: string, where: 'daemon' | 'local'): string {
+  return `exported ${plural(users, 'user')} as ${format} (${bytes(size)}) to ${file}${where === 'daemon' ? ' (on the daemon\'s side)' : ''}`;
+}
+
+export function renderEvent(e: EventJson): string {
+  const who = [e.userId !== null ? `user ${e.userId}` : '', e.deviceId !== null ? `device ${e.deviceId}` : ''].filter((x) => x !== '').join(', ');
+  return `${localDateTime(Date.parse(e.at))}  ${e.kind.padEnd(24)}  ${e.message}${who ? `  [${who}]` : ''}`;
+}

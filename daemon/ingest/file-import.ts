@@ -1,0 +1,223 @@
+/**
+ * One file in processing/, from its content hash to its place in done/ or failed/
+ * (README.md, "Lifecycle of a file"). The same path serves a fresh drop, a request of the
+ * admin API and a file found in processing/ at start-up after a crash: the ledger record
+ * of its content says where it stands (ledger.ts).
+ */
+import { mkdir, rename } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Logger } from 'pino';
+import { isRollcallError } from '../errors.js';
+import type { ImportRecord, Store, WatcherInstance } from '../plugins/api.js';
+import { contentHash } from './content-hash.js';
+import { writeErrorCsv } from './error-csv.js';
+import type { ImportMetrics } from './import-metrics.js';
+import { planImport, startRecord } from './ledger.js';
+import { dayFolder } from './names.js';
+import { RejectJournal } from './reject-journal.js';
+import { duplicateReport, finishedReport, reportJson, unreadableReport, type ReportPlaces } from './report.js';
+import { ImportSink, type HashPin } from './sink.js';
+import { exists, freeName, syncDirectory, syncFile, writeFileAtomic, type Spool } from './spool.js';
+import type { ImportProgress, ImportReport } from './types.js';
+
+export interface FileImportContext {
+  spool: Spool;
+  store: Store;
+  logger: Logger;
+  metrics: ImportMetrics;
+  hashPin: HashPin;
+  alphanumericIds: boolean;
+  now?: () => number;
+}
+
+/**
+ * Imports `name` from processing/ with `watcher` and moves it on. Resolves with the
+ * report, or with undefined when the import was interrupted (stop, or the store failed):
+ * the file then stays in processing/ and its last checkpoint is where it resumes.
+ */
+export async function importFromProcessing(
+  ctx: FileImportContext,
+  name: string,
+  watcher: WatcherInstance | undefined,
+  signal: AbortSignal,
+  onProgress?: (progress: ImportProgress) => void,
+): Promise<ImportReport | undefined> {
+  const now = ctx.now ?? Date.now;
+  const startedAt = now();
+  const path = join(ctx.spool.processing, name);
+  if (watcher === undefined) {
+    return refuseUnread(ctx, name, 'unknown', 'no running watcher takes files named like this', startedAt);
+  }
+  const format = watcher.format;
+  let hash: string;
+  let size: number;
+  try {
+    ({ hash, size } = await contentHash(path, signal));
+  } catch (error) {
+    if (signal.aborted) return undefined;
+    return refuseUnread(ctx, name, format, `the file could not be read: ${describeError(error)}`, startedAt);
+  }
+
+  const journal = new RejectJournal(ctx.spool.journalPath(hash));
+  const plan = planImport(await ctx.store.getImport(hash), await exists(journal.path));
+  const log = ctx.logger.child({ file: name, format, hash: hash.slice(0, 16) });
+
+  if (plan.action === 'duplicate') return duplicate(ctx, name, format, plan.record, startedAt);
+  if (plan.action === 'finish') {
+    log.info({ state: plan.record.state }, 'finishing an import whose end was committed before an interruption');
+    return finish(ctx, name, plan.record, journal, [], startedAt);
+  }
+
+  const notes: string[] = [];
+  let record: ImportRecord;
+  if (plan.action === 'start') {
+    record = startRecord(hash, name, format, startedAt);
+    // The record first, then the journal: a journal without a running record would read
+    // as an import whose end was committed (ledger.ts).
+    await ctx.store.commit([{ type: 'putImport', record }]);
+    await journal.create();
+    log.info({ size }, 'import started');
+  } else {
+    record = { ...plan.record, file: name };
+    const kept = await journal.resume(record.counts.failed);
+    notes.push(`resumed after an interruption, after record ${record.checkpoint}`);
+    const missing = record.counts.failed - kept.rejections;
+    if (missing > 0) notes.push(`${missing} rows rejected before the interruption are missing from the error CSV: its journal was lost`);
+    log.info({ size, checkpoint: record.checkpoint, counts: record.counts }, 'import resumed from its checkpoint');
+  }
+
+  const sink = new ImportSink({
+    store: ctx.store,
+    record,
+    journal,
+    watcher,
+    hashPin: ctx.hashPin,
+    alphanumericIds: ctx.alphanumericIds,
+    signal,
+    metrics: ctx.metrics,
+    ...(onProgress ? { onProgress } : {}),
+    now,
+  });
+  let finished: ImportRecord;
+  try {
+    try {
+      await watcher.ingest({ path, name, size }, sink, signal);
+    } catch (error) {
+      if (signal.aborted || sink.storeError !== undefined) throw error;
+      const reason = describeError(error);
+      log.warn({ reason, handled: sink.progress().handled }, 'file refused');
+      finished = await sink.refuse(reason);
+      if (finished.counts.ok > 0) {
+        notes.push(`${finished.counts.ok} users imported before the refusal stay imported: each batch was committed whole with its checkpoint`);
+      }
+    }
+    finished ??= await sink.finish();
+  } catch (error) {
+    await journal.close();
+    if (signal.aborted) {
+      log.info({ checkpoint: sink.record.checkpoint }, 'import interrupted; it resumes from its checkpoint');
+    } else {
+      log.error({ err: error, checkpoint: sink.record.checkpoint }, 'import stopped: the store failed; the file stays in processing/ and resumes from its checkpoint');
+    }
+    return undefined;
+  }
+  return finish(ctx, name, finished, journal, [...notes, ...sink.notes], startedAt);
+}
+
+/**
+ * Writes the error CSV and the report beside where the file goes, then moves the file,
+ * then drops the journal. Each step can be repeated after a crash: the file is moved
+ * last, so a file still in processing/ has not been finished.
+ */
+async function finish(
+  ctx: FileImportContext,
+  name: string,
+  record: ImportRecord,
+  journal: RejectJournal,
+  notes: string[],
+  runStartedAt: number,
+): Promise<ImportReport> {
+  await journal.close();
+  const { spool } = ctx;
+  const dir = record.state === 'done' ? join(spool.done, dayFolder(new Date(record.finishedAt ?? Date.now()))) : spool.failed;
+  await mkdir(dir, { recursive: true, mode: 0o750 });
+  const placed = await freeName(dir, name);
+  const places: ReportPlaces = { path: relative(spool.root, join(dir, placed)), reportJson: relative(spool.root, join(dir, `${placed}.report.json`)) };
+  if (record.counts.failed > 0) {
+    const errorsPath = join(dir, `${placed}.errors.csv`);
+    const temporary = spool.temporaryPath('errors.csv');
+    const kept = await writeErrorCsv(journal.path, record.counts.failed, temporary);
+    await syncFile(temporary);
+    await rename(temporary, errorsPath);
+    places.errorsCsv = relative(spool.root, errorsPath);
+    const missing = record.counts.failed - kept;
+    if (missing > 0 && !notes.some((note) => note.includes('missing from the error CSV'))) {
+      notes.push(`${missing} rows rejected before an interruption are missing from the error CSV: its journal was lost`);
+    }
+  }
+  const report = finishedReport(record, notes, places);
+  await writeFileAtomic(spool.temporaryPath('report.json'), join(spool.root, places.reportJson), reportJson(report));
+  await rename(join(spool.processing, name), join(spool.root, places.path));
+  await syncDirectory(dir);
+  await journal.remove();
+
+  const result = record.state === 'done' ? 'done' : 'failed';
+  ctx.metrics.files.inc({ format: record.format, result });
+  ctx.metrics.duration.observe({ format: record.format }, ((ctx.now ?? Date.now)() - runStartedAt) / 1000);
+  ctx.logger.info(
+    { file: name, format: record.format, state: record.state, rows: report.rows, path: places.path, errorsCsv: places.errorsCsv },
+    record.state === 'done' ? 'import done' : 'import refused',
+  );
+  return report;
+}
+
+async function duplicate(ctx: FileImportContext, name: string, format: string, earlier: ImportRecord, startedAt: number): Promise<ImportReport> {
+  const { spool } = ctx;
+  const now = (ctx.now ?? Date.now)();
+  const dir = join(spool.done, dayFolder(new Date(now)));
+  await mkdir(dir, { recursive: true, mode: 0o750 });
+  const placed = await freeName(dir, name);
+  const places: ReportPlaces = { path: relative(spool.root, join(dir, placed)), reportJson: relative(spool.root, join(dir, `${placed}.report.json`)) };
+  const report = duplicateReport(name, format, earlier, startedAt, now, places);
+  await ctx.store.commit([
+    {
+      type: 'appendEvent',
+      event: {
+        kind: 'import.duplicate',
+        message: `Import of ${name} skipped: ${report.reason}`,
+        detail: { file: name, format, hash: earlier.hash, earlierFile: earlier.file },
+      },
+    },
+  ]);
+  await writeFileAtomic(spool.temporaryPath('report.json'), join(spool.root, places.reportJson), reportJson(report));
+  await rename(join(spool.processing, name), join(spool.root, places.path));
+  await syncDirectory(dir);
+  ctx.metrics.files.inc({ format, result: 'duplicate' });
+  ctx.logger.info({ file: name, format, earlierFile: earlier.file, path: places.path }, 'duplicate skipped');
+  return report;
+}
+
+/** A file refused before it had a ledger record: no watcher takes it, or it cannot be read. */
+export async function refuseUnread(ctx: FileImportContext, name: string, format: string, reason: string, startedAt: number): Promise<ImportReport> {
+  const { spool } = ctx;
+  const placed = await freeName(spool.failed, name);
+  const places: ReportPlaces = { path: relative(spool.root, join(spool.failed, placed)), reportJson: relative(spool.root, join(spool.failed, `${placed}.report.json`)) };
+  const finishedAt = (ctx.now ?? Date.now)();
+  const report = unreadableReport(name, format, reason, startedAt, finishedAt, places);
+  await ctx.store.commit([
+    { type: 'appendEvent', event: { kind: 'import.failed', message: `Import of ${name} failed: ${reason}`, detail: { file: name, format, reason } } },
+  ]);
+  await writeFileAtomic(spool.temporaryPath('report.json'), join(spool.root, places.reportJson), reportJson(report));
+  await rename(join(spool.processing, name), join(spool.root, places.path));
+  await syncDirectory(spool.failed);
+  ctx.metrics.files.inc({ format, result: 'failed' });
+  ctx.logger.warn({ file: name, reason, path: places.path }, 'file refused');
+  return report;
+}
+
+/** A refusal's reason: the stable code first when there is one, so an operator can grep for it. */
+export function describeError(error: unknown): string {
+  if (isRollcallError(error)) return `${error.code}: ${error.message}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
