@@ -35,11 +35,11 @@ import { costRatio, round } from './lib/stats.js';
 const DEVICE = 1001;
 
 export interface Drift {
-  /** On the device but not in the database. */
+  /** In the database, deleted from the device. */
   missing: string[];
   /** On the device with another card count (what the cheap check compares). */
   changed: User[];
-  /** In the database but not on the device. */
+  /** On the device, unknown to the database. */
   extra: User[];
 }
 

@@ -167,7 +167,7 @@ export async function main(argv: string[], latch: SignalLatch): Promise<number> 
     }
     const text = error instanceof RollcallError ? `${error.code}: ${error.message}` : (error as Error).stack ?? String(error);
     writeSync(2, `rollcall: ${text}\n`);
-    return EXIT.FAILURE;
+    return isRollcallError(error, 'ROLLCALL_ERR_CONFIG_INVALID') || isRollcallError(error, 'ROLLCALL_ERR_CONFIG_NOT_FOUND') ? EXIT.CONFIG : EXIT.FAILURE;
   }
   return code;
 }
