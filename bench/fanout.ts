@@ -14,7 +14,7 @@
  *    note says k).
  * Devices are emptied (DeleteAllMulti) before each run; rollcall and floor runs alternate.
  *
- *   node dist/bench/fanout.js [--quick] [--users 10000] [--devices 10,50,100] [--repeat 2] [--naive-calls 20000]
+ *   node dist/bench/fanout.js [--quick] [--users 10000] [--devices 10,50,100] [--repeat 2] [--naive-calls 10000]
  */
 import { toUserInfo } from '../plugins/transports/gsdk/user-info.js';
 import { UserService } from '../proto/gen/gsdk/user.js';
@@ -44,7 +44,7 @@ function sizes(ctx: BenchContext): Sizes {
     users: number('users', quick ? 1000 : 10_000),
     devices: list,
     repeat: number('repeat', quick ? 1 : 2),
-    naiveCalls: number('naive-calls', quick ? 10_000 : 20_000),
+    naiveCalls: number('naive-calls', 10_000),
     mode: typeof ctx.values['mode'] === 'string' ? (ctx.values['mode'] as string) : 'all-devices',
   };
 }

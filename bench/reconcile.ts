@@ -13,8 +13,6 @@
  *   node dist/bench/reconcile.js [--quick] [--users 100000] [--drift 0.01]
  */
 import type { User } from '../daemon/model/user.js';
-import { CardType } from '../daemon/model/user.js';
-import { csnToCardData } from '../daemon/model/csn.js';
 import { toUserInfo } from '../plugins/transports/gsdk/user-info.js';
 import {
   DeleteMultiRequest,
@@ -24,37 +22,16 @@ import {
   UserService,
 } from '../proto/gen/gsdk/user.js';
 import { ByteCountingProxy, type WireBytes } from './lib/byte-proxy.js';
+import { driftOf, type Drift } from './lib/drift.js';
 import { encodeEnrollBatches, populateDevices, sendEnrollBatches, userCounts } from './lib/device-ops.js';
 import { EngineRig, defaultSyncConfig, until } from './lib/engine-rig.js';
 import { GatewayClient } from './lib/gateway-client.js';
 import { runIfMain, type BenchContext, type BenchDefinition, type BenchOutcome } from './lib/run.js';
 import { startSimProcess } from './lib/sim-process.js';
-import { siteUser, siteUsers } from './lib/site-users.js';
+import { siteUsers } from './lib/site-users.js';
 import { costRatio, round } from './lib/stats.js';
 
 const DEVICE = 1001;
-
-export interface Drift {
-  /** In the database, deleted from the device. */
-  missing: string[];
-  /** On the device with another card count (what the cheap check compares). */
-  changed: User[];
-  /** On the device, unknown to the database. */
-  extra: User[];
-}
-
-/** `share` of `users` drifted, spread evenly over the ID range, in three equal kinds. */
-export function driftOf(users: readonly User[], share: number): Drift {
-  const count = Math.round(users.length * share);
-  const drift: Drift = { missing: [], changed: [], extra: [] };
-  for (let j = 0; j < count; j++) {
-    const base = users[Math.floor((j * users.length) / count)]!;
-    if (j % 3 === 0) drift.missing.push(base.id);
-    else if (j % 3 === 1) drift.changed.push({ ...base, cards: [...base.cards, { type: CardType.CSN, data: csnToCardData(BigInt(9_000_000 + j)) }] });
-    else drift.extra.push(siteUser(users.length + j));
-  }
-  return drift;
-}
 
 /** Makes the device drift from the database, with plain gsdk calls straight to the simulator. */
 async function applyDrift(gateway: GatewayClient, drift: Drift): Promise<void> {

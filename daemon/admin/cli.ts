@@ -4,8 +4,8 @@
  * the admin socket, prints readable text or, with --json, one stable JSON shape
  * (json-shapes.ts), and exits with a documented code (ADMIN_EXIT).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -471,6 +471,7 @@ export function registerAdminCommands(program: Command, overrides: Partial<Admin
           const built = userFromFlags(id, flags);
           if (!built.ok) throw new UsageError(built.reason);
           const plain = pin === '-' ? await readLine(io.stdin) : (pin ?? '');
+          if (pin === '-' && plain === '') throw new UsageError('--pin -: no PIN on stdin');
           items = [{ json: JSON.stringify(built.user), pin: plain }];
         }
         const response = await c.unary('SetUser', c.client.setUser, { users: items.map((i) => ({ userJson: i.json, pin: i.pin })), replace: replace === true });
@@ -502,6 +503,7 @@ export function registerAdminCommands(program: Command, overrides: Partial<Admin
         try {
           const stats = await stat(path);
           if (!stats.isFile()) throw new Error('not a regular file');
+          await access(path, constants.R_OK);
           size = stats.size;
         } catch (error) {
           throw new InputError(`cannot read ${file}: ${(error as Error).message}`);

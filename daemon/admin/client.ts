@@ -102,7 +102,7 @@ export class AdminConnection {
       stats = await lstat(socketPath);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new DaemonUnavailable(socketPath, `rollcall is not running: there is no admin socket at ${socketPath} (start the daemon, or point to its socket with --socket or --config)`);
+      if (code === 'ENOENT') throw new DaemonUnavailable(socketPath, `the daemon is not running: there is no admin socket at ${socketPath} (start it, or point to its socket with --socket or --config)`);
       if (code === 'EACCES') throw new SocketPermissionDenied(socketPath, `permission denied on ${socketPath}: run as the daemon's user or a member of its group`);
       throw error;
     }
@@ -138,7 +138,7 @@ export class AdminConnection {
   /** What a failed call means for the operator. */
   #error(method: string, error: ServiceError): Error {
     if (error.code === status.UNAVAILABLE) {
-      return new DaemonUnavailable(this.socketPath, `rollcall is not answering on ${this.socketPath} (${error.details || 'unavailable'}); is the daemon running?`, { cause: error });
+      return new DaemonUnavailable(this.socketPath, `the daemon is not answering on ${this.socketPath} (${error.details || 'unavailable'}); is it running?`, { cause: error });
     }
     return new AdminCallError(method, error);
   }

@@ -20,7 +20,8 @@ export interface ProgressStream {
 }
 
 function amount(n: number, unit: string): string {
-  return unit === 'bytes' ? bytes(n) : `${n.toLocaleString('en-US')} ${unit}`;
+  if (unit === 'bytes') return bytes(n);
+  return `${n.toLocaleString('en-US')} ${n === 1 && unit.endsWith('s') ? unit.slice(0, -1) : unit}`;
 }
 
 export class ProgressDisplay {
@@ -47,7 +48,7 @@ export class ProgressDisplay {
         this.#bar = new cliProgress.SingleBar(
           {
             stream: this.#stream as NodeJS.WritableStream,
-            format: '{phase} [{bar}] {percentage}% | {amount} | {eta_formatted} left',
+            format: '{phase} [{bar}] {percentage}% | {amount}',
             hideCursor: true,
             clearOnComplete: false,
             noTTYOutput: false,

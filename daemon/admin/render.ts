@@ -15,6 +15,7 @@ type EventJson = ReturnType<typeof eventJson>;
 type UserSyncJson = ReturnType<typeof userSyncJson>;
 
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
+const devices = (ids: readonly number[]): string => (ids.length === 0 ? 'no device' : `${ids.length === 1 ? 'device' : 'devices'} ${list(ids)}`);
 
 export function renderStatus(s: Status): string {
   const d = s.daemon;
@@ -78,8 +79,8 @@ export function renderChecks(checks: CheckJson[]): string {
 export function renderUserSync(u: UserSyncJson): string {
   const lines = [
     u.inDatabase
-      ? `user ${u.id}: enrolled on ${u.enrolled.length > 0 ? `device ${list(u.enrolled)}` : 'no device'}${u.removed.length > 0 ? `, removed from ${list(u.removed)}` : ''}`
-      : `user ${u.id} is not in the database: removed from ${u.removed.length > 0 ? `device ${list(u.removed)}` : 'no device'}`,
+      ? `user ${u.id}: enrolled on ${devices(u.enrolled)}${u.removed.length > 0 ? `, removed from ${devices(u.removed)}` : ''}`
+      : `user ${u.id} is not in the database: removed from ${devices(u.removed)}`,
   ];
   for (const f of u.failed) lines.push(`  device ${f.deviceId} FAILED: ${f.message}`);
   return lines.join('\n');

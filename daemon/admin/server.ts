@@ -6,9 +6,9 @@
  * down. Requests are never logged: they may carry PINs and credentials.
  */
 import { once } from 'node:events';
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   Metadata,
   Server,
@@ -117,6 +117,7 @@ export class AdminServer {
   /** The inode of the socket this server bound, so stop() never removes another's socket. */
   #inode: number | undefined;
   #requests: Counter<'method' | 'code'> | undefined;
+  #stopped: Promise<void> | undefined;
 
   constructor(options: AdminServerOptions) {
     this.#o = options;
@@ -135,6 +136,7 @@ export class AdminServer {
     // 0750: between bind and chmod the socket has the umask's mode; the folder keeps others out.
     await mkdir(dirname(path), { recursive: true, mode: 0o750 });
     await this.#clearStale(path);
+    await this.#clearStaging();
     signal.throwIfAborted();
 
     this.#requests = this.#o.metrics?.counter({
@@ -180,7 +182,27 @@ export class AdminServer {
     this.#o.logger.info({ socket: path }, `removed a stale admin socket at ${path} (nothing answered on it)`);
   }
 
-  async stop(): Promise<void> {
+  /** Uploads and downloads left by a daemon that was killed mid-call. */
+  async #clearStaging(): Promise<void> {
+    const dir = this.#o.backend.stagingDir;
+    let entries: string[];
+    try {
+      entries = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of entries) {
+      if (name.startsWith('import-') || name.startsWith('export-')) await rm(join(dir, name), { recursive: true, force: true });
+    }
+  }
+
+  /** Closes the server and removes the socket. Idempotent: a second call waits for the first. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
     const server = this.#server;
     if (!server) return;
     this.#server = undefined;
@@ -271,8 +293,15 @@ export class AdminServer {
   #finish(method: string, call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, work: Promise<void>, signal: AbortSignal): void {
     work.then(
       () => {
+        if (call.cancelled) return;
+        if (this.#stopping.signal.aborted) {
+          // A follow (or a long call) cut short by a stop: say so, rather than a normal end.
+          this.#count(method, status.UNAVAILABLE);
+          call.emit('error', { code: status.UNAVAILABLE, details: 'the daemon is stopping', metadata: new Metadata() });
+          return;
+        }
         this.#count(method, status.OK);
-        if (!call.cancelled) call.end();
+        call.end();
       },
       (error: unknown) => {
         if (call.cancelled || (signal.aborted && !this.#stopping.signal.aborted)) {
@@ -320,7 +349,9 @@ export class AdminServer {
   #importHandler(service: AdminService): handleBidiStreamingCall<ImportRequest, ImportUpdate> {
     return (call) => {
       const signal = this.#callSignal(call);
-      const messages = (call as AsyncIterable<ImportRequest>)[Symbol.asyncIterator]();
+      // Not call[Symbol.asyncIterator]: at the end of the upload it would destroy the call,
+      // and with it the way back for progress and the report.
+      const messages = (call.iterator({ destroyOnReturn: false }) as AsyncIterableIterator<ImportRequest>);
       const work = (async () => {
         const first = await messages.next();
         if (first.done || first.value.part?.$case !== 'start') throw invalidField('start', 'required', 'the first Import message must be start (the file name and size)');

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Mutation, NewEvent, Store, StoredEvent } from '../plugins/api.js';
-import type { User } from '../model/user.js';
+import { emptyUser, type User } from '../model/user.js';
 import type { CheckResult as EngineCheck, DeviceStatus } from '../sync/engine.js';
 import { removalNeedsConfirmation } from '../sync/planner.js';
 import { EventKind, EventText } from '../merge/events.js';
@@ -166,10 +166,11 @@ export function reportMessage(r: DropReport): ImportReport {
   };
 }
 
-/** Field names whose values differ (names only: values may be secrets). */
+/** Field names whose values differ (names only: values may be secrets); a new user against an empty one. */
 function changedFields(before: User | undefined, after: User): string[] {
-  const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after)]);
-  const a = (before ?? {}) as Record<string, unknown>;
+  const base = before ?? emptyUser(after.id);
+  const keys = new Set([...Object.keys(base), ...Object.keys(after)]);
+  const a = base as unknown as Record<string, unknown>;
   const b = after as unknown as Record<string, unknown>;
   return [...keys].filter((key) => !isDeepStrictEqual(a[key], b[key])).sort();
 }
@@ -223,7 +224,13 @@ export class AdminService {
       }
     }
     const engine = backend.engine;
-    const devices = engine?.status() ?? [];
+    let devices: DeviceStatus[] = [];
+    try {
+      devices = engine?.status() ?? [];
+    } catch (error) {
+      // The engine reads the store's seq; with the store closed, status still answers.
+      this.#o.logger.debug({ err: error }, 'status: the sync engine could not report');
+    }
     return {
       daemon: {
         state: info.state,

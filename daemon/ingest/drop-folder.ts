@@ -133,10 +133,10 @@ export class DropFolder {
     // half-written report files; the file resumes before anything new is taken.
     const left = await spool.processingEntries();
     await spool.removeTemporary(left.temporary);
+    this.#state = 'running';
     for (const name of left.files) this.#enqueue({ kind: 'file', name, from: 'processing' });
     this.#enqueue({ kind: 'sweep' });
     if (left.files.length > 0) logger.info({ files: left.files }, 'resuming files left in processing/');
-    this.#state = 'running';
 
     // Watch first, then list: a file dropped in between is seen by one or the other (or
     // both, which SettlingFiles takes once).

@@ -24,6 +24,11 @@ export class Metrics {
   /** Adds Node's process metrics (CPU, memory, event loop lag, handles). */
   collectProcessMetrics(): void {
     collectDefaultMetrics({ register: this.registry });
+    // prom-client also serves these counts as gauges named *_total, which promtool rejects
+    // (only counters end in _total); the per-type gauges without the suffix stay.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
   }
 
   counter<T extends string>(config: Omit<CounterConfiguration<T>, 'registers'>): Counter<T> {

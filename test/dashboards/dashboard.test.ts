@@ -74,7 +74,7 @@ describe('dashboards/rollcall.json', () => {
   before(async () => {
     busy = await BusyDaemon.start();
     exposition = (await busy.metrics()).text;
-  });
+  }, { timeout: 120_000 });
   after(async () => {
     await busy?.stop();
   });

@@ -12,7 +12,7 @@ describe('promtool check metrics', () => {
   let busy: BusyDaemon | undefined;
   before(async () => {
     busy = await BusyDaemon.start();
-  });
+  }, { timeout: 120_000 });
   after(async () => {
     const exit = await busy?.stop();
     assert.deepEqual(exit, { code: 0, signal: null });

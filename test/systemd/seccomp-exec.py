@@ -17,6 +17,10 @@ the hardening test can run the real daemon under them:
   LockPersonality=yes                              personality() other than query/current: EPERM
   ProtectClock=yes (its seccomp part)              @clock is in @privileged, so denied
 
+For finding out what a change makes the daemon call: SECCOMP_EXEC_KILL=1 kills the
+process on a call outside the list instead of returning EPERM (the kernel logs the call
+number), and SECCOMP_EXEC_ALLOW=name,name adds calls to the list.
+
 --mdwe sets the kernel's own MemoryDenyWriteExecute (prctl PR_SET_MDWE, Linux 6.3+), to
 show why the unit leaves that option out. The caller must already have set no_new_privs
 (setpriv --no-new-privs), as systemd does for a unit with a filter and a User=.

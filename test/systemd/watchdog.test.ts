@@ -80,7 +80,7 @@ describe('systemd watchdog', () => {
     return { daemon, socket };
   }
 
-  test('WATCHDOG_USEC=200000: repeated heartbeats every 100 ms from READY=1 on, none after STOPPING=1', async (t) => {
+  test('WATCHDOG_USEC=200000: repeated heartbeats every 100 ms from READY=1 on, none after STOPPING=1', { timeout: 90_000 }, async (t) => {
     if (unixDgram === undefined) return t.skip('SKIPPED: the unix-dgram addon is not built here, so the daemon cannot notify systemd');
     const { daemon, socket } = await start('beats', { WATCHDOG_USEC: '200000' });
     try {
@@ -104,7 +104,7 @@ describe('systemd watchdog', () => {
     }
   });
 
-  test('a watchdog meant for another process (WATCHDOG_PID) gets no heartbeats', async (t) => {
+  test('a watchdog meant for another process (WATCHDOG_PID) gets no heartbeats', { timeout: 90_000 }, async (t) => {
     if (unixDgram === undefined) return t.skip('SKIPPED: the unix-dgram addon is not built here, so the daemon cannot notify systemd');
     // PID 1 is never the daemon: systemd sets WATCHDOG_PID to the main process only.
     const { daemon, socket } = await start('other', { WATCHDOG_USEC: '200000', WATCHDOG_PID: '1' });

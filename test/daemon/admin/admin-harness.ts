@@ -4,10 +4,14 @@
  * and datafile watchers on a temp spool, and the server on a unix socket in a temp dir. The
  * CLI runs as a child process against it.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { Command, CommanderError } from 'commander';
+import { registerAdminCommands } from '../../../daemon/admin/cli.js';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { AdminServer, type AdminServerOptions } from '../../../daemon/admin/server.js';
@@ -27,8 +31,10 @@ import { repoRoot } from '../../helpers/daemon-process.js';
 // Compile-time check: the real drop folder is what the admin API expects.
 const _dropFolderFits: (folder: DropFolder) => AdminDropFolder = (folder) => folder;
 
-/** The CLI: daemon/main.js once daemon/cli.ts lists the admin commands, else the test entry beside this file. */
-export const cliEntry = join(fileURLToPath(new URL('.', import.meta.url)), 'cli-entry.js');
+/** The CLI: the real `rollcall` (dist/daemon/main.js) once daemon/cli.ts lists the admin commands, else the test entry beside this file. */
+export const cliEntry = readFileSync(join(repoRoot, 'dist', 'daemon', 'cli.js'), 'utf8').includes('registerAdminCommands')
+  ? join(repoRoot, 'dist', 'daemon', 'main.js')
+  : join(fileURLToPath(new URL('.', import.meta.url)), 'cli-entry.js');
 
 export interface AdminHarnessOptions extends SyncHarnessOptions {
   server?: Partial<Omit<AdminServerOptions, 'backend' | 'logger' | 'socketPath'>>;
@@ -122,9 +128,39 @@ export class AdminHarness {
     return runCli([...args, ...(options.socket === false ? [] : ['--socket', this.socketPath])], options);
   }
 
-  /** Runs a client command with --json and parses its output. */
-  async json<T = Record<string, unknown>>(args: string[]): Promise<{ code: number | null; body: T; stderr: string }> {
-    const run = await this.cli([...args, '--json']);
+  /**
+   * Runs a client command in this process (commander, the real client over the socket; only
+   * stdout, stderr and the exit code are captured). Cheaper than a child: for variants.
+   */
+  async local(args: string[], options: { socket?: boolean; env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CliRun> {
+    let stdout = '';
+    let stderr = '';
+    let code = 0;
+    const program = new Command('rollcall')
+      .exitOverride()
+      .configureOutput({ writeOut: (text) => void (stdout += text), writeErr: (text) => void (stderr += text) });
+    registerAdminCommands(program, {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      stdin: Readable.from([options.stdin ?? '']),
+      setExit: (c) => {
+        code = c;
+      },
+      env: { ...options.env },
+      cwd: repoRoot,
+      onInterrupt: () => () => undefined,
+    });
+    try {
+      await program.parseAsync(['node', 'rollcall', ...args, ...(options.socket === false ? [] : ['--socket', this.socketPath])]);
+    } catch (error) {
+      code = error instanceof CommanderError ? (error.exitCode === 0 ? 0 : 64) : 1;
+    }
+    return { code, signal: null, stdout, stderr };
+  }
+
+  /** Runs a client command with --json (in this process, or as a child with `child`) and parses its output. */
+  async json<T = Record<string, unknown>>(args: string[], options: { child?: boolean } = {}): Promise<{ code: number | null; body: T; stderr: string }> {
+    const run = options.child ? await this.cli([...args, '--json']) : await this.local([...args, '--json']);
     let body: T;
     try {
       body = JSON.parse(run.stdout) as T;

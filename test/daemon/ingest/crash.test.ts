@@ -29,16 +29,35 @@ function generate(rows: number): string {
   return `\uFEFF${lines.join('\r\n')}\r\n`;
 }
 
+/** How long one run may take before the test gives up on it (and kills it, so nothing is left behind). */
+const RUN_DEADLINE_MS = 120_000;
+
 interface Run {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   progress: number[];
   report?: ImportReport;
+  kill(): void;
 }
 
 /** Starts the child; `onProgress` may kill it. */
 function run(spool: string, db: string, onProgress?: (handled: number, kill: () => void) => void): Run {
   const child = spawn(process.execPath, [CHILD, spool, db], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const result: Run = { exit: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))), progress: [] };
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the child did not finish within ${RUN_DEADLINE_MS} ms`));
+    }, RUN_DEADLINE_MS);
+  });
+  const result: Run = {
+    exit: Promise.race([exited, late]).finally(() => clearTimeout(timer)),
+    progress: [],
+    kill: () => child.kill('SIGKILL'),
+  };
+  // A failed assertion must not leave a child behind to keep the test process alive.
+  children.add(result);
+  void exited.then(() => children.delete(result));
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => {
     if (line.startsWith('progress ')) {
@@ -51,6 +70,8 @@ function run(spool: string, db: string, onProgress?: (handled: number, kill: () 
   });
   return result;
 }
+
+const children = new Set<Run>();
 
 async function openStore(db: string): Promise<LevelStore> {
   const store = new LevelStore({ location: db, logger: pino({ level: 'silent' }) });
@@ -138,6 +159,7 @@ test(`a SIGKILL in the middle of a ${ROWS}-row import resumes with every row exa
     assert.deepEqual(rows.map((row) => Number(row[5])), expected.map((i) => i + 1), 'Row is the line in the file');
     assert.ok(rows.every((row) => row[4]!.startsWith('email:')), rows[0]?.[4]);
   } finally {
+    for (const child of children) child.kill();
     await rm(root, { recursive: true, force: true });
   }
 });
