@@ -204,6 +204,12 @@ export interface SyncModeInstance extends PluginInstance {
   readonly acceptsDeviceChanges: boolean;
   /** Whether changes are pushed as they commit (false: they wait for an operator's sync). */
   readonly autoPush: boolean;
+  /**
+   * Optional: devices with the same key are targeted identically (targets gives the same
+   * answer for every user), so a check of many devices reads the users once. Without it,
+   * each device's expected set is computed on its own.
+   */
+  placementKey?(device: DeviceRecord): string;
 }
 
 // ---------------------------------------------------------------------------

@@ -120,6 +120,8 @@ export class SyncEngine {
   #nextCheck = 0;
   #nextDeepCheck = 0;
   #nextPrune = 0;
+  /** Expected sets of the current seq, by placement: see #sharedExpected. */
+  readonly #expectedCache = new Map<string, Promise<{ expected: Map<string, ExpectedUser>; leaveAlone: Set<string> }>>();
   /** Cached pending-removal counts: `${device}:${cursor}:${head}` → count. */
   readonly #pendingRemovals = new Map<string, number>();
 
@@ -236,6 +238,7 @@ export class SyncEngine {
   /** Swaps the sync mode (a reload); every device is planned again by a check. */
   setMode(mode: SyncModeInstance): void {
     this.#mode = mode;
+    this.#expectedCache.clear();
     for (const device of this.#devices.values()) this.#due(device, 'headers');
     this.#wakeup.wake();
   }
@@ -757,17 +760,51 @@ export class SyncEngine {
   // -------------------------------------------------------------------------
   // reconcile
 
-  /** What `device` should hold: expected users (counts and hashes only) and users to leave alone. */
-  async #expected(device: DeviceState): Promise<{ expected: Map<string, ExpectedUser>; leaveAlone: Set<string> }> {
-    const expected = new Map<string, ExpectedUser>();
-    const leaveAlone = new Set<string>();
+  /**
+   * What devices placed alike should hold, from one scan of the users: expected users
+   * (counts and hashes only) and users to leave alone for a rule. Shared by every device
+   * with the same placement key and ID rules while the store's seq stays the same, so a
+   * check of a hundred devices reads and hashes the users once. Never mutated.
+   */
+  #sharedExpected(device: DeviceState): Promise<{ expected: Map<string, ExpectedUser>; leaveAlone: Set<string> }> {
     const rules = this.#rules(device);
-    for await (const user of this.#o.store.scanUsers()) {
-      const where = placement(user, device.record, this.#mode, rules, this.#o.config.deviceDeletes);
-      if (where.place) expected.set(user.id, expectedOf(user, where.hash));
-      else if (where.why !== 'not-targeted') leaveAlone.add(user.id);
+    const seq = this.#o.store.currentSeq();
+    const placementKey = this.#mode.placementKey?.(device.record) ?? `device:${device.id}`;
+    const key = `${seq}|${placementKey}|${rules.alphanumericIds}`;
+    for (const old of this.#expectedCache.keys()) if (!old.startsWith(`${seq}|`)) this.#expectedCache.delete(old);
+    let entry = this.#expectedCache.get(key);
+    if (!entry) {
+      // Without the device's own overlays: they are applied per device below.
+      const { rejectedUsers: _r, deletedAtDevice: _d, ...record } = device.record;
+      entry = (async () => {
+        const expected = new Map<string, ExpectedUser>();
+        const leaveAlone = new Set<string>();
+        for await (const user of this.#o.store.scanUsers()) {
+          const where = placement(user, record, this.#mode, rules, 'restore');
+          if (where.place) expected.set(user.id, expectedOf(user, where.hash));
+          else if (where.why !== 'not-targeted') leaveAlone.add(user.id);
+        }
+        return { expected, leaveAlone };
+      })();
+      this.#expectedCache.set(key, entry);
+      entry.catch(() => this.#expectedCache.delete(key));
     }
-    return { expected, leaveAlone };
+    return entry;
+  }
+
+  /** What `device` should hold: the shared set, plus the users this device refused or deleted itself. */
+  async #expected(device: DeviceState): Promise<{ expected: ReadonlyMap<string, ExpectedUser>; leaveAlone: Set<string> }> {
+    const shared = await this.#sharedExpected(device);
+    const leaveAlone = new Set(shared.leaveAlone);
+    for (const [id, refused] of Object.entries(device.record.rejectedUsers ?? {})) {
+      if (shared.expected.get(id)?.hash === refused.hash) leaveAlone.add(id);
+    }
+    if (this.#o.config.deviceDeletes === 'keep-deleted') {
+      for (const [id, hash] of Object.entries(device.record.deletedAtDevice ?? {})) {
+        if (shared.expected.get(id)?.hash === hash) leaveAlone.add(id);
+      }
+    }
+    return { expected: shared.expected, leaveAlone };
   }
 
   /**
@@ -832,10 +869,7 @@ export class SyncEngine {
         i += Math.min(n, config.batch.maxUsers);
       }
       if (Object.keys(refused).length > 0) {
-        for (const id of Object.keys(refused)) {
-          leaveAlone.add(id);
-          expected.delete(id);
-        }
+        for (const id of Object.keys(refused)) leaveAlone.add(id);
         const record = device.update((r) => ({ ...r, rejectedUsers: { ...r.rejectedUsers, ...refused } }));
         await store.commit([
           { type: 'putDevice', device: record },

@@ -30,21 +30,25 @@ export interface HeaderDiff {
   matched: string[];
 }
 
-/** The cheap check: IDs and credential counts from GetList against the expected set. */
+/**
+ * The cheap check: IDs and credential counts from GetList against the expected set. Users
+ * in `leaveAlone` count neither way, expected or not.
+ */
 export function headerDiff(expected: ReadonlyMap<string, ExpectedUser>, headers: readonly DeviceUserHeader[], leaveAlone: ReadonlySet<string>): HeaderDiff {
   const seen = new Set<string>();
   const diff: HeaderDiff = { missing: [], extra: [], mismatched: [], matched: [] };
   for (const header of headers) {
     seen.add(header.id);
+    if (leaveAlone.has(header.id)) continue;
     const want = expected.get(header.id);
     if (!want) {
-      if (!leaveAlone.has(header.id)) diff.extra.push(header.id);
+      diff.extra.push(header.id);
       continue;
     }
     if (want.cards !== header.cards || want.fingers !== header.fingers || want.faces !== header.faces) diff.mismatched.push(header.id);
     else diff.matched.push(header.id);
   }
-  for (const id of expected.keys()) if (!seen.has(id)) diff.missing.push(id);
+  for (const id of expected.keys()) if (!seen.has(id) && !leaveAlone.has(id)) diff.missing.push(id);
   return diff;
 }
 

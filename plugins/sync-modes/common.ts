@@ -14,6 +14,8 @@ export interface SyncModeRules {
   name: string;
   description: string;
   targets(user: User, device: DeviceRecord): boolean;
+  /** Devices with the same key are targeted identically. */
+  placementKey(device: DeviceRecord): string;
   acceptsDeviceChanges: boolean;
   autoPush: boolean;
 }
@@ -32,6 +34,10 @@ class SyncMode implements SyncModeInstance {
   targets(user: User, device: DeviceRecord): boolean {
     return this.#rules.targets(user, device);
   }
+
+  placementKey(device: DeviceRecord): string {
+    return this.#rules.placementKey(device);
+  }
 }
 
 export function defineSyncMode(rules: SyncModeRules): PluginDefinition<z.infer<typeof emptySchema>, SyncModeInstance> {
@@ -47,4 +53,9 @@ export function defineSyncMode(rules: SyncModeRules): PluginDefinition<z.infer<t
 /** Every device holds every user. */
 export function everyDevice(): boolean {
   return true;
+}
+
+/** Every device is targeted alike. */
+export function sameForEveryDevice(): string {
+  return 'every-device';
 }

@@ -17,6 +17,7 @@ export default defineSyncMode({
   name: 'access-group-devices',
   description: 'A user goes only to devices serving one of the user\'s access groups, and is removed from the others.',
   targets: servesUser,
+  placementKey: (device) => [...new Set(device.accessGroups ?? [])].sort((a, b) => a - b).join(','),
   acceptsDeviceChanges: false,
   autoPush: true,
 });

@@ -1,4 +1,4 @@
-import { defineSyncMode, everyDevice } from '../common.js';
+import { defineSyncMode, everyDevice, sameForEveryDevice } from '../common.js';
 
 /**
  * BioStar 2.7.1's "All Devices (including user update from device)": as all-devices, and
@@ -8,6 +8,7 @@ export default defineSyncMode({
   name: 'all-devices-with-device-updates',
   description: 'Every change goes to every device, and enrollments and edits made at a device are merged and fanned out.',
   targets: everyDevice,
+  placementKey: sameForEveryDevice,
   acceptsDeviceChanges: true,
   autoPush: true,
 });
