@@ -17,6 +17,7 @@ import { configReference } from './config/reference.js';
 import { Daemon } from './daemon.js';
 import type { DaemonSignal, SignalLatch } from './signals.js';
 import { registerSimCommands } from '../simulator/cli.js';
+import { registerAdminCommands } from './admin/cli.js';
 
 export const EXIT = { OK: 0, FAILURE: 1, USAGE: 64, CONFIG: 78 } as const;
 
@@ -150,6 +151,7 @@ export function buildProgram(latch: SignalLatch, setExit: (code: number) => void
     });
 
   registerSimCommands(program);
+  registerAdminCommands(program, { setExit });
   return program;
 }
 

@@ -20,6 +20,10 @@ import { buildConfigSchema, configKeyOf, type RollcallConfig } from './config/sc
 import { readConfig, validateConfig, type LoadedConfig } from './config/load.js';
 import { diffConfig, type ConfigChange } from './config/diff.js';
 import { SyncEngine } from './sync/engine.js';
+import { AdminServer } from './admin/server.js';
+import { adminSocketPath } from './admin/socket-path.js';
+import { packageVersion, pluginReadiness } from './admin/daemon-info.js';
+import { join } from 'node:path';
 import { DeviceEventFollower } from './sync/device-events.js';
 
 export type DaemonState = 'created' | 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped';
@@ -52,6 +56,8 @@ export class Daemon {
   #http: ObservabilityServer | undefined;
   #stopping: Promise<void> | undefined;
   #engine: SyncEngine | undefined;
+  #admin: AdminServer | undefined;
+  readonly #startedAt = Date.now();
   #follower: DeviceEventFollower | undefined;
   readonly #controller = new AbortController();
 
@@ -127,6 +133,17 @@ export class Daemon {
     });
     await this.#http.start(this.#controller.signal);
     logger.info({ listen: config.http.listen }, 'metrics and health endpoints listening');
+
+    // The admin socket before the store: a second daemon fails here with a clear error
+    // rather than on the store's lock, and `rollcall status` answers during a slow start.
+    this.#admin = new AdminServer({
+      socketPath: adminSocketPath({ configured: config.admin.socket, baseDir: this.#loaded.baseDir }),
+      maxMessageBytes: config.admin.maxMessageBytes,
+      logger: logger.child({ component: 'admin' }),
+      metrics: this.metrics,
+      backend: this.#adminBackend(),
+    });
+    await this.#admin.start(this.#controller.signal);
 
     const host = new PluginHost({
       logger,
@@ -206,6 +223,7 @@ export class Daemon {
     try {
       // The sync engine first: its in-flight batches finish (each call has a deadline) and
       // commit what devices acknowledged; then the plugins, the store last.
+      await this.#admin?.stop().catch((error: unknown) => logger.warn({ err: error }, 'admin API did not close cleanly'));
       await this.#follower?.stop().catch((error: unknown) => logger.warn({ err: error }, 'device events did not stop cleanly'));
       await this.#engine?.stop().catch((error: unknown) => logger.warn({ err: error }, 'sync engine did not stop cleanly'));
       await this.#host?.stopAll();
@@ -214,6 +232,40 @@ export class Daemon {
       this.#state = 'stopped';
       logger.info('stopped');
     }
+  }
+
+  /** What the admin API sees of the daemon. */
+  #adminBackend(): ConstructorParameters<typeof AdminServer>[0]['backend'] {
+    const daemon = this;
+    const logger = this.#options.logger;
+    return {
+      daemonInfo: () => ({
+        state: this.#state,
+        version: packageVersion(),
+        pid: process.pid,
+        startedAt: this.#startedAt,
+        ...(this.#loaded.filepath ? { configFile: this.#loaded.filepath } : {}),
+        plugins: pluginReadiness(this.#host),
+        ready: this.readiness().ready,
+      }),
+      get store() {
+        return daemon.store;
+      },
+      get engine() {
+        return daemon.engine;
+      },
+      get dropFolder() {
+        return undefined;
+      },
+      stagingDir: join(this.config.dataDir, 'admin'),
+      logLevel: () => logger.level,
+      setLogLevel: (level) => setLogLevel(logger, level),
+      hashPin: async (pin) => {
+        const transport = this.#host?.lookup('transport');
+        if (!transport) throw new RollcallError('ROLLCALL_ERR_GATEWAY_UNAVAILABLE', 'the transport is not running: no PIN can be hashed');
+        return transport.hashPin(pin);
+      },
+    };
   }
 
   /** Commits the configured seed users into an empty database (a first run, a demo). */

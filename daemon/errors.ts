@@ -20,6 +20,7 @@ export const ErrorCodes = {
   ROLLCALL_ERR_IMPORT_ROW: 'A row of an imported file was rejected',
   ROLLCALL_ERR_ARCHIVE_HOSTILE: 'An archive broke a safety rule',
   ROLLCALL_ERR_ADMIN_REQUEST: 'An admin request was invalid',
+  ROLLCALL_ERR_ADMIN_SOCKET: 'The admin socket cannot be used (another daemon answers on it, or the path is not a socket)',
   ROLLCALL_ERR_SHUTDOWN_TIMEOUT: 'The daemon did not stop within its deadline',
 } as const;
 

@@ -25,7 +25,7 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
-import { isRollcallError } from '../errors.js';
+import { RollcallError, isRollcallError } from '../errors.js';
 import type { Metrics } from '../obs/metrics.js';
 import {
   AdminService as AdminDefinition,
@@ -40,14 +40,13 @@ import { AdminService, type Caller, type Emit } from './service.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, MAX_SOCKET_PATH_BYTES } from './socket-path.js';
 import { ERROR_CODE_TRAILER, ISSUES_TRAILER, OPERATOR_METADATA } from './wire.js';
 
-export const ADMIN_SOCKET_ERROR = 'ROLLCALL_ERR_ADMIN_SOCKET';
+export const ADMIN_SOCKET_ERROR = 'ROLLCALL_ERR_ADMIN_SOCKET' as const;
 
 /** The socket cannot be used: another daemon answers on it, or the path is not a socket. */
-export class AdminSocketError extends Error {
-  readonly code = ADMIN_SOCKET_ERROR;
+export class AdminSocketError extends RollcallError {
   readonly path: string;
   constructor(path: string, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(ADMIN_SOCKET_ERROR, message, { ...(options?.cause === undefined ? {} : { cause: options.cause }), detail: { path } });
     this.name = 'AdminSocketError';
     this.path = path;
   }

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { PluginDefinition, PluginKind } from '../plugins/api.js';
+import { adminConfigTree, type AdminConfig } from '../admin/socket-path.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -27,6 +28,7 @@ function coreTree(): ConfigTree {
     log: {
       level: z.enum(LOG_LEVELS).default('info').describe('Log level (pino). Changes on reload and through `rollcall log-level`.'),
     },
+    admin: adminConfigTree(),
     http: {
       listen: z
         .string()
@@ -201,6 +203,7 @@ export interface RollcallConfig {
   dataDir: string;
   log: { level: (typeof LOG_LEVELS)[number] };
   http: { listen: string };
+  admin: AdminConfig;
   shutdown: { timeoutMs: number };
   plugins: { packages: string[]; startTimeoutMs: number; stopTimeoutMs: number };
   storage: { backend: string; [plugin: string]: unknown };
