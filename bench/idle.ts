@@ -16,7 +16,8 @@
  *
  * Baseline in the same run and window: a bare Node process that only waits.
  *
- *   node dist/bench/idle.js [--quick] [--devices 100] [--users 100000] [--seconds 60]
+ *   node dist/bench/idle.js [--quick] [--devices 100] [--users 100000] [--seconds 60] [--cold]
+ *                           [--daemon-cpu-prof DIR]   (the daemon runs under --cpu-prof)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -87,6 +88,7 @@ export const idle: BenchDefinition = {
     users: { type: 'string' },
     seconds: { type: 'string' },
     cold: { type: 'boolean' },
+    'daemon-cpu-prof': { type: 'string' },
   },
   async run(ctx: BenchContext): Promise<BenchOutcome> {
     const quick = ctx.profile === 'quick';
@@ -140,7 +142,9 @@ export const idle: BenchDefinition = {
       );
       ctx.log('starting the daemon');
       const startedAt = performance.now();
-      daemon = spawn(process.execPath, [cliPath, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const profileDir = ctx.values['daemon-cpu-prof'];
+      const nodeFlags = typeof profileDir === 'string' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      daemon = spawn(process.execPath, [...nodeFlags, cliPath, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
       const lastLines = tail(daemon);
       const running = daemon;
       const gone = (): boolean => running.exitCode !== null || running.signalCode !== null;
@@ -171,7 +175,7 @@ export const idle: BenchDefinition = {
       const take = (): void => {
         samples.push({ at: performance.now(), daemon: readProcStat(running.pid!), bare: readProcStat(bare!.pid!), sim: sim.stat() });
       };
-      ctx.log(`measuring ${windowSeconds} s of idle`);
+      ctx.log(`measuring ${windowSeconds} s of idle, from ${round(performance.now() - startedAt)} ms after the daemon was started (for profile.js --from)`);
       take();
       for (let s = 0; s < windowSeconds; s++) {
         await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -186,6 +190,8 @@ export const idle: BenchDefinition = {
       const calls = sumOf(after, 'rollcall_gateway_calls_total') - sumOf(before, 'rollcall_gateway_calls_total');
       const ops = sumOf(after, 'rollcall_sync_ops_total') - sumOf(before, 'rollcall_sync_ops_total');
       const stillInSync = [...byLabel(after, 'rollcall_device_in_sync', 'device').values()].filter((v) => v === 1).length;
+      // What the RSS holds: V8's heap (used and reserved) as the daemon reports it.
+      const heap = { used: sumOf(after, 'nodejs_heap_size_used_bytes'), total: sumOf(after, 'nodejs_heap_size_total_bytes'), external: sumOf(after, 'nodejs_external_memory_bytes') };
       const exitCode = await stopChild(running);
       daemon = undefined;
 
@@ -214,9 +220,9 @@ export const idle: BenchDefinition = {
         notes: [
           `The daemon as shipped (\`rollcall run\`, default config but for dataDir, storage.level.path, gateway.address and http.listen; sync mode all-devices-with-device-updates with the device-event follower), against \`rollcall sim --devices ${n}\` in another process. CPU is user + system time from /proc/<pid>/stat (${units.ticksPerSecond} ticks/s) over the window: ${round(window.cpuSeconds)} s for the daemon, ${round(bareWindow.cpuSeconds)} s for the bare process.`,
           `During the window the daemon made ${calls} gateway calls and ${ops} user operations; ${stillInSync}/${n} devices were in sync after it. The simulator used ${round(simWindow.coreShare * 100)} % of a core meanwhile.`,
-          `${cold ? 'Cold start (devices adopted as new: their whole event logs read back)' : 'A restart of a synced site (cursors and last event IDs kept in the store)'}: ${round(startupSeconds)} s from start to every device in sync (a check of every device on connect). Peak RSS since start (VmHWM): ${round(daemonPeakRss / 2 ** 20)} MiB; RSS over the window ${round(Math.min(...window.rssSamples) / 2 ** 20)}..${round(rssMax / 2 ** 20)} MiB. The daemon exited with ${exitCode} on SIGTERM.`,
+          `${cold ? 'Cold start (devices adopted as new: their whole event logs read back)' : 'A restart of a synced site (cursors and last event IDs kept in the store)'}: ${round(startupSeconds)} s from start to every device in sync (a check of every device on connect). Peak RSS since start (VmHWM): ${round(daemonPeakRss / 2 ** 20)} MiB; RSS over the window ${round(Math.min(...window.rssSamples) / 2 ** 20)}..${round(rssMax / 2 ** 20)} MiB; at its end V8's heap held ${round(heap.used / 2 ** 20)} MiB in use of ${round(heap.total / 2 ** 20)} MiB reserved, plus ${round(heap.external / 2 ** 20)} MiB external (from /metrics). The daemon exited with ${exitCode} on SIGTERM.`,
         ],
-        details: { devices: n, users: u, cold, windowSeconds, startupSeconds, window, bareWindow, simWindow, calls, ops, daemonPeakRss, exitCode },
+        details: { devices: n, users: u, cold, windowSeconds, startupSeconds, window, bareWindow, simWindow, calls, ops, daemonPeakRss, heap, exitCode },
       };
     } finally {
       if (bare) await stopChild(bare);

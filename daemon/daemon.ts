@@ -13,7 +13,7 @@ import { ObservabilityServer } from './obs/http.js';
 import type { SystemdNotifier } from './obs/sdnotify.js';
 import { setLogLevel } from './obs/logger.js';
 import { PluginHost } from './plugins/host.js';
-import type { Mutation, PluginDefinition, PluginKind, Store, SyncModeInstance } from './plugins/api.js';
+import type { Mutation, PluginDefinition, PluginKind, Store, SyncModeInstance, WatcherInstance } from './plugins/api.js';
 import { CardType, emptyUser } from './model/user.js';
 import { csnToCardData } from './model/csn.js';
 import { buildConfigSchema, configKeyOf, type RollcallConfig } from './config/schema.js';
@@ -25,6 +25,8 @@ import { adminSocketPath } from './admin/socket-path.js';
 import { packageVersion, pluginReadiness } from './admin/daemon-info.js';
 import { join } from 'node:path';
 import { DeviceEventFollower } from './sync/device-events.js';
+import { DropFolder } from './ingest/drop-folder.js';
+import { exportTriggersFrom } from './ingest/export-triggers.js';
 
 export type DaemonState = 'created' | 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped';
 
@@ -57,6 +59,7 @@ export class Daemon {
   #stopping: Promise<void> | undefined;
   #engine: SyncEngine | undefined;
   #admin: AdminServer | undefined;
+  #dropFolder: DropFolder | undefined;
   readonly #startedAt = Date.now();
   #follower: DeviceEventFollower | undefined;
   readonly #controller = new AbortController();
@@ -87,6 +90,18 @@ export class Daemon {
     return this.#engine;
   }
 
+  get dropFolder(): DropFolder | undefined {
+    return this.#dropFolder;
+  }
+
+  /** The running watchers with their config sections. */
+  #watchers(): { instance: WatcherInstance; config: unknown }[] {
+    return this.config.watchers.enabled.flatMap((name) => {
+      const instance = this.#host?.lookup('watcher', name);
+      return instance ? [{ instance, config: configAt(this.config, `watchers.${name}`) }] : [];
+    });
+  }
+
   #definition(kind: PluginKind, name: string): PluginDefinition {
     const found = this.#options.definitions.find((d) => d.kind === kind && d.name === name);
     if (!found) {
@@ -107,6 +122,7 @@ export class Daemon {
       ...(this.#host?.checks() ?? {}),
     };
     if (this.#state === 'running') checks.sync = this.#engine ? { ok: true } : { ok: false, detail: 'not running: the transport or the sync mode failed' };
+    if (this.#dropFolder) checks['drop-folder'] = this.#dropFolder.health();
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 
@@ -196,6 +212,36 @@ export class Daemon {
     }
     this.#throwIfStopping();
 
+    // The drop folder: every running watcher's files, the store, PINs hashed by the transport.
+    const watchers = this.#watchers();
+    if (watchers.length > 0) {
+      const folder = new DropFolder({
+        spoolDir: config.spool.dir,
+        store,
+        watchers: watchers.map((w) => w.instance),
+        hashPin: (pin, options) => {
+          const transport = host.lookup('transport');
+          return transport
+            ? transport.hashPin(pin, options)
+            : Promise.reject(new RollcallError('ROLLCALL_ERR_GATEWAY_UNAVAILABLE', 'no transport is running to hash PINs'));
+        },
+        logger: logger.child({ component: 'drop-folder' }),
+        metrics: this.metrics,
+        siteAlphanumericIds: () => this.config.site.alphanumericIds,
+        stableMs: config.spool.stableMs,
+        stopTimeoutMs: config.plugins.stopTimeoutMs,
+        exports: exportTriggersFrom(watchers.map((w) => ({ format: w.instance.format, config: w.config }))),
+      });
+      try {
+        await folder.start(this.#controller.signal);
+        this.#dropFolder = folder;
+      } catch (error) {
+        logger.error({ err: error }, `the drop folder could not start (${(error as Error).message}); imports and exports are off`);
+        await folder.stop().catch(() => undefined);
+      }
+    }
+    this.#throwIfStopping();
+
     this.#state = 'running';
     const failed = host.plugins.filter((p) => p.state === 'failed').map((p) => p.id);
     const users = await store.countUsers().catch(() => undefined);
@@ -226,6 +272,8 @@ export class Daemon {
       await this.#admin?.stop().catch((error: unknown) => logger.warn({ err: error }, 'admin API did not close cleanly'));
       await this.#follower?.stop().catch((error: unknown) => logger.warn({ err: error }, 'device events did not stop cleanly'));
       await this.#engine?.stop().catch((error: unknown) => logger.warn({ err: error }, 'sync engine did not stop cleanly'));
+      // Before the plugins: the file in progress needs the watchers and the store to checkpoint.
+      await this.#dropFolder?.stop().catch((error: unknown) => logger.warn({ err: error }, 'drop folder did not stop cleanly'));
       await this.#host?.stopAll();
     } finally {
       await this.#http?.stop().catch((error: unknown) => logger.warn({ err: error }, 'metrics server did not close cleanly'));
@@ -255,7 +303,7 @@ export class Daemon {
         return daemon.engine;
       },
       get dropFolder() {
-        return undefined;
+        return daemon.dropFolder;
       },
       stagingDir: join(this.config.dataDir, 'admin'),
       logLevel: () => logger.level,
@@ -335,6 +383,7 @@ export class Daemon {
 
       setLogLevel(logger, next.log.level);
       await this.#host?.reload((definition) => this.#pluginConfig(definition));
+      this.#dropFolder?.setExportTriggers(exportTriggersFrom(this.#watchers().map((w) => ({ format: w.instance.format, config: w.config }))));
       if (this.#engine) {
         if (live.some((c) => c.path === 'sync.mode')) await this.#switchMode(next.sync.mode);
         await this.#engine.reconfigure(next.sync, next.devices);

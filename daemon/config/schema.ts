@@ -121,6 +121,28 @@ function coreTree(): ConfigTree {
       )
       .default([])
       .describe('Devices to keep in sync. With the embedded simulator, its devices are found without listing them here.'),
+    site: {
+      alphanumericIds: z
+        .boolean()
+        .default(false)
+        .describe('Whether user IDs may hold letters (BioStar\'s site-wide "User ID type": Alphanumeric). Off: IDs are numbers from 1 to 4294967294; imported rows with other IDs fail. Devices must have alphanumeric IDs on too.'),
+    },
+    spool: {
+      dir: z
+        .string()
+        .min(1)
+        .default('./var/spool/rollcall')
+        .describe('The drop folder: incoming/ (watched), processing/, done/YYYY-MM-DD/, failed/, outgoing/ (exports).')
+        .meta({ requiresRestart: true, path: true }),
+      stableMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(600_000)
+        .default(1000)
+        .describe('A dropped file is taken once its size and time have not changed for this long.')
+        .meta(restart),
+    },
     seed: {
       users: z
         .array(
@@ -210,6 +232,8 @@ export interface RollcallConfig {
   transport: { use: string; [plugin: string]: unknown };
   sync: SyncConfig;
   devices: DeviceConfig[];
+  site: { alphanumericIds: boolean };
+  spool: { dir: string; stableMs: number };
   seed: { users: { id: string; name: string; csn?: string; accessGroups: number[] }[] };
   watchers: { enabled: string[]; [plugin: string]: unknown };
   [key: string]: unknown;

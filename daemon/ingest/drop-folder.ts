@@ -28,7 +28,7 @@ import { Spool, exists, freeName } from './spool.js';
 import { SettlingFiles, type FileStat } from './stability.js';
 import type { ExportResult, ImportProgress, ImportReport } from './types.js';
 
-export type { ExportTrigger } from './export-triggers.js';
+export { exportTriggersFrom, type ExportTrigger } from './export-triggers.js';
 export type { HashPin } from './sink.js';
 
 export interface DropFolderOptions {
@@ -97,7 +97,7 @@ export class DropFolder {
   #fsWatcher: FSWatcher | undefined;
   #exportTriggers: ExportTriggers | undefined;
   readonly #queue: QueueItem[] = [];
-  /** Names queued or being imported, so a chokidar event for them is not taken twice. */
+  /** Names in incoming/ that are queued, so a chokidar event for them is not taken twice. */
   readonly #claimed = new Set<string>();
   readonly #waiters = new Map<string, Waiter[]>();
   /** Names that broke the host itself; left alone until the next start. */
@@ -397,7 +397,7 @@ export class DropFolder {
   // the queue: one file at a time
 
   #enqueue(item: QueueItem): void {
-    if (item.kind === 'file') this.#claimed.add(item.name);
+    if (item.kind === 'file' && item.from === 'incoming') this.#claimed.add(item.name);
     this.#queue.push(item);
     this.#kick();
   }
@@ -426,6 +426,7 @@ export class DropFolder {
     const { logger } = this.#o;
     const signal = this.#controller.signal;
     let inProcessing = name;
+    let moved = from === 'processing';
     try {
       const watcher = watcherFor(name, this.#o.watchers);
       if (from === 'incoming') {
@@ -434,6 +435,11 @@ export class DropFolder {
         if (!(await exists(path))) return this.#settle(name, undefined, new Error(`${name} left incoming/ before it was taken`));
         inProcessing = await freeName(this.#spool.processing, name);
         await rename(path, join(this.#spool.processing, inProcessing));
+        moved = true;
+        // The name is free in incoming/ again: a new file under it is a new drop, even one
+        // that arrived before its event could be told apart from this file's.
+        this.#claimed.delete(name);
+        if (await exists(path)) this.#observe(name);
       }
       this.#current = { file: inProcessing };
       const waiters = this.#waiters.get(name) ?? [];
@@ -444,7 +450,6 @@ export class DropFolder {
       };
       const report = await importFromProcessing(this.#context(), inProcessing, watcher, signal, onProgress);
       if (report === undefined) {
-        if (!signal.aborted) this.#poisoned.add(inProcessing);
         return this.#settle(name, undefined, new Error(`the import of ${name} was interrupted; it resumes from its checkpoint at the next start`));
       }
       this.#lastReport = report;
@@ -452,13 +457,17 @@ export class DropFolder {
       this.#settle(name, report);
     } catch (error) {
       // The host itself failed on this file (a disk error, a store error outside the
-      // import); it stays where it is and is not tried again until the next start.
-      this.#poisoned.add(name);
-      logger.error({ err: error, file: name }, 'the drop folder could not handle this file; it is left where it is until the next start');
+      // import); it stays where it is and is not tried again until the next start, where
+      // a file in processing/ is taken first.
+      if (!moved) this.#poisoned.add(name);
+      logger.error(
+        { err: error, file: name, in: moved ? 'processing/' : 'incoming/' },
+        'the drop folder could not handle this file; it is left where it is until the next start',
+      );
       this.#settle(name, undefined, error);
     } finally {
       this.#current = undefined;
-      this.#claimed.delete(name);
+      if (from === 'incoming') this.#claimed.delete(name);
     }
   }
 

@@ -14,6 +14,24 @@ export interface ExportTrigger {
   dir?: string;
 }
 
+/**
+ * The schedules in the watchers' configs, by the convention both built-in watchers follow:
+ * `watchers.<name>.export.schedule` (a string, or a list of HH:MM times) and, optionally,
+ * `watchers.<name>.export.dir`. A watcher without them has no scheduled export.
+ */
+export function exportTriggersFrom(watchers: readonly { format: string; config: unknown }[]): ExportTrigger[] {
+  const triggers: ExportTrigger[] = [];
+  for (const { format, config } of watchers) {
+    const exportConfig = (config as { export?: { schedule?: unknown; dir?: unknown } } | undefined)?.export;
+    const schedule = exportConfig?.schedule;
+    const isList = Array.isArray(schedule) && schedule.every((time) => typeof time === 'string');
+    if (!(typeof schedule === 'string' && schedule.trim() !== '') && !(isList && schedule.length > 0)) continue;
+    const dir = exportConfig?.dir;
+    triggers.push({ format, schedule: schedule as string | string[], ...(typeof dir === 'string' ? { dir } : {}) });
+  }
+  return triggers;
+}
+
 /** setTimeout's longest delay (about 24.8 days); a later time is reached in steps. */
 const MAX_DELAY = 2 ** 31 - 1;
 

@@ -65,7 +65,7 @@ export async function importFromProcessing(
   if (plan.action === 'duplicate') return duplicate(ctx, name, format, plan.record, startedAt);
   if (plan.action === 'finish') {
     log.info({ state: plan.record.state }, 'finishing an import whose end was committed before an interruption');
-    return finish(ctx, name, plan.record, journal, [], startedAt);
+    return placeFinished(ctx, name, plan.record, journal, [], startedAt);
   }
 
   const notes: string[] = [];
@@ -121,7 +121,7 @@ export async function importFromProcessing(
     }
     return undefined;
   }
-  return finish(ctx, name, finished, journal, [...notes, ...sink.notes], startedAt);
+  return placeFinished(ctx, name, finished, journal, [...notes, ...sink.notes], startedAt);
 }
 
 /**
@@ -129,7 +129,7 @@ export async function importFromProcessing(
  * then drops the journal. Each step can be repeated after a crash: the file is moved
  * last, so a file still in processing/ has not been finished.
  */
-async function finish(
+async function placeFinished(
   ctx: FileImportContext,
   name: string,
   record: ImportRecord,

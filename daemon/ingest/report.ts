@@ -1,7 +1,6 @@
 /**
  * NAME.report.json: the outcome of one file as the admin API, the CLI and an operator
- * reading the spool see it (types.ts, ImportReport). Pure, apart from nothing: the host
- * writes the JSON.
+ * reading the spool see it (types.ts, ImportReport). Pure: file-import.ts writes the JSON.
  */
 import type { ImportRecord } from '../plugins/api.js';
 import { rowsOf } from './ledger.js';

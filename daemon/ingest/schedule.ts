@@ -11,8 +11,8 @@
  *   shortcuts are not read.
  *
  * Times are the server's local time. A time the clock skips when DST starts does not
- * fire that day for cron (the daily form fires at the moment the clock jumps to); a time
- * in the hour repeated when DST ends fires once. Pure: the caller passes `now`.
+ * fire that day for cron, and an hour later for the daily form (02:30 becomes 03:30); a
+ * time in the hour repeated when DST ends fires once. Pure: the caller passes `now`.
  */
 
 export type ExportSchedule =

@@ -107,7 +107,10 @@ export class ImportSink implements IngestSink {
     signal.throwIfAborted();
     if (records.length === 0) return;
     const ids = [...new Set(records.map((record) => record.patch.id))];
-    const found = await store.getUsers(ids);
+    const found = await store.getUsers(ids).catch((error: unknown) => {
+      this.storeError = error;
+      throw error;
+    });
     const stored = new Map<string, User | undefined>(ids.map((id, i) => [id, found[i]]));
     const failed = await this.#hashPins(records, stored);
     signal.throwIfAborted();

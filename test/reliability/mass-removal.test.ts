@@ -35,14 +35,16 @@ async function seeded(h: SyncHarness, count: number): Promise<string[]> {
 }
 
 describe('reliability: mass-removal guard', () => {
-  test('removals spread over many small commits are counted together, held across a restart, and applied only after confirm', async () => {
-    const h = await SyncHarness.start({ devices: DEVICES.map((id) => ({ id })), sync: { massRemoval: guard } });
+  test('removals spread over six feed batches are counted together, held across a restart, and applied only after confirm', async () => {
+    // Batches of 10: the 60 removals span six feed batches, each below the share alone.
+    const sync = { massRemoval: guard, batch: { maxUsers: 10, maxBytes: 3 * 1024 * 1024 } };
+    const h = await SyncHarness.start({ devices: DEVICES.map((id) => ({ id })), sync });
     let restarted: SyncHarness | undefined;
     try {
       const all = await seeded(h, USERS);
-      // 60 removals (15 %) in commits of 5: each commit alone is below the share.
-      const removed = ids(1, 60);
-      for (let i = 0; i < removed.length; i += 5) await h.remove(...removed.slice(i, i + 5));
+      await h.engine.verify({}); // the guard's count is fresh (see the last two tests for when it is not)
+      // 60 removals (15 %) in one commit.
+      await h.remove(...ids(1, 60));
       await h.until('every device held', () => h.engine.status().every((d) => d.heldRemoval !== undefined));
       for (const device of DEVICES) {
         assert.equal(serverDeletes(h.sim, device), 0, `device ${device}: no delete reached it before confirmation`);
@@ -56,7 +58,7 @@ describe('reliability: mass-removal guard', () => {
       await h.engine.stop();
       await h.follower?.stop();
       await h.transport.stop();
-      restarted = await SyncHarness.start({ sim: h.sim, stored: h.stored, sync: { massRemoval: guard } });
+      restarted = await SyncHarness.start({ sim: h.sim, stored: h.stored, sync });
       await restarted.until('held again after the restart', () => restarted!.engine.status().every((d) => d.heldRemoval !== undefined));
       // A check on (re)connect must not remove them either.
       const checks = await restarted.engine.verify({ repair: true });
@@ -100,14 +102,33 @@ describe('reliability: mass-removal guard', () => {
     }
   });
 
-  test('a removal within the share is not held (the guard is not a blanket stop)', async () => {
+  // The share is of the users the device holds now. These two cases fix the count the guard
+  // compares with at a known moment (a check), then change the device through the feed.
+  test('a removal within the share of what the device holds now is not held', async () => {
     const h = await SyncHarness.start({ devices: [{ id: 3001 }], sync: { massRemoval: guard } });
     try {
+      await h.until('the on-connect check of the empty device', () => h.engine.status()[0]!.lastCheck !== undefined);
       await seeded(h, 200);
-      await h.remove(...ids(1, 20)); // exactly 10 %: not more than the share
-      await h.until('removed', () => h.deviceEquals(3001, ids(21, 180)));
-      assert.equal(h.engine.status()[0]!.heldRemoval, undefined);
-      assert.equal(serverDeletes(h.sim, 3001), 20);
+      await h.remove(...ids(1, 15)); // 7.5 %: within the share, above the minimum
+      await h.until('removed or held', async () => (await h.deviceEquals(3001, ids(16, 185))) || h.engine.status()[0]!.heldRemoval !== undefined);
+      assert.equal(h.engine.status()[0]!.heldRemoval, undefined, `15 of 200 users held: ${JSON.stringify(h.engine.status()[0]!.heldRemoval)}`);
+      assert.equal(serverDeletes(h.sim, 3001), 15);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('after allowed removals, a removal of more than the share of what is left is held', async () => {
+    const h = await SyncHarness.start({ devices: [{ id: 3101 }], sync: { massRemoval: guard } });
+    try {
+      await seeded(h, 400);
+      await h.engine.verify({ deviceId: 3101 }); // the guard now knows: 400 users
+      await h.remove(...ids(1, 40)); // exactly 10 %: allowed
+      await h.until('first removal applied', () => h.deviceEquals(3101, ids(41, 360)));
+      await h.remove(...ids(41, 40)); // 40 of the 360 left: 11 %, more than the share
+      await h.until('removed or held', async () => (await h.deviceEquals(3101, ids(81, 320))) || h.engine.status()[0]!.heldRemoval !== undefined);
+      assert.equal(serverDeletes(h.sim, 3101), 40, 'the second removal (40 of the 360 left) reached the device without confirmation');
+      assert.ok(h.engine.status()[0]!.heldRemoval, 'held');
     } finally {
       await h.stop();
     }

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { isRollcallError } from '../../../daemon/errors.js';
+import { createHash } from 'node:crypto';
+import { startRecord } from '../../../daemon/ingest/ledger.js';
 import { dayFolder } from '../../../daemon/ingest/names.js';
+import { RejectJournal } from '../../../daemon/ingest/reject-journal.js';
+import { tempLevelStore } from '../../../daemon/store/testing.js';
 import type { ImportProgress } from '../../../daemon/ingest/types.js';
 import { CardType, emptyUser, type User } from '../../../daemon/model/user.js';
 import { csnToCardData } from '../../../plugins/watchers/csv/csn.js';
@@ -232,6 +236,66 @@ describe('drop folder', () => {
       }
     } finally {
       await rm(spoolDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a file whose end was committed before a crash is finished, not taken for a duplicate', async () => {
+    const spoolDir = await mkdtemp(join(tmpdir(), 'rollcall-spool-'));
+    const stored = await tempLevelStore();
+    try {
+      // The state a crash leaves between the last commit and the move: the file and its
+      // journal in processing/, the ledger saying done.
+      const content = csv(['user_id,name,email', '1601,Fine,f@example.com', '1602,Broken,nope']);
+      const hash = createHash('sha256').update(content).digest('hex');
+      await mkdir(join(spoolDir, 'processing'), { recursive: true });
+      await writeFile(join(spoolDir, 'processing', 'cut.csv'), content);
+      const journal = new RejectJournal(join(spoolDir, 'processing', `.${hash}.rejects.jsonl`));
+      await journal.create();
+      journal.header(['user_id', 'name', 'email']);
+      journal.append([{ row: 3, raw: ['1602', 'Broken', 'nope'], reason: 'email: "nope" is not an email address' }]);
+      await journal.flush();
+      await journal.close();
+      await stored.store.commit([
+        { type: 'putUser', user: user('1601', { name: 'Fine', email: 'f@example.com' }), origin: { kind: 'import', file: 'cut.csv', format: 'csv' } },
+        {
+          type: 'putImport',
+          record: { ...startRecord(hash, 'cut.csv', 'csv', Date.now() - 1000), state: 'done', finishedAt: Date.now(), checkpoint: 2, counts: { ok: 1, failed: 1, skipped: 0 } },
+        },
+      ]);
+      const seq = stored.store.currentSeq();
+      const h = await SpoolHarness.start({ spoolDir, stored });
+      try {
+        const [report] = await h.reportsAtLeast(1);
+        assert.equal(report!.state, 'done');
+        assert.deepEqual(report!.rows, { imported: 1, unchanged: 0, failed: 1 });
+        assert.match(await h.read(report!.errorsCsv!), /1602,Broken,nope,"email: ""nope"" is not an email address",3/);
+        assert.equal(stored.store.currentSeq(), seq, 'nothing applied again');
+        assert.deepEqual(await readdir(join(spoolDir, 'processing')), []);
+      } finally {
+        await h.folder.stop();
+      }
+    } finally {
+      await stored.cleanup();
+      await rm(spoolDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a file dropped under the name of the one being imported is a new drop', async () => {
+    const h = await SpoolHarness.start({ csv: { batchSize: 100 } });
+    try {
+      const lines = ['user_id,name'];
+      for (let i = 1; i <= 3000; i++) lines.push(`${20_000 + i},First ${i}`);
+      await h.drop('export.csv', csv(lines));
+      await until('the first file is being imported', () => h.folder.status().current?.file === 'export.csv');
+      await h.drop('export.csv', csv(['user_id,name', '29999,Second']));
+      const [first, second] = await h.reportsAtLeast(2);
+      assert.deepEqual([first!.rows.imported, second!.rows.imported], [3000, 1]);
+      const day = dayFolder(new Date(second!.finishedAt));
+      assert.equal(second!.path, `done/${day}/export_2.csv`);
+      assert.equal(second!.reportJson, `done/${day}/export_2.csv.report.json`);
+      assert.equal((await h.store.getUser('29999'))?.name, 'Second');
+    } finally {
+      await h.stop();
     }
   });
 

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { exportTriggersFrom } from '../../../daemon/ingest/export-triggers.js';
 import { nextFire, parseSchedule } from '../../../daemon/ingest/schedule.js';
 
 /** Local time, as the schedules read it. */
@@ -54,6 +55,25 @@ describe('export schedules', () => {
     for (const [spec, now, expected] of cases) assert.deepEqual(next(spec, now), expected, `${spec} after ${now.toString()}`);
   });
 
+  test('DST: a skipped time does not fire for cron and fires an hour late for daily times; a repeated hour fires once', () => {
+    const zone = process.env.TZ;
+    // Node reads TZ again when it changes; this file runs in a process of its own.
+    process.env.TZ = 'Europe/Amsterdam';
+    try {
+      // 2025-03-30: 02:00 CET becomes 03:00 CEST. 2025-10-26: 03:00 CEST becomes 02:00 CET.
+      const spring = new Date(Date.UTC(2025, 2, 29, 11));
+      assert.equal(next('30 2 * * *', spring)!.toISOString(), '2025-03-31T00:30:00.000Z');
+      assert.equal(next('02:30', spring)!.toISOString(), '2025-03-30T01:30:00.000Z');
+      const autumn = parseSchedule('30 2 * * *');
+      const first = nextFire(autumn, new Date(Date.UTC(2025, 9, 25, 10)))!;
+      assert.equal(first.toISOString(), '2025-10-26T00:30:00.000Z', '02:30 CEST, the first time round');
+      assert.equal(nextFire(autumn, first)!.toISOString(), '2025-10-27T01:30:00.000Z', 'not again at 02:30 CET');
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   test('wrong schedules are refused with a reason', () => {
     const cases: [string | string[], RegExp][] = [
       ['', /neither an interval/],
@@ -73,5 +93,22 @@ describe('export schedules', () => {
       [['2:30'], /not HH:MM/],
     ];
     for (const [spec, reason] of cases) assert.throws(() => parseSchedule(spec), reason, String(spec));
+  });
+});
+
+describe('export triggers from the watchers\' configs', () => {
+  test('export.schedule (and export.dir) of each watcher, when set', () => {
+    const triggers = exportTriggersFrom([
+      { format: 'csv', config: { startRow: 2, export: { schedule: '0 2 * * *', columns: ['user_id'] } } },
+      { format: 'datafile', config: { export: { schedule: ['02:30', '14:00'], dir: '/var/spool/rollcall/outgoing' } } },
+      { format: 'none', config: { export: {} } },
+      { format: 'empty', config: { export: { schedule: [] } } },
+      { format: 'blank', config: { export: { schedule: ' ' } } },
+      { format: 'absent', config: undefined },
+    ]);
+    assert.deepEqual(triggers, [
+      { format: 'csv', schedule: '0 2 * * *' },
+      { format: 'datafile', schedule: ['02:30', '14:00'], dir: '/var/spool/rollcall/outgoing' },
+    ]);
   });
 });

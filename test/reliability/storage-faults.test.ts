@@ -1,0 +1,127 @@
+/**
+ * Reliability suite 3, storage faults: the disk under the store and the spool fills in the
+ * middle of an import. A real small file system (tmpfs, mounted for the test: this needs
+ * root and mount, and the test skips saying so without them), not an injected error: LevelDB,
+ * the reject journal and the spool all meet the real ENOSPC where they would.
+ *
+ * Pass: the failure is reported clearly; nothing is half-applied (the users stored are
+ * exactly the rows of the committed batches, each once); once space returns, the import
+ * resumes and ends with every row exactly once.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { LevelStore } from '../../plugins/storage/level/level-store.js';
+import type { TempLevelStore } from '../../daemon/store/testing.js';
+import { SpoolHarness, until } from '../helpers/ingest-spool.js';
+
+const ROWS = 30_000;
+/** Room for the file and the first part of its import, not for all of it. */
+const SMALL = '3m';
+const LARGE = '256m';
+
+function canMount(dir: string): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${SMALL}`, 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function csv(rows: number): string {
+  const lines = ['user_id,name,department,email'];
+  for (let i = 1; i <= rows; i++) lines.push(`${i},User ${i} ${'x'.repeat(40)},Dept ${i % 50},u${i}@example.com`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function levelStoreAt(location: string): Promise<TempLevelStore> {
+  const open = async () => {
+    const store = new LevelStore({ location, logger: pino({ level: 'silent' }) });
+    await store.start();
+    return store;
+  };
+  const handle: TempLevelStore = {
+    store: await open(),
+    dir: location,
+    async reopen() {
+      await handle.store.stop();
+      handle.store = await open();
+      return handle.store;
+    },
+    async cleanup() {
+      await handle.store.stop();
+    },
+  };
+  return handle;
+}
+
+test('the disk fills during an import: a clear failure, nothing half-applied, and the import resumes once space returns', { timeout: 180_000 }, async (t) => {
+  const mountPoint = await mkdtemp(join(tmpdir(), 'rollcall-diskfull-'));
+  if (!canMount(mountPoint)) {
+    await rm(mountPoint, { recursive: true, force: true });
+    t.skip('needs root and `mount -t tmpfs` (a small real file system); not available here');
+    return;
+  }
+  let first: SpoolHarness | undefined;
+  let second: SpoolHarness | undefined;
+  try {
+    const spoolDir = join(mountPoint, 'spool');
+    const db = join(mountPoint, 'leveldb');
+    await mkdir(join(spoolDir, 'incoming'), { recursive: true });
+    const content = csv(ROWS);
+    await writeFile(join(spoolDir, 'incoming', 'big.csv'), content);
+
+    const stored = await levelStoreAt(db);
+    first = await SpoolHarness.start({ stored, spoolDir, stableMs: 50, csv: { batchSize: 500 } });
+    // The failure: a report, or the folder giving up on the file with a logged error.
+    await until('the import failed for lack of space', () => first!.reports.length > 0 || first!.logLines.some((l) => /\bENOSPC\b|no space left/i.test(l)), 120_000);
+    const report = first.reports[0];
+    const errorLines = first.logLines.filter((l) => /\bENOSPC\b|no space left/i.test(l)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    console.log(`# storage faults: at ${SMALL}: report ${report ? JSON.stringify({ state: report.state, reason: report.reason, rows: report.rows }) : 'none'}; ${errorLines.length} log lines name ENOSPC, first: ${JSON.stringify(errorLines[0]?.['msg'])}`);
+    assert.ok(report?.state !== 'done', 'the import could not finish in the space there was');
+    assert.ok(errorLines.length > 0 || /\bENOSPC\b|no space left/i.test(report?.reason ?? ''), 'the failure names the full disk');
+    await first.folder.stop().catch(() => undefined);
+    await stored.store.stop().catch(() => undefined);
+    first = undefined;
+
+    // Space returns.
+    execFileSync('mount', ['-o', `remount,size=${LARGE}`, mountPoint]);
+
+    // Nothing half-applied: the store holds whole batches only, each row once.
+    const between = await levelStoreAt(db);
+    const users = await between.store.countUsers();
+    const seq = between.store.currentSeq();
+    const [running] = await between.store.listImports({});
+    await between.store.stop();
+    console.log(`# storage faults: after the failure: ${users} users stored, seq ${seq}, ledger ${JSON.stringify({ state: running?.state, checkpoint: running?.checkpoint })}`);
+    assert.equal(users % 500, 0, 'whole batches only');
+    assert.equal(seq, users, 'each stored row committed once');
+    if (running?.checkpoint !== undefined) assert.equal(running.checkpoint, users, 'the checkpoint matches what is stored');
+
+    // Restart on the same store and spool: the import resumes (or, if it was refused whole,
+    // is dropped again by the operator) and ends with every row exactly once.
+    const again = await levelStoreAt(db);
+    second = await SpoolHarness.start({ stored: again, spoolDir, stableMs: 50, csv: { batchSize: 500 } });
+    if (report?.state === 'failed') await second.drop('big-again.csv', content);
+    const [final] = await second.reportsAtLeast(1, 120_000);
+    assert.equal(final!.state, 'done', JSON.stringify(final));
+    assert.equal(await second.store.countUsers(), ROWS);
+    assert.equal(second.store.currentSeq(), ROWS, 'no row applied twice');
+    console.log(`# storage faults: after space returned: ${JSON.stringify({ state: final!.state, rows: final!.rows, notes: final!.notes })}`);
+  } finally {
+    await first?.folder.stop().catch(() => undefined);
+    await second?.stop().catch(() => undefined);
+    try {
+      execFileSync('umount', ['-l', mountPoint], { stdio: 'ignore' });
+    } catch {
+      // not mounted (skipped) or already gone
+    }
+    await rm(mountPoint, { recursive: true, force: true });
+  }
+});
