@@ -4,7 +4,7 @@
  * admin API and a file found in processing/ at start-up after a crash: the ledger record
  * of its content says where it stands (ledger.ts).
  */
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { isRollcallError } from '../errors.js';
@@ -62,10 +62,10 @@ export async function importFromProcessing(
   const plan = planImport(await ctx.store.getImport(hash), await exists(journal.path));
   const log = ctx.logger.child({ file: name, format, hash: hash.slice(0, 16) });
 
-  if (plan.action === 'duplicate') return duplicate(ctx, name, format, plan.record, startedAt);
+  if (plan.action === 'duplicate') return duplicate(ctx, name, format, plan.record, startedAt, watcher);
   if (plan.action === 'finish') {
     log.info({ state: plan.record.state }, 'finishing an import whose end was committed before an interruption');
-    return placeFinished(ctx, name, plan.record, journal, [], startedAt);
+    return placeFinished(ctx, name, plan.record, journal, [], startedAt, watcher);
   }
 
   const notes: string[] = [];
@@ -121,7 +121,21 @@ export async function importFromProcessing(
     }
     return undefined;
   }
-  return placeFinished(ctx, name, finished, journal, [...notes, ...sink.notes], startedAt);
+  return placeFinished(ctx, name, finished, journal, [...notes, ...sink.notes], startedAt, watcher);
+}
+
+/**
+ * Moves a handled file from processing/ to its place. A watcher that finds secrets in it
+ * (a CSV's PIN column) writes a copy without them there instead, and the original goes.
+ * The original is removed last: after a crash in between, the file is still in processing/
+ * and is placed again.
+ */
+async function archive(watcher: WatcherInstance | undefined, from: string, to: string): Promise<void> {
+  if (watcher?.redactedCopy && (await watcher.redactedCopy(from, to))) {
+    await rm(from);
+    return;
+  }
+  await rename(from, to);
 }
 
 /**
@@ -136,6 +150,7 @@ async function placeFinished(
   journal: RejectJournal,
   notes: string[],
   runStartedAt: number,
+  watcher?: WatcherInstance,
 ): Promise<ImportReport> {
   await journal.close();
   const { spool } = ctx;
@@ -157,7 +172,7 @@ async function placeFinished(
   }
   const report = finishedReport(record, notes, places);
   await writeFileAtomic(spool.temporaryPath('report.json'), join(spool.root, places.reportJson), reportJson(report));
-  await rename(join(spool.processing, name), join(spool.root, places.path));
+  await archive(watcher, join(spool.processing, name), join(spool.root, places.path));
   await syncDirectory(dir);
   await journal.remove();
 
@@ -171,7 +186,7 @@ async function placeFinished(
   return report;
 }
 
-async function duplicate(ctx: FileImportContext, name: string, format: string, earlier: ImportRecord, startedAt: number): Promise<ImportReport> {
+async function duplicate(ctx: FileImportContext, name: string, format: string, earlier: ImportRecord, startedAt: number, watcher: WatcherInstance): Promise<ImportReport> {
   const { spool } = ctx;
   const now = (ctx.now ?? Date.now)();
   const dir = join(spool.done, dayFolder(new Date(now)));
@@ -190,7 +205,7 @@ async function duplicate(ctx: FileImportContext, name: string, format: string, e
     },
   ]);
   await writeFileAtomic(spool.temporaryPath('report.json'), join(spool.root, places.reportJson), reportJson(report));
-  await rename(join(spool.processing, name), join(spool.root, places.path));
+  await archive(watcher, join(spool.processing, name), join(spool.root, places.path));
   await syncDirectory(dir);
   ctx.metrics.files.inc({ format, result: 'duplicate' });
   ctx.logger.info({ file: name, format, earlierFile: earlier.file, path: places.path }, 'duplicate skipped');

@@ -340,6 +340,12 @@ export interface WatcherInstance extends PluginInstance {
   exportUsers?(users: AsyncIterable<User>, out: Writable, signal?: AbortSignal): Promise<{ users: number }>;
   /** The file name of an export written at `now`, e.g. rollcall_20261123_101500.tgz. */
   exportName?(now: Date): string;
+  /**
+   * Writes to `to` the copy of a handled file that the drop folder keeps, without secrets
+   * (a CSV's plaintext PINs). Returns false when the file has nothing to hide: the host
+   * then keeps the file as dropped.
+   */
+  redactedCopy?(from: string, to: string): Promise<boolean>;
 }
 
 export interface IngestFile {

@@ -10,7 +10,11 @@
  * skipped. Rows handed to the sink (accepted or rejected) never carry a PIN in `raw`: PIN
  * cells are blanked here, so the error CSV cannot leak one.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
 import type { Writable } from 'node:stream';
 import { RollcallError } from '../../../daemon/errors.js';
 import type { User } from '../../../daemon/model/user.js';
@@ -117,6 +121,47 @@ export class CsvWatcher implements WatcherInstance {
       await sink.accept(batch);
     }
     this.ctx.logger.info({ file: file.name, ...counts }, 'CSV read');
+  }
+
+  /**
+   * The copy of a handled file that the drop folder keeps in done/ or failed/: when the
+   * file has a PIN column, its header and rows with the PIN cells blanked (UTF-8 with BOM,
+   * CRLF), so no plaintext PIN stays on disk; rows the parser could not split are left
+   * out. Returns false when there is no PIN column (the file is kept as dropped) or the
+   * file cannot be read as CSV (then it holds no row rollcall could take a PIN from).
+   */
+  async redactedCopy(from: string, to: string): Promise<boolean> {
+    const config = this.config;
+    const pinsOf = async (): Promise<Set<number>> => {
+      for await (const event of readCsv(decodeText(createReadStream(from)), { delimiter: config.delimiter, startRow: config.startRow })) {
+        if (event.kind === 'header') return pinIndexes(event.cells, config.remap);
+      }
+      return new Set();
+    };
+    let pins: Set<number>;
+    try {
+      pins = await pinsOf();
+    } catch {
+      return false;
+    }
+    if (pins.size === 0) return false;
+    const temporary = `${to}.partial`;
+    const rows = async function* (): AsyncGenerator<string[]> {
+      for await (const event of readCsv(decodeText(createReadStream(from)), { delimiter: config.delimiter, startRow: config.startRow })) {
+        if (event.kind === 'error' && event.cells.length === 0) continue;
+        yield event.kind === 'header' ? event.cells : blankCells(event.cells, pins);
+      }
+    };
+    try {
+      const out = createWriteStream(temporary, { mode: 0o640 });
+      out.write('\uFEFF');
+      await pipeline(Readable.from(rows()), stringify({ record_delimiter: '\r\n', delimiter: config.delimiter }), out);
+      await rename(temporary, to);
+      return true;
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
   }
 
   /**

@@ -51,9 +51,10 @@ test('PINs are hashed by the gateway and their plaintext reaches no store file, 
     assert.match(errors, /1502,Bad Mail,nope,,/);
     assert.match(errors, /1503,Long Pin,b@example\.com,,"?pin: /);
 
-    // The dropped file itself keeps its PINs (it is the operator's); nothing else may.
-    const dropped = report!.path!;
-    assert.deepEqual(await filesHolding(h.spoolDir, PINS, (path) => path === dropped), []);
+    // The copy kept in done/ has its PIN cells blanked: no file in the spool holds a PIN.
+    assert.deepEqual(await filesHolding(h.spoolDir, PINS), []);
+    const kept = await h.read(report!.path!);
+    assert.match(kept, /^\uFEFFuser_id,name,email,pin\r\n1501,Has Pin,a@example\.com,\r\n/);
     assert.ok((await filesHolding(h.stored.dir, [stored!.pinHash!])).length > 0, 'the search does see what the store wrote');
     assert.deepEqual(await filesHolding(h.stored.dir, PINS), [], 'LevelDB files (log and tables) hold no plaintext PIN');
     const logs = [...logLines, ...h.logLines].join('\n');
