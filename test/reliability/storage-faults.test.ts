@@ -11,7 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -62,9 +63,10 @@ async function levelStoreAt(location: string): Promise<TempLevelStore> {
 }
 
 // Without bad rows only the store writes during the import; with them the reject journal
-// (fsynced before each commit) writes too, so the disk can fill under either.
-for (const badEvery of [0, 7]) {
-test(`the disk fills during an import${badEvery ? ' with row errors' : ''}: a clear failure, nothing half-applied, and the import resumes once space returns`, { timeout: 180_000 }, async (t) => {
+// (fsynced before each commit) writes too, so the disk can fill under either; with every
+// row an error, only the journal grows.
+for (const badEvery of [0, 7, 1]) {
+test(`the disk fills during an import${badEvery === 1 ? ' where every row is an error' : badEvery ? ' with row errors' : ''}: a clear failure, nothing half-applied, and the import resumes once space returns`, { timeout: 180_000 }, async (t) => {
   const bad = badEvery ? Math.floor(ROWS / badEvery) : 0;
   const mountPoint = await mkdtemp(join(tmpdir(), 'rollcall-diskfull-'));
   if (!canMount(mountPoint)) {
@@ -118,6 +120,10 @@ test(`the disk fills during an import${badEvery ? ' with row errors' : ''}: a cl
     console.log(`# storage faults: after space returned: ${JSON.stringify({ state: final!.state, rows: final!.rows, notes: final!.notes })}`);
     assert.equal(final!.state, 'done', JSON.stringify(final));
     assert.deepEqual(final!.rows, { imported: ROWS - bad, unchanged: 0, failed: bad }, 'the report counts the whole file, both runs');
+    if (bad > 0) {
+      const errors = parse(await readFile(join(spoolDir, final!.errorsCsv!)), { bom: true }) as string[][];
+      assert.deepEqual(errors.slice(1).map((row) => Number(row[0])), Array.from({ length: bad }, (_, k) => (k + 1) * badEvery), 'each bad row in the error CSV once, in order');
+    }
     assert.equal(await second.store.countUsers(), ROWS - bad);
     assert.equal(second.store.currentSeq(), ROWS - bad, 'no row applied twice');
   } finally {

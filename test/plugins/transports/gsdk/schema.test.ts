@@ -21,7 +21,7 @@ describe('gateway config schema', () => {
       address: 'embedded',
       deadlines: { defaultMs: 10_000, longMs: 20_000 },
       maxMessageBytes: 4 * 1024 * 1024,
-      embedded: { devices: [{ id: 1001 }, { id: 1002 }, { id: 1003 }] },
+      embedded: { devices: [{ id: 1001 }, { id: 1002 }, { id: 1003 }], port: 0 },
     });
   });
 
