@@ -701,9 +701,12 @@ export class SyncEngine {
   /** Holds a plan that would remove too many of a device's users. Returns true when held. */
   async #holdRemovals(device: DeviceState, plan: DevicePlan): Promise<boolean> {
     if (plan.upToSeq <= (device.record.removalConfirmedUpTo ?? 0)) return false;
-    const holding = device.record.userCount ?? (await this.#countOnDevice(device));
     const removals = await this.#pendingRemovalCount(device);
-    if (!removalNeedsConfirmation(removals, holding, this.#o.config.massRemoval)) return false;
+    const guard = this.#o.config.massRemoval;
+    if (removals <= guard.minimum) return false;
+    // What the device holds now (the last check's count is stale after fed batches).
+    const holding = await this.#countOnDevice(device);
+    if (!removalNeedsConfirmation(removals, holding, guard)) return false;
     await this.#hold(device, removals, holding);
     return true;
   }
@@ -712,7 +715,8 @@ export class SyncEngine {
     try {
       return (await this.#o.transport.listUsers(device.id, { signal: this.#controller.signal })).length;
     } catch {
-      return 0;
+      // Unknown: the last check's count, or hold (0 makes any removal past the minimum wait).
+      return device.record.userCount ?? 0;
     }
   }
 

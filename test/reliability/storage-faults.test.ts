@@ -29,6 +29,16 @@ function canMount(dir: string): boolean {
   if (process.getuid?.() !== 0) return false;
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${SMALL}`, 'tmpfs', dir], { stdio: 'ignore' });
+    // If the test is ended early (an unhandled rejection ends it before its finally runs),
+    // the mount must still go when the process does.
+    process.once('exit', () => {
+      try {
+        execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+        execFileSync('rmdir', [dir], { stdio: 'ignore' });
+      } catch {
+        // already unmounted and removed by the test
+      }
+    });
     return true;
   } catch {
     return false;
