@@ -43,7 +43,7 @@ function sizes(ctx: BenchContext): Sizes {
   return {
     users: number('users', quick ? 1000 : 10_000),
     devices: list,
-    repeat: number('repeat', quick ? 1 : 2),
+    repeat: number('repeat', 2),
     naiveCalls: number('naive-calls', 10_000),
     mode: typeof ctx.values['mode'] === 'string' ? (ctx.values['mode'] as string) : 'all-devices',
   };

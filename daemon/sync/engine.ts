@@ -28,7 +28,7 @@ import type { Metrics } from '../obs/metrics.js';
 import { deviceProjectionHash } from '../model/projection.js';
 import { DeviceState, type CheckDepth } from './device-state.js';
 import { cutBatch, groupByPlan, planDevice, removalNeedsConfirmation, type DevicePlan, type FeedItem } from './planner.js';
-import { placement, type DeviceRules } from './placement.js';
+import { placement, PlacementFacts, type DeviceRules } from './placement.js';
 import { contentDiff, differences, expectedOf, headerDiff, type ExpectedUser } from './reconcile-diff.js';
 import { syncMetrics, type SyncMetrics } from './metrics.js';
 import { FanoutTracker } from './fanout.js';
@@ -458,7 +458,8 @@ export class SyncEngine {
       return;
     }
     const items = all.slice(0, cutBatch(all, config.batch, (u) => transport.encodedSize(u)));
-    const planned = group.map((device) => ({ device, plan: planDevice(items, device.record, this.#mode, this.#rules(device), config.deviceDeletes) }));
+    const facts = new PlacementFacts();
+    const planned = group.map((device) => ({ device, plan: planDevice(items, device.record, this.#mode, this.#rules(device), config.deviceDeletes, facts) }));
 
     const go: typeof planned = [];
     for (const entry of planned) {

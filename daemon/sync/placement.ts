@@ -26,21 +26,61 @@ export type Placement =
    */
   | { place: false; why: 'rule' | 'refused' | 'deleted-at-device'; reason: string; hash: string };
 
+/**
+ * What placement works out from a user alone (its projection hash, and whether it breaks a
+ * rule of devices with given rules), kept for one batch: a batch planned for 100 devices
+ * hashes and validates each user once instead of 100 times.
+ */
+export class PlacementFacts {
+  readonly #hashes = new Map<User, string>();
+  readonly #issues = new Map<string, Map<User, string>>();
+
+  hash(user: User): string {
+    let hash = this.#hashes.get(user);
+    if (hash === undefined) {
+      hash = deviceProjectionHash(user);
+      this.#hashes.set(user, hash);
+    }
+    return hash;
+  }
+
+  readonly #rulesKeys = new WeakMap<DeviceRules, string>();
+
+  /** The broken rules of `user` on a device with `rules`, formatted; '' when none. */
+  issues(user: User, rules: DeviceRules): string {
+    let key = this.#rulesKeys.get(rules);
+    if (key === undefined) {
+      key = `${rules.alphanumericIds}:${rules.limits ? JSON.stringify(rules.limits) : ''}`;
+      this.#rulesKeys.set(rules, key);
+    }
+    let byUser = this.#issues.get(key);
+    if (!byUser) this.#issues.set(key, (byUser = new Map()));
+    let text = byUser.get(user);
+    if (text === undefined) {
+      const issues = validateUser(user, rules.limits, { alphanumericIds: rules.alphanumericIds });
+      text = issues.length > 0 ? formatIssues(issues) : '';
+      byUser.set(user, text);
+    }
+    return text;
+  }
+}
+
 export function placement(
   user: User,
   device: DeviceRecord,
   mode: Pick<SyncModeInstance, 'targets'>,
   rules: DeviceRules,
   deviceDeletes: 'restore' | 'keep-deleted',
+  facts: PlacementFacts = new PlacementFacts(),
 ): Placement {
   if (!mode.targets(user, device)) return { place: false, why: 'not-targeted' };
-  const hash = deviceProjectionHash(user);
+  const hash = facts.hash(user);
   const refused = device.rejectedUsers?.[user.id];
   if (refused && refused.hash === hash) return { place: false, why: 'refused', reason: refused.reason, hash };
   if (deviceDeletes === 'keep-deleted' && device.deletedAtDevice?.[user.id] === hash) {
     return { place: false, why: 'deleted-at-device', reason: 'deleted at the device; kept deleted until the user changes', hash };
   }
-  const issues = validateUser(user, rules.limits, { alphanumericIds: rules.alphanumericIds });
-  if (issues.length > 0) return { place: false, why: 'rule', reason: formatIssues(issues), hash };
+  const issues = facts.issues(user, rules);
+  if (issues !== '') return { place: false, why: 'rule', reason: issues, hash };
   return { place: true, hash };
 }

@@ -3,11 +3,10 @@
  * operations (ARCHITECTURE §4). No I/O here; the engine loads the users, asks these
  * functions what to send, and sends it.
  */
-import { createHash } from 'node:crypto';
 import type { Change, SyncModeInstance } from '../plugins/api.js';
 import type { User } from '../model/user.js';
 import type { DeviceRecord } from '../model/device.js';
-import { placement, type DeviceRules } from './placement.js';
+import { placement, PlacementFacts, type DeviceRules } from './placement.js';
 
 /** One feed change with the user as the store holds it now (undefined when deleted). */
 export interface FeedItem {
@@ -31,8 +30,9 @@ export interface DevicePlan {
   /** The cursor once this plan is acknowledged. */
   upToSeq: number;
   /**
-   * Identity of the operations: devices whose plans have the same key can share one
-   * EnrollMulti/DeleteMulti call.
+   * Identity of the operations among plans of the same items (one feed read): devices
+   * whose plans have the same key can share one EnrollMulti/DeleteMulti call. One letter
+   * per item (+ enroll, - remove, = leave alone): the items say which user and version.
    */
   key: string;
 }
@@ -66,32 +66,34 @@ export function planDevice(
   mode: Pick<SyncModeInstance, 'targets'>,
   rules: DeviceRules,
   deviceDeletes: 'restore' | 'keep-deleted',
+  /** Shared by the devices planned for the same items, so each user is hashed and validated once. */
+  facts: PlacementFacts = new PlacementFacts(),
 ): DevicePlan {
   const enroll: User[] = [];
   const remove: string[] = [];
   const skipped: SkippedUser[] = [];
-  const key = createHash('sha256');
+  let key = '';
   let upToSeq = 0;
   for (const { change, user } of items) {
     upToSeq = Math.max(upToSeq, change.seq);
     if (change.op === 'delete' || !user) {
       remove.push(change.userId);
-      key.update(`-${change.userId}\n`);
+      key += '-';
       continue;
     }
-    const where = placement(user, device, mode, rules, deviceDeletes);
+    const where = placement(user, device, mode, rules, deviceDeletes, facts);
     if (where.place) {
       enroll.push(user);
-      key.update(`+${user.id} ${where.hash}\n`);
+      key += '+';
     } else if (where.why === 'not-targeted') {
       remove.push(user.id);
-      key.update(`-${user.id}\n`);
+      key += '-';
     } else {
       skipped.push({ userId: user.id, why: where.why, reason: where.reason });
-      key.update(`=${user.id}\n`);
+      key += '=';
     }
   }
-  return { enroll, remove, skipped, upToSeq, key: `${upToSeq}:${key.digest('hex')}` };
+  return { enroll, remove, skipped, upToSeq, key: `${upToSeq}:${key}` };
 }
 
 /** Devices grouped by identical plans, so each group is served by one call per operation. */

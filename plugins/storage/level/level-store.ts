@@ -194,7 +194,7 @@ export class LevelStore extends AbstractStore {
     if (plan.users.length > 0) put(t.meta, 'seq', plan.seq);
     if (delta !== 0) put(t.meta, 'users', this.#userCount + delta);
 
-    await guard(t.db.batch(ops, { sync: this.#options.sync ?? false }));
+    await guard(t.db.batch(ops, this.#options.sync ? { sync: true } : {}));
     this.#userCount += delta;
   }
 
@@ -215,7 +215,7 @@ export class LevelStore extends AbstractStore {
     if (pruned === 0) return 0;
     const horizon = Math.max(this.#horizon, highest + 1);
     ops.push({ type: 'put', sublevel: t.meta, key: 'horizon', value: horizon });
-    await guard(t.db.batch(ops, { sync: this.#options.sync ?? false }));
+    await guard(t.db.batch(ops, this.#options.sync ? { sync: true } : {}));
     this.#horizon = horizon;
     return pruned;
   }

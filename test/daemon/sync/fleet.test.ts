@@ -52,12 +52,12 @@ test('a device whose calls never answer holds the others for one deadline at mos
     h.sim.device(4102).setFault({ hangCount: 1000 });
     await h.put(...Array.from({ length: 30 }, (_, i) => makeUser(String(i + 1))));
     const all = Array.from({ length: 30 }, (_, i) => String(i + 1));
-    for (const id of [4101, 4103, 4104]) await h.until(`healthy device ${id}`, () => h.deviceEquals(id, all));
+    for (const id of [4101, 4103, 4104]) await h.until(`healthy device ${id}`, () => h.deviceEquals(id, all), 30_000);
     await h.put(makeUser('31'));
     // Served alone now, the healthy devices are not held by the hung one any more.
-    for (const id of [4101, 4103, 4104]) await h.until(`healthy device ${id} again`, () => h.deviceEquals(id, [...all, '31']));
+    for (const id of [4101, 4103, 4104]) await h.until(`healthy device ${id} again`, () => h.deviceEquals(id, [...all, '31']), 30_000);
     assert.equal(h.onDevice(4102).size, 0);
-    await h.until('the hung device backs off', () => (h.engine.device(4102)?.failures ?? 0) > 0);
+    await h.until('the hung device backs off', () => (h.engine.device(4102)?.failures ?? 0) > 0, 30_000);
     h.sim.device(4102).clearFaults();
     await h.until('hung device recovered', () => h.deviceEquals(4102, [...all, '31']), 30_000);
   } finally {
