@@ -21,6 +21,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 const started = Date.now();
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--enable-source-maps', ...files], { stdio: 'inherit' });
+// The fuzz suites run more cases here than in `npm test` (a caller's own figures win).
+const env = { ROLLCALL_FUZZ_CASES: '20000', ROLLCALL_ADMIN_FUZZ_CASES: '3000', ...process.env };
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--enable-source-maps', ...files], { stdio: 'inherit', env });
 console.log(`# reliability suites: ${files.length} files in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 process.exit(result.status ?? 1);

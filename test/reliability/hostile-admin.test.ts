@@ -15,6 +15,8 @@ import { AdminHarness } from '../daemon/admin/admin-harness.js';
 
 const CASES = Number(process.env.ROLLCALL_ADMIN_FUZZ_CASES ?? 400);
 const SEED = 20261124;
+/** A refusal is immediate; an answer that never comes is a failure, not a wait. */
+const DEADLINE = { deadlineMs: 5000 };
 const REFUSAL_CODES = new Set(['INVALID_ARGUMENT', 'NOT_FOUND', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'OUT_OF_RANGE']);
 
 const hostileString = fc.oneof(
@@ -73,13 +75,13 @@ describe('reliability: bad admin requests', () => {
         try {
           if (r.kind === 'set') {
             for (const u of r.users) if (/^[0-9]{4,16}$/.test(u.pin)) pins.add(u.pin);
-            await c.unary('SetUser', c.client.setUser, { users: r.users.map((u) => ({ userJson: u.userJson, pin: u.pin })), replace: r.replace });
+            await c.unary('SetUser', c.client.setUser, { users: r.users.map((u) => ({ userJson: u.userJson, pin: u.pin })), replace: r.replace }, DEADLINE);
           } else if (r.kind === 'delete') {
-            await c.unary('DeleteUser', c.client.deleteUser, { ids: r.ids });
+            await c.unary('DeleteUser', c.client.deleteUser, { ids: r.ids }, DEADLINE);
           } else if (r.kind === 'get') {
-            await c.unary('GetUser', c.client.getUser, { id: r.id });
+            await c.unary('GetUser', c.client.getUser, { id: r.id }, DEADLINE);
           } else {
-            await c.unary('ListUsers', c.client.listUsers, { after: r.after, limit: r.limit });
+            await c.unary('ListUsers', c.client.listUsers, { after: r.after, limit: r.limit }, DEADLINE);
           }
           figures.accepted++;
         } catch (error) {
@@ -91,7 +93,7 @@ describe('reliability: bad admin requests', () => {
           assert.equal(h.store.currentSeq(), seq, `a refused ${r.kind} changed the store: ${JSON.stringify(r).slice(0, 300)}`);
         }
       }),
-      { numRuns: CASES, seed: SEED },
+      { numRuns: CASES, seed: SEED, endOnFailure: true },
     );
     // Still answering, and no plaintext PIN of any request is in a stored user.
     assert.equal((await c.unary('Status', c.client.status, {})).daemon?.state, 'running');
@@ -107,6 +109,21 @@ describe('reliability: bad admin requests', () => {
         `${figures.accepted} accepted; ${scanned} users scanned for ${pins.size} planted PINs; heap growth ${growthMb.toFixed(1)} MiB`,
     );
     assert.ok(growthMb < 256);
+  });
+
+  // Found by the fuzz above: the refusal names the ID, and grpc-js percent-encodes the status
+  // message with encodeURI, which throws on a lone surrogate; the answer is never sent.
+  test('a user ID that is not well-formed UTF-16 is refused with an answer', async () => {
+    const seq = h.store.currentSeq();
+    for (const [id, pin] of [['\ud800', ''], ['\ud800', '123'], ['a\udc00b', '12']]) {
+      await assert.rejects(c.unary('SetUser', c.client.setUser, { users: [{ userJson: JSON.stringify({ id }), pin: pin! }], replace: false }, DEADLINE), (error: unknown) => {
+        assert.ok(error instanceof AdminCallError, String(error));
+        assert.ok(REFUSAL_CODES.has(error.grpcCodeName), `${error.grpcCodeName}: ${error.message}`);
+        return true;
+      });
+      await assert.rejects(c.unary('GetUser', c.client.getUser, { id: id! }, DEADLINE), (error: unknown) => error instanceof AdminCallError && REFUSAL_CODES.has(error.grpcCodeName));
+    }
+    assert.equal(h.store.currentSeq(), seq);
   });
 
   test('oversized requests are refused and the server goes on', async () => {
