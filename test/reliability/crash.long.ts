@@ -139,16 +139,26 @@ test(`crash: ${KILLS} SIGKILLs during a ${ROWS}-row import and fan-out to ${DEVI
     await mkdir(join(spool, 'incoming'), { recursive: true });
     await writeFile(join(spool, 'incoming', 'users.csv'), content);
 
-    // The killed runs. Kill delays are drawn from the seed; they grow with the run number so
-    // the kills cover the import first and the fan-out after it.
+    // The killed runs. The first half are killed after a seeded delay (they land in the
+    // import); the rest once the import is reported, after a seeded amount of fan-out, so
+    // the kills cover the fan-out too.
     const kills: string[] = [];
     let reportsSeen: ImportReport[] = [];
     let cursorChecks = 0;
+    const totalHeld = () => DEVICES.reduce((sum, id) => sum + sim.device(id).userCount, 0);
     for (let k = 0; k < KILLS; k++) {
       const run = start(spool, db, sim.address);
       await run.started;
-      const delay = Math.round(150 + random() * (600 + 250 * k));
-      await new Promise((r) => setTimeout(r, delay));
+      const t0 = Date.now();
+      if (k < Math.ceil(KILLS / 2)) {
+        await new Promise((r) => setTimeout(r, Math.round(150 + random() * (600 + 250 * k))));
+      } else {
+        if (reportsSeen.length === 0) await until('the import is reported', () => run.reports.length > 0, 600_000);
+        const step = Math.round(1000 + random() * 40_000);
+        const base = totalHeld();
+        await until('fan-out progress', () => totalHeld() >= Math.min(base + step, GOOD * DEVICES.length), 120_000).catch(() => undefined);
+      }
+      const delay = Date.now() - t0;
       run.child.kill('SIGKILL');
       const exit = await run.exited;
       assert.equal(exit.signal, 'SIGKILL', `run ${k} was killed, not ended (${JSON.stringify(exit)})`);
