@@ -9,7 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { RollcallError } from '../errors.js';
 import { buildConfigSchema, type RollcallConfig } from './schema.js';
-import { formatPath, metaOf, objectShape, walk } from './walk.js';
+import { formatPath, metaOf, objectShape, ownKey, walk } from './walk.js';
 import type { PluginDefinition } from '../plugins/api.js';
 
 export const MODULE_NAME = 'rollcall';
@@ -81,7 +81,7 @@ function unknownKeys(schema: z.ZodType, raw: unknown): ConfigIssue[] {
     const shape = objectShape(nodeSchema);
     if (!shape || value === null || typeof value !== 'object' || Array.isArray(value)) return;
     for (const key of Object.keys(value)) {
-      if (!(key in shape)) issues.push({ path: formatPath([...path, key]), message: 'unknown key' });
+      if (!ownKey(shape, key)) issues.push({ path: formatPath([...path, key]), message: 'unknown key' });
     }
   });
   return issues;

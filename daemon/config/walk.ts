@@ -71,11 +71,19 @@ export function schemaAt(schema: z.ZodType, path: readonly (string | number)[]):
     if (!current) break;
     const shape = objectShape(current);
     current = shape
-      ? shape[String(key)]
+      ? ownKey(shape, String(key))
       : (arrayElement(current) ?? recordValue(current));
     if (current) chain.push(current);
   }
   return chain;
+}
+
+/**
+ * The schema of an object key, only if the object declares it: a config key named like an
+ * Object.prototype member (`constructor`, `toString`, `__proto__`) is not a schema.
+ */
+export function ownKey(shape: Record<string, z.ZodType>, key: string): z.ZodType | undefined {
+  return Object.hasOwn(shape, key) ? shape[key] : undefined;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -103,7 +111,7 @@ export function walk(
   const shape = objectShape(schema);
   if (shape) {
     for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-      const childSchema = shape[key];
+      const childSchema = ownKey(shape, key);
       if (childSchema) walk(childSchema, child, visit, [...path, key]);
     }
     return;

@@ -26,7 +26,10 @@ describe('reliability: device faults', () => {
       b.sim.device(5001).setFault({ failNextCode: status.INTERNAL, failNextCount: 1_000_000 });
       await b.put([makeUser('2')]);
       const failures = (): LogLine[] => b.logs.slice(since).filter((l) => l['device'] === 5001 && typeof l['retryInMs'] === 'number');
-      await b.until('quarantined and retried twice in quarantine', () => failures().length >= quarantine.after + 2, 30_000);
+      await b.until('quarantined and retried twice in quarantine', () => failures().length >= quarantine.after + 2, 30_000).catch((error: unknown) => {
+        const tail = b.logs.slice(-12).map((l) => `${l.time} ${l.level} ${l.msg} ${JSON.stringify({ device: l['device'], retryInMs: l['retryInMs'] })}`);
+        throw new Error(`${String(error)}\nlast log lines:\n${tail.join('\n')}\nnow ${Date.now()}`);
+      });
       await b.until('5002 unaffected', () => b.deviceEqualsStore(5002));
 
       const seen = failures().slice(0, quarantine.after + 2);

@@ -89,6 +89,16 @@ describe('config validation', () => {
     assert.deepEqual(unknown, ['gateway.adress', 'storage.loose.colour', 'unknownTop', 'watchers.strict.nested.extra']);
   });
 
+  test('keys named like Object.prototype members are unknown keys, not a crash', () => {
+    const raw = JSON.parse('{"toString": 1, "log": {"hasOwnProperty": 2}, "sync": {"constructor": 1}, "__proto__": {"polluted": true}}');
+    const result = validateConfig({ filepath: 'x.yaml', baseDir: '/', raw }, definitions);
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    const paths = result.issues.map((i) => i.path);
+    for (const p of ['toString', 'log.hasOwnProperty', 'sync.constructor', '__proto__']) assert.ok(paths.includes(p), `${p} in ${JSON.stringify(paths)}`);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   test('a config that is not a mapping is refused', () => {
     const result = validateConfig({ filepath: 'x.yaml', baseDir: '/', raw: ['a'] }, definitions);
     assert.equal(result.ok, false);
