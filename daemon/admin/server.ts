@@ -241,7 +241,9 @@ export class AdminServer {
     }
     const code = grpcCodeOf(error);
     const metadata = new Metadata();
-    const message = error instanceof Error ? error.message : String(error);
+    // grpc-js percent-encodes the details and throws (unanswered call) on a lone surrogate,
+    // which a hostile request can put into a message by way of a user ID.
+    const message = (error instanceof Error ? error.message : String(error)).toWellFormed();
     if (isRollcallError(error)) metadata.set(ERROR_CODE_TRAILER, error.code);
     const issues: RequestIssue[] | undefined =
       error instanceof AdminRequestError ? error.issues : isRollcallError(error, 'ROLLCALL_ERR_USER_INVALID') ? ((error.detail?.issues as RequestIssue[] | undefined) ?? undefined) : undefined;
