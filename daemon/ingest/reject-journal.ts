@@ -36,6 +36,11 @@ export class RejectJournal {
   #unsynced = false;
   /** Writes run one after another; reject() cannot wait, so its writes queue here. */
   #chain: Promise<void> = Promise.resolve();
+  /**
+   * The first write that failed (a full disk): kept for flush() to throw, since nobody
+   * awaits a queued write itself, and an unhandled rejection would end the daemon.
+   */
+  #failure: unknown;
 
   constructor(path: string) {
     this.path = path;
@@ -83,6 +88,7 @@ export class RejectJournal {
   /** Resolves once everything appended is on disk (fsync); rejects with a write error. */
   async flush(): Promise<void> {
     await this.#chain;
+    if (this.#failure !== undefined) throw this.#failure;
     if (this.#unsynced && this.#handle) {
       this.#unsynced = false;
       await this.#handle.sync();
@@ -109,9 +115,13 @@ export class RejectJournal {
     this.#size += bytes.length;
     this.#unsynced = true;
     // Positional writes: the order is fixed when queued, whatever the scheduler does.
-    this.#chain = this.#chain.then(async () => {
-      await handle.write(bytes, 0, bytes.length, at);
-    });
+    this.#chain = this.#chain
+      .then(async () => {
+        if (this.#failure === undefined) await handle.write(bytes, 0, bytes.length, at);
+      })
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+      });
   }
 }
 
