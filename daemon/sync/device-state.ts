@@ -27,6 +27,10 @@ export class DeviceState {
   allowedUpTo = 0;
   /** After a shared call failed as a whole, this device is served alone until it succeeds. */
   solo = false;
+  /** A shared call with this device was slow: serve it alone once, to see whether it is the slow one. */
+  probe = false;
+  /** Unix ms until which this device, found slow, is served alone. */
+  slowUntil = 0;
   profile: DeviceProfile | undefined;
   lastError: string | undefined;
 

@@ -37,6 +37,11 @@ import { Wakeup } from './wakeup.js';
 /** gRPC codes (per device) that mean "this content is refused", not "the device is unwell". */
 const CONTENT_REFUSED = new Set([3 /* INVALID_ARGUMENT */, 6 /* ALREADY_EXISTS */, 9 /* FAILED_PRECONDITION */, 11 /* OUT_OF_RANGE */]);
 const NOT_FOUND = 5;
+/** A feed call is slow past this much time, plus this much per user and device. */
+const SLOW_CALL_MIN_MS = 50;
+const SLOW_CALL_PER_USER_DEVICE_MS = 0.05;
+/** How long a device found slow is served alone before it may share calls again. */
+const SLOW_DEVICE_MS = 60_000;
 const RESOURCE_EXHAUSTED = 8;
 
 export interface SyncEngineOptions {
@@ -319,8 +324,9 @@ export class SyncEngine {
     let watched = -1;
     let seqWaiter: Promise<unknown> | undefined;
     while (!signal.aborted) {
+      const scheduledAt = this.#now;
       try {
-        this.#schedule();
+        this.#schedule(scheduledAt);
       } catch (error) {
         this.#o.logger.error({ err: error }, `sync scheduler: ${errorText(error)}`);
       }
@@ -333,15 +339,22 @@ export class SyncEngine {
           () => undefined,
         );
       }
-      await this.#wakeup.wait(this.#sleepMs(), signal);
+      await this.#wakeup.wait(this.#sleepMs(scheduledAt), signal);
     }
   }
 
-  #sleepMs(): number {
-    const now = this.#now;
+  /**
+   * How long the loop may sleep: until the next check time or the earliest retry that was
+   * not due when the scheduler last looked (`scheduledAt`). Measured from that same look: a
+   * retry falling due between the look and now must not wait for the next wake-up.
+   */
+  #sleepMs(scheduledAt: number): number {
     let until = Math.min(this.#nextCheck, this.#nextDeepCheck);
-    for (const device of this.#devices.values()) if (device.retryAt > now) until = Math.min(until, device.retryAt);
-    return Math.max(5, Math.min(60_000, until - now));
+    for (const device of this.#devices.values()) {
+      if (device.retryAt > scheduledAt) until = Math.min(until, device.retryAt);
+      if (device.slowUntil > scheduledAt) until = Math.min(until, device.slowUntil);
+    }
+    return Math.max(5, Math.min(60_000, until - this.#now));
   }
 
   #target(device: DeviceState): number {
@@ -349,8 +362,7 @@ export class SyncEngine {
     return this.#mode.autoPush ? head : Math.min(head, device.allowedUpTo);
   }
 
-  #schedule(): void {
-    const now = this.#now;
+  #schedule(now: number): void {
     if (now >= this.#nextCheck) {
       for (const d of this.#devices.values()) this.#due(d, 'headers');
       this.#nextCheck = now + this.#o.config.reconcile.intervalMs;
@@ -386,7 +398,7 @@ export class SyncEngine {
     const byCursor = new Map<string, DeviceState[]>();
     for (const device of this.#devices.values()) {
       if (!device.ready(now) || device.checkDue || device.cursor >= this.#target(device)) continue;
-      if (device.solo) {
+      if (device.solo || device.probe || device.slowUntil > now) {
         if (!free()) return;
         this.#launch([device], () => this.#feed([device]));
         continue;
@@ -487,6 +499,7 @@ export class SyncEngine {
     const ids = same.map((e) => e.device.id);
     const signal = this.#controller.signal;
     let outcome: MultiOutcome = { ok: ids, failed: new Map() };
+    const started = performance.now();
     try {
       if (plan.enroll.length > 0) {
         outcome = await this.#o.transport.enrollUsers(ids, plan.enroll, { signal });
@@ -504,6 +517,7 @@ export class SyncEngine {
       await this.#callFailed(same.map((e) => e.device), error);
       return;
     }
+    this.#timed(same.map((e) => e.device), performance.now() - started, plan.enroll.length + plan.remove.length);
     const acked = same.filter((e) => outcome.ok.includes(e.device.id));
     await this.#acknowledge(acked.map((e) => ({ device: e.device, upToSeq: plan.upToSeq, changes, extra: this.#skipEvents(e.device, plan) })));
     for (const entry of same) {
@@ -528,6 +542,33 @@ export class SyncEngine {
       deviceId: device.id,
       detail: { code: failure.codeName, reason: failure.message, users },
     };
+  }
+
+  /**
+   * Keeps a slow device from slowing the others. A shared call lasts as long as its
+   * slowest device, and the reply cannot say which one that was: when a shared call takes
+   * longer than its size explains, each of its devices is served alone once (a probe); one
+   * that is still slow alone is kept alone for a minute, the rest share calls again.
+   */
+  #timed(devices: DeviceState[], ms: number, users: number): void {
+    // A healthy gateway spends microseconds per user and device (measured: ~2 µs); 50 µs
+    // plus 50 ms leaves room for a loaded machine and still sees a device that adds latency.
+    const slow = ms > SLOW_CALL_MIN_MS + SLOW_CALL_PER_USER_DEVICE_MS * users * devices.length;
+    if (devices.length > 1) {
+      if (slow) {
+        for (const d of devices) d.probe = true;
+        this.#o.logger.debug({ devices: devices.map((d) => d.id), ms: Math.round(ms) }, 'a shared call was slow: serving its devices alone once');
+      }
+      return;
+    }
+    const device = devices[0]!;
+    device.probe = false;
+    if (!slow) {
+      device.slowUntil = 0;
+      return;
+    }
+    if (device.slowUntil <= this.#now) this.#o.logger.info({ device: device.id, ms: Math.round(ms) }, `device ${device.id} is slow; serving it alone for a minute`);
+    device.slowUntil = this.#now + SLOW_DEVICE_MS;
   }
 
   #countOps(op: 'enroll' | 'delete', users: number, outcome: MultiOutcome): void {

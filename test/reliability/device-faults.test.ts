@@ -28,7 +28,9 @@ describe('reliability: device faults', () => {
       const failures = (): LogLine[] => b.logs.slice(since).filter((l) => l['device'] === 5001 && typeof l['retryInMs'] === 'number');
       await b.until('quarantined and retried twice in quarantine', () => failures().length >= quarantine.after + 2, 30_000).catch((error: unknown) => {
         const tail = b.logs.slice(-12).map((l) => `${l.time} ${l.level} ${l.msg} ${JSON.stringify({ device: l['device'], retryInMs: l['retryInMs'] })}`);
-        throw new Error(`${String(error)}\nlast log lines:\n${tail.join('\n')}\nnow ${Date.now()}`);
+        const d = b.engine.device(5001);
+        const state = d && { busy: d.busy, retryAt: d.retryAt, checkDue: d.checkDue, connected: d.connected, solo: d.solo };
+        throw new Error(`${String(error)}\nlast log lines:\n${tail.join('\n')}\nnow ${Date.now()}, device 5001: ${JSON.stringify(state)}`);
       });
       await b.until('5002 unaffected', () => b.deviceEqualsStore(5002));
 
