@@ -4,29 +4,14 @@
  * server-only fields), device rules by validateUser. Values of secrets (card data,
  * templates, the PIN hash, the photo) are never quoted.
  */
-import { emptyUser, type User } from '../model/user.js';
+import { DEVICE_FIELDS, SERVER_FIELDS, emptyUser, type User } from '../model/user.js';
 import { validateUser } from '../model/validate.js';
 import type { RequestIssue } from './request-error.js';
 
 type UserKey = keyof User;
 
-const DEVICE_KEYS = [
-  'id',
-  'name',
-  'disabled',
-  'startTime',
-  'endTime',
-  'auth',
-  'securityLevel',
-  'cards',
-  'fingers',
-  'faces',
-  'accessGroups',
-  'jobCodes',
-  'pinHash',
-  'photo',
-] as const satisfies readonly UserKey[];
-const SERVER_KEYS = ['department', 'title', 'phone', 'email', 'userGroup', 'custom'] as const satisfies readonly UserKey[];
+const DEVICE_KEYS = ['id', ...DEVICE_FIELDS] as const;
+const SERVER_KEYS = SERVER_FIELDS;
 const KNOWN_KEYS: ReadonlySet<string> = new Set<string>([...DEVICE_KEYS, ...SERVER_KEYS]);
 /** Keys a null removes. */
 const OPTIONAL_KEYS: ReadonlySet<string> = new Set<string>(['pinHash', 'photo', ...SERVER_KEYS]);

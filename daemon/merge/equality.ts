@@ -14,27 +14,11 @@
  */
 import type { AuthModes, Card, Face, Finger, JobCode, User } from '../model/user.js';
 
-/** The fields of User a device holds, in the order merge results and conflicts list them. */
-export const DEVICE_FIELDS = [
-  'name',
-  'disabled',
-  'startTime',
-  'endTime',
-  'auth',
-  'securityLevel',
-  'cards',
-  'fingers',
-  'faces',
-  'accessGroups',
-  'jobCodes',
-  'pinHash',
-  'photo',
-] as const satisfies readonly (keyof User)[];
-
-export type DeviceField = (typeof DEVICE_FIELDS)[number];
+export { DEVICE_FIELDS, type DeviceField } from '../model/user.js';
+import { DEVICE_FIELDS, SERVER_FIELDS, type DeviceField } from '../model/user.js';
 
 /** The fields only the server holds; a device merge never touches them. */
-export const SERVER_ONLY_FIELDS = ['department', 'title', 'phone', 'email', 'userGroup', 'custom'] as const satisfies readonly (keyof User)[];
+export const SERVER_ONLY_FIELDS = SERVER_FIELDS;
 
 export type CredentialField = 'cards' | 'fingers' | 'faces';
 

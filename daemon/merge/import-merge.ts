@@ -17,7 +17,7 @@
  * is a programming error and throws, so a plaintext PIN can never be stored.
  */
 import { RollcallError } from '../errors.js';
-import { CardType, emptyUser, type Card, type User } from '../model/user.js';
+import { CardType, DEVICE_FIELDS, SERVER_FIELDS, emptyUser, type Card, type User } from '../model/user.js';
 import type { UserPatch } from '../plugins/api.js';
 
 export interface ImportMergeOptions {
@@ -30,27 +30,7 @@ export type ImportMergeResult = { user: User; changed: (keyof User)[] } | { skip
 type Mutable = Omit<User, 'id'>;
 
 /** Every field a patch can set. `cards` and `custom` merge item by item; the rest are replaced whole. */
-const FIELDS: readonly (keyof Mutable)[] = [
-  'name',
-  'disabled',
-  'startTime',
-  'endTime',
-  'auth',
-  'securityLevel',
-  'cards',
-  'fingers',
-  'faces',
-  'accessGroups',
-  'jobCodes',
-  'pinHash',
-  'photo',
-  'department',
-  'title',
-  'phone',
-  'email',
-  'userGroup',
-  'custom',
-];
+const FIELDS: readonly (keyof Mutable)[] = [...DEVICE_FIELDS, ...SERVER_FIELDS];
 
 export function applyImportPatch(existing: User | undefined, patch: UserPatch, options: ImportMergeOptions): ImportMergeResult {
   if (patch.pin !== undefined) {

@@ -102,6 +102,28 @@ export interface User {
   custom?: Record<string, string>;
 }
 
+/** The fields of User a device holds, in the order merge results and conflicts list them. */
+export const DEVICE_FIELDS = [
+  'name',
+  'disabled',
+  'startTime',
+  'endTime',
+  'auth',
+  'securityLevel',
+  'cards',
+  'fingers',
+  'faces',
+  'accessGroups',
+  'jobCodes',
+  'pinHash',
+  'photo',
+] as const satisfies readonly (keyof User)[];
+
+export type DeviceField = (typeof DEVICE_FIELDS)[number];
+
+/** The fields only the server holds (BioStar's user model); devices never get them. */
+export const SERVER_FIELDS = ['department', 'title', 'phone', 'email', 'userGroup', 'custom'] as const satisfies readonly (keyof User)[];
+
 /** Where a committed change came from; written with the change and into the event log. */
 export type Origin =
   | { kind: 'server'; by?: string }

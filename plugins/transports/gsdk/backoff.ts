@@ -8,40 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isRollcallError } from '../../../daemon/errors.js';
 import { GrpcCode } from './status-code.js';
 
-export interface BackoffPolicy {
-  /** Delay before the first retry. */
-  baseMs: number;
-  /** Growth per failed attempt. */
-  factor: number;
-  /** Ceiling of any delay, jitter included. */
-  maxMs: number;
-  /** Relative spread: 0.2 draws each delay from ±20 % around its nominal value. */
-  jitter: number;
-  /** Uniform [0, 1) source; injectable so tests are deterministic. */
-  random: () => number;
-}
-
-/** The sync engine's policy: 1 s × 1.6 per failure up to 2 min, ±20 % jitter. */
-export const SYNC_BACKOFF: BackoffPolicy = {
-  baseMs: 1000,
-  factor: 1.6,
-  maxMs: 120_000,
-  jitter: 0.2,
-  random: Math.random,
-};
-
-/**
- * The delay before retry number `attempt` (0 for the first retry): baseMs × factor^attempt,
- * capped at maxMs, spread by the jitter so that devices failing together do not retry in
- * lockstep, and never above maxMs.
- */
-export function nextDelay(attempt: number, policy: Partial<BackoffPolicy> = {}): number {
-  const { baseMs, factor, maxMs, jitter, random } = { ...SYNC_BACKOFF, ...policy };
-  const step = Number.isFinite(attempt) ? Math.max(0, Math.floor(attempt)) : 0;
-  const nominal = Math.min(maxMs, baseMs * factor ** step);
-  const spread = nominal * jitter * (2 * random() - 1);
-  return Math.round(Math.min(maxMs, Math.max(0, nominal + spread)));
-}
+// The delay rule is the sync engine's (1 s × 1.6 up to 2 min, with jitter), shared.
+import { nextDelay, type BackoffPolicy } from '../../../daemon/sync/backoff.js';
+export { nextDelay, SYNC_BACKOFF, type BackoffPolicy } from '../../../daemon/sync/backoff.js';
 
 /** gRPC codes after which repeating an idempotent read may succeed. */
 const TRANSIENT_CODES = new Set<number>([GrpcCode.UNAVAILABLE, GrpcCode.DEADLINE_EXCEEDED, GrpcCode.ABORTED]);
