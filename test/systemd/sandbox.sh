@@ -33,6 +33,9 @@ state=$1 spool=$2 runtime=$3 etc=$4 uid=$5 gid=$6
 shift 6
 [ "$1" = "--" ] && shift
 here=$(cd "$(dirname "$0")" && pwd)
+# The checkout under test (production runs from /opt/rollcall; a test may run from /tmp or a
+# home folder, which PrivateTmp and ProtectHome hide): kept reachable at its own path below.
+repo=$(cd "$here/../.." && pwd)
 
 # ProtectProc=invisible, ProcSubset=pid (needs the new PID namespace unshare made)
 mount -t proc -o nosuid,nodev,noexec,hidepid=invisible,subset=pid proc /proc
@@ -40,7 +43,8 @@ mount -t proc -o nosuid,nodev,noexec,hidepid=invisible,subset=pid proc /proc
 # The three writable places and the config, at their production paths. A tmpfs first
 # gives each a mount point without touching the host's /var/lib, /var/spool, /run or /etc.
 mount -t tmpfs -o mode=0755 tmpfs /var/lib
-mkdir /var/lib/rollcall
+mkdir /var/lib/rollcall /var/lib/.rollcall-checkout
+mount --bind "$repo" /var/lib/.rollcall-checkout
 mount --bind "$state" /var/lib/rollcall
 mount -t tmpfs -o mode=0755 tmpfs /var/spool
 mkdir /var/spool/rollcall
@@ -75,12 +79,24 @@ ln -s /proc/self/fd/2 /dev/stderr
 
 # ProtectHome=yes
 for home in /home /root /run/user; do
-  if [ -d "$home" ]; then mount -t tmpfs -o ro,mode=0000 tmpfs "$home"; fi
+  if [ -d "$home" ]; then
+    # Only passable (not listable) when the checkout under test lives below it.
+    case "$repo/" in
+      "$home"/*) mount -t tmpfs -o mode=0711 tmpfs "$home" ;;
+      *) mount -t tmpfs -o ro,mode=0000 tmpfs "$home" ;;
+    esac
+  fi
 done
 # ProtectKernelModules=yes
 for modules in /usr/lib/modules /lib/modules; do
   if [ -d "$modules" ] && ! [ -L "$modules" ]; then mount -t tmpfs -o ro,mode=0000 tmpfs "$modules"; fi
 done
+
+# The checkout back at its own path where a private /tmp or a hidden home covered it.
+if [ ! -e "$repo/package.json" ]; then
+  mkdir -p "$repo"
+  mount --bind /var/lib/.rollcall-checkout "$repo"
+fi
 
 # ProtectSystem=strict, ProtectKernelTunables=yes, ProtectControlGroups=yes: every mount
 # read-only but the API file systems systemd leaves to other options (/proc, /dev) and the
