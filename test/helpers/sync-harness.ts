@@ -4,7 +4,7 @@
  * engine and the device-event follower. Tests drive the database through the store and
  * the devices through the simulator's in-process control, and wait for convergence.
  */
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { Metrics } from '../../daemon/obs/metrics.js';
 import { tempLevelStore, type TempLevelStore } from '../../daemon/store/testing.js';
 import { SyncEngine } from '../../daemon/sync/engine.js';
@@ -47,10 +47,12 @@ export interface SyncHarnessOptions {
   eventQueueSize?: number;
   /** gsdk transport config beside the address (deadlines...). */
   gateway?: Record<string, unknown>;
+  /** The logger of the engine, the follower and the transport (default: silent, or ROLLCALL_TEST_LOG). */
+  logger?: Logger;
 }
 
-function context(metrics: Metrics, signal: AbortSignal, store?: Store): PluginContext {
-  return { logger: pino({ level: 'silent' }), metrics, signal, dataDir: '/nonexistent', store, lookup: () => undefined };
+function context(logger: Logger, metrics: Metrics, signal: AbortSignal, store?: Store): PluginContext {
+  return { logger, metrics, signal, dataDir: '/nonexistent', store, lookup: () => undefined };
 }
 
 export function makeUser(id: string, extra: Partial<User> = {}): User {
@@ -69,8 +71,8 @@ export class SyncHarness {
   #ownsSim = true;
   #ownsStore = true;
 
-  static async start(options: SyncHarnessOptions = {}): Promise<SyncHarness> {
-    const h = new SyncHarness();
+  static async start<T extends SyncHarness>(this: new () => T, options: SyncHarnessOptions = {}): Promise<T> {
+    const h = new this();
     await h.#start(options);
     return h;
   }
@@ -89,11 +91,12 @@ export class SyncHarness {
       this.stored = await tempLevelStore();
     }
     const signal = this.#abort.signal;
-    this.transport = new GsdkTransport(context(this.metrics, signal), configSchema.parse({ ...options.gateway, address: this.sim.address }));
+    const logger = options.logger ?? pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' });
+    this.transport = new GsdkTransport(context(logger, this.metrics, signal), configSchema.parse({ ...options.gateway, address: this.sim.address }));
     await this.transport.start(signal);
     const modeName = options.mode ?? 'all-devices';
     const definition = BUILTIN_PLUGINS.find((d) => d.kind === 'sync-mode' && d.name === modeName)!;
-    this.mode = definition.create(context(this.metrics, signal, this.store), {}) as SyncModeInstance;
+    this.mode = definition.create(context(logger, this.metrics, signal, this.store), {}) as SyncModeInstance;
     const config = { ...TEST_SYNC_CONFIG, mode: modeName, ...options.sync };
     this.engine = new SyncEngine({
       store: this.store,
@@ -101,12 +104,12 @@ export class SyncHarness {
       mode: this.mode,
       config,
       devices: options.deviceConfig ?? [],
-      logger: pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' }),
+      logger,
       metrics: this.metrics,
     });
     await this.engine.start(signal);
     if (options.followEvents !== false) {
-      this.follower = new DeviceEventFollower({ store: this.store, transport: this.transport, engine: this.engine, ...(options.eventQueueSize ? { queueSize: options.eventQueueSize } : {}), logger: pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' }) });
+      this.follower = new DeviceEventFollower({ store: this.store, transport: this.transport, engine: this.engine, ...(options.eventQueueSize ? { queueSize: options.eventQueueSize } : {}), logger });
       await this.follower.start(signal);
     }
   }

@@ -18,13 +18,13 @@ const quarantine = { after: 5, retryMs: 700 };
 
 describe('reliability: device faults', () => {
   test('a failing device backs off as configured, is quarantined after the set number of failures, and recovers on the first success', async () => {
-    const b = await FaultBench.start([{ id: 5001 }, { id: 5002 }], { backoff, quarantine });
+    const b = await FaultBench.create([{ id: 5001 }, { id: 5002 }], { backoff, quarantine });
     try {
-      await b.put([makeUser('1')]);
+      await b.put(makeUser('1'));
       await b.until('both in sync', async () => (await b.deviceEqualsStore(5001)) && (await b.deviceEqualsStore(5002)));
       const since = b.logs.length;
       b.sim.device(5001).setFault({ failNextCode: status.INTERNAL, failNextCount: 1_000_000 });
-      await b.put([makeUser('2')]);
+      await b.put(makeUser('2'));
       const failures = (): LogLine[] => b.logs.slice(since).filter((l) => l['device'] === 5001 && typeof l['retryInMs'] === 'number');
       await b.until('quarantined and retried twice in quarantine', () => failures().length >= quarantine.after + 2, 30_000).catch((error: unknown) => {
         const tail = b.logs.slice(-12).map((l) => `${l.time} ${l.level} ${l.msg} ${JSON.stringify({ device: l['device'], retryInMs: l['retryInMs'] })}`);

@@ -4,20 +4,10 @@
  * them), and per-device sync latency measured from the engine's own cursors.
  */
 import { pino } from 'pino';
-import { Metrics } from '../../daemon/obs/metrics.js';
-import { tempLevelStore, type TempLevelStore } from '../../daemon/store/testing.js';
-import { SyncEngine } from '../../daemon/sync/engine.js';
-import { DeviceEventFollower } from '../../daemon/sync/device-events.js';
-import type { PluginContext, Store, SyncModeInstance } from '../../daemon/plugins/api.js';
 import type { SyncConfig } from '../../daemon/config/schema.js';
 import type { User } from '../../daemon/model/user.js';
-import { deviceProjectionHash } from '../../daemon/model/projection.js';
-import { configSchema } from '../../plugins/transports/gsdk/schema.js';
-import { GsdkTransport } from '../../plugins/transports/gsdk/transport.js';
-import { fromUserInfo } from '../../plugins/transports/gsdk/user-info.js';
-import { startSimulator, type RunningSimulator, type DeviceSpec } from '../../simulator/index.js';
-import { BUILTIN_PLUGINS } from '../../daemon/plugins/registry.js';
-import { TEST_SYNC_CONFIG } from '../helpers/sync-harness.js';
+import type { DeviceSpec } from '../../simulator/index.js';
+import { SyncHarness } from '../helpers/sync-harness.js';
 
 export interface LogLine {
   level: number;
@@ -26,39 +16,19 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-export class FaultBench {
-  readonly logs: LogLine[] = [];
-  readonly metrics = new Metrics();
-  sim!: RunningSimulator;
-  stored!: TempLevelStore;
-  transport!: GsdkTransport;
-  engine!: SyncEngine;
-  follower!: DeviceEventFollower;
-  readonly #abort = new AbortController();
+/**
+ * The sync harness in all-devices mode with its log lines kept (backoff and quarantine are
+ * read from them) and per-device latency measured from the engine's own cursors.
+ */
+export class FaultBench extends SyncHarness {
+  logs: LogLine[] = [];
 
-  static async start(devices: DeviceSpec[], sync: Partial<SyncConfig> = {}, gateway: Record<string, unknown> = {}): Promise<FaultBench> {
-    const b = new FaultBench();
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void b.logs.push(JSON.parse(line) as LogLine) });
-    b.sim = await startSimulator({ devices, port: 0 });
-    b.stored = await tempLevelStore();
-    const signal = b.#abort.signal;
-    const context = (store?: Store): PluginContext => ({ logger, metrics: b.metrics, signal, dataDir: '/nonexistent', store, lookup: () => undefined });
-    b.transport = new GsdkTransport(context(), configSchema.parse({ ...gateway, address: b.sim.address }));
-    await b.transport.start(signal);
-    const mode = BUILTIN_PLUGINS.find((d) => d.kind === 'sync-mode' && d.name === 'all-devices')!.create(context(b.store), {}) as SyncModeInstance;
-    b.engine = new SyncEngine({ store: b.store, transport: b.transport, mode, config: { ...TEST_SYNC_CONFIG, ...sync }, devices: [], logger, metrics: b.metrics });
-    await b.engine.start(signal);
-    b.follower = new DeviceEventFollower({ store: b.store, transport: b.transport, engine: b.engine, logger });
-    await b.follower.start(signal);
+  static async create(devices: DeviceSpec[], sync: Partial<SyncConfig> = {}, gateway: Record<string, unknown> = {}): Promise<FaultBench> {
+    const logs: LogLine[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
+    const b = await FaultBench.start({ devices, sync, gateway, logger, mode: 'all-devices' });
+    b.logs = logs;
     return b;
-  }
-
-  get store(): Store {
-    return this.stored.store;
-  }
-
-  async put(users: User[]): Promise<number> {
-    return (await this.store.commit(users.map((user) => ({ type: 'putUser' as const, user, origin: { kind: 'server' as const } })))).seq;
   }
 
   cursor(deviceId: number): number {
@@ -72,7 +42,7 @@ export class FaultBench {
    */
   async timedCommit(users: User[], watch: readonly number[], timeoutMs = 60_000): Promise<Map<number, number>> {
     const started = performance.now();
-    const seq = await this.put(users);
+    const seq = await this.put(...users);
     const out = new Map<number, number>();
     const deadline = Date.now() + timeoutMs;
     while (out.size < watch.length) {
@@ -87,31 +57,13 @@ export class FaultBench {
 
   /** Whether the device holds exactly the database's users, content included. */
   async deviceEqualsStore(deviceId: number): Promise<boolean> {
-    const held = new Map(this.sim.device(deviceId).users().map((info) => [info.hdr!.ID, fromUserInfo(info)]));
-    if (held.size !== (await this.store.countUsers())) return false;
-    for await (const user of this.store.scanUsers()) {
-      const theirs = held.get(user.id);
-      if (!theirs || deviceProjectionHash(theirs) !== deviceProjectionHash(user)) return false;
-    }
-    return true;
+    const ids: string[] = [];
+    for await (const user of this.store.scanUsers()) ids.push(user.id);
+    return this.deviceEquals(deviceId, ids);
   }
 
-  async until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (await check()) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}; devices: ${JSON.stringify(this.engine.status())}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.#abort.abort();
-    await this.follower?.stop();
-    await this.engine?.stop();
-    await this.transport?.stop();
-    await this.sim?.stop();
-    await this.stored?.cleanup();
+  override until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    return super.until(what, check, timeoutMs);
   }
 }
 

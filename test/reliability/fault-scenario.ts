@@ -22,7 +22,7 @@ export interface ScenarioFigures {
 }
 
 export async function startFaultBench(): Promise<FaultBench> {
-  return FaultBench.start(
+  return FaultBench.create(
     [...HEALTHY, ...FAULTY].map((id) => ({ id })),
     { backoff: { baseMs: 50, factor: 1.6, maxMs: 400 }, quarantine: { after: 6, retryMs: 800 } },
     { deadlines: { defaultMs: 800, longMs: 1200 } },
