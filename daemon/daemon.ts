@@ -82,10 +82,6 @@ export class Daemon {
     return this.#host?.lookup('storage');
   }
 
-  get host(): PluginHost | undefined {
-    return this.#host;
-  }
-
   get engine(): SyncEngine | undefined {
     return this.#engine;
   }

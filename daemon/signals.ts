@@ -27,9 +27,4 @@ export class SignalLatch {
     this.#handler = handler;
     for (const signal of this.#held.splice(0)) handler(signal);
   }
-
-  /** A signal that asks the process to stop was received (and not yet handled). */
-  get stopRequested(): boolean {
-    return this.#held.some((s) => s !== 'SIGHUP');
-  }
 }

@@ -29,6 +29,7 @@ import { deviceProjectionHash } from '../model/projection.js';
 import { DeviceState, type CheckDepth } from './device-state.js';
 import { cutBatch, groupByPlan, planDevice, removalNeedsConfirmation, type DevicePlan, type FeedItem } from './planner.js';
 import { placement, PlacementFacts, type DeviceRules } from './placement.js';
+import { shouldRestoreOnDevice } from '../merge/deletes.js';
 import { contentDiff, differences, expectedOf, headerDiff, type ExpectedUser } from './reconcile-diff.js';
 import { syncMetrics, type SyncMetrics } from './metrics.js';
 import { FanoutTracker } from './fanout.js';
@@ -845,10 +846,9 @@ export class SyncEngine {
     for (const [id, refused] of Object.entries(device.record.rejectedUsers ?? {})) {
       if (shared.expected.get(id)?.hash === refused.hash) leaveAlone.add(id);
     }
-    if (this.#o.config.deviceDeletes === 'keep-deleted') {
-      for (const [id, hash] of Object.entries(device.record.deletedAtDevice ?? {})) {
-        if (shared.expected.get(id)?.hash === hash) leaveAlone.add(id);
-      }
+    for (const [id, deletedAs] of Object.entries(device.record.deletedAtDevice ?? {})) {
+      const wanted = shared.expected.get(id);
+      if (wanted && !shouldRestoreOnDevice(this.#o.config.deviceDeletes, wanted.hash !== deletedAs)) leaveAlone.add(id);
     }
     return { expected: shared.expected, leaveAlone };
   }

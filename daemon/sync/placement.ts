@@ -8,6 +8,7 @@ import type { DeviceLimits } from '../model/limits.js';
 import type { SyncModeInstance } from '../plugins/api.js';
 import { deviceProjectionHash } from '../model/projection.js';
 import { formatIssues, validateUser } from '../model/validate.js';
+import { shouldRestoreOnDevice, type DeviceDeleteSetting } from '../merge/deletes.js';
 
 export interface DeviceRules {
   alphanumericIds: boolean;
@@ -70,14 +71,15 @@ export function placement(
   device: DeviceRecord,
   mode: Pick<SyncModeInstance, 'targets'>,
   rules: DeviceRules,
-  deviceDeletes: 'restore' | 'keep-deleted',
+  deviceDeletes: DeviceDeleteSetting,
   facts: PlacementFacts = new PlacementFacts(),
 ): Placement {
   if (!mode.targets(user, device)) return { place: false, why: 'not-targeted' };
   const hash = facts.hash(user);
   const refused = device.rejectedUsers?.[user.id];
   if (refused && refused.hash === hash) return { place: false, why: 'refused', reason: refused.reason, hash };
-  if (deviceDeletes === 'keep-deleted' && device.deletedAtDevice?.[user.id] === hash) {
+  const deletedAs = device.deletedAtDevice?.[user.id];
+  if (deletedAs !== undefined && !shouldRestoreOnDevice(deviceDeletes, deletedAs !== hash)) {
     return { place: false, why: 'deleted-at-device', reason: 'deleted at the device; kept deleted until the user changes', hash };
   }
   const issues = facts.issues(user, rules);
