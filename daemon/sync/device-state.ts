@@ -9,6 +9,13 @@ import { nextDelay, type BackoffPolicy } from './backoff.js';
 
 export type CheckDepth = 'headers' | 'deep';
 
+/**
+ * How long a device that failed, or was slow alone, is kept out of shared calls: one that
+ * failed lately is the likeliest to fail or hang again, and in a shared call it would hold
+ * every device of the call until the call's soft deadline.
+ */
+export const TROUBLE_ALONE_MS = 60_000;
+
 export class DeviceState {
   record: DeviceRecord;
   cursor: number;
@@ -25,12 +32,16 @@ export class DeviceState {
   inSync = false;
   /** Manual mode: the operator allowed the feed up to this seq. */
   allowedUpTo = 0;
-  /** After a shared call failed as a whole, this device is served alone until it succeeds. */
-  solo = false;
-  /** A shared call with this device was slow: serve it alone once, to see whether it is the slow one. */
-  probe = false;
-  /** Unix ms until which this device, found slow, is served alone. */
-  slowUntil = 0;
+  /**
+   * Served alone (not in shared calls) until its next call alone succeeds: a shared call with
+   * it failed as a whole or was cut at its soft deadline, and nothing said which device was
+   * at fault.
+   */
+  alone = false;
+  /** Unix ms until which this device is served alone: it failed, or was slow alone, lately. */
+  aloneUntil = 0;
+  /** The device refused users for want of room (RESOURCE_EXHAUSTED): fed one user at a time until one goes in. */
+  full = false;
   profile: DeviceProfile | undefined;
   lastError: string | undefined;
 
@@ -62,7 +73,7 @@ export class DeviceState {
     this.failures = 0;
     this.retryAt = 0;
     this.quarantined = false;
-    this.solo = false;
+    this.full = false;
     this.lastError = undefined;
   }
 
@@ -74,6 +85,7 @@ export class DeviceState {
     this.failures += 1;
     this.lastError = reason;
     this.inSync = false;
+    this.aloneUntil = now + TROUBLE_ALONE_MS;
     const entering = !this.quarantined && this.failures >= quarantine.after;
     if (this.failures >= quarantine.after) this.quarantined = true;
     this.retryAt = now + (this.quarantined ? quarantine.retryMs : nextDelay(this.failures - 1, policy));

@@ -26,7 +26,7 @@ import type { DeviceRecord } from '../model/device.js';
 import type { DeviceConfig, SyncConfig } from '../config/schema.js';
 import type { Metrics } from '../obs/metrics.js';
 import { deviceProjectionHash } from '../model/projection.js';
-import { DeviceState, type CheckDepth } from './device-state.js';
+import { DeviceState, TROUBLE_ALONE_MS, type CheckDepth } from './device-state.js';
 import { cutBatch, groupByPlan, planDevice, removalNeedsConfirmation, type DevicePlan, type FeedItem } from './planner.js';
 import { placement, PlacementFacts, type DeviceRules } from './placement.js';
 import { shouldRestoreOnDevice } from '../merge/deletes.js';
@@ -34,15 +34,21 @@ import { contentDiff, differences, expectedOf, headerDiff, type ExpectedUser } f
 import { syncMetrics, type SyncMetrics } from './metrics.js';
 import { FanoutTracker } from './fanout.js';
 import { Wakeup } from './wakeup.js';
+import { SoftDeadline } from './soft-deadline.js';
 
 /** gRPC codes (per device) that mean "this content is refused", not "the device is unwell". */
 const CONTENT_REFUSED = new Set([3 /* INVALID_ARGUMENT */, 6 /* ALREADY_EXISTS */, 9 /* FAILED_PRECONDITION */, 11 /* OUT_OF_RANGE */]);
 const NOT_FOUND = 5;
-/** A feed call is slow past this much time, plus this much per user and device. */
+/** A call to one device is slow past this much time, plus this much per user. */
 const SLOW_CALL_MIN_MS = 50;
 const SLOW_CALL_PER_USER_DEVICE_MS = 0.05;
-/** How long a device found slow is served alone before it may share calls again. */
-const SLOW_DEVICE_MS = 60_000;
+/** What a shared call resolves to when it was cut at its soft deadline (after `afterMs`). */
+class Cut {
+  constructor(readonly afterMs: number) {}
+}
+/** Expected sets kept for checks (see #sharedExpected), and how long an unused one is kept. */
+const EXPECTED_SETS = 4;
+const EXPECTED_SET_IDLE_MS = 60_000;
 const RESOURCE_EXHAUSTED = 8;
 
 export interface SyncEngineOptions {
@@ -109,6 +115,27 @@ function failureText(failure: DeviceFailure): string {
   return `${failure.codeName}: ${failure.message}`;
 }
 
+/** Into how many smaller calls a shared call cut at its soft deadline is split. */
+const CUT_PARTS = 8;
+
+/** `items` in at most `n` parts of near-equal size, in order. */
+function parts<T>(items: readonly T[], n: number): T[][] {
+  const size = Math.ceil(items.length / Math.min(n, items.length));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** What devices placed alike should hold, as of `seq` (see #sharedExpected). */
+interface ExpectedSet {
+  seq: number;
+  expected: ReadonlyMap<string, ExpectedUser>;
+  leaveAlone: ReadonlySet<string>;
+}
+
+/** Hands a device of a task back before the task ends (see #launch). */
+type Release = (device: DeviceState) => void;
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -118,6 +145,7 @@ export class SyncEngine {
   readonly #devices = new Map<number, DeviceState>();
   readonly #wakeup = new Wakeup();
   readonly #tasks = new Set<Promise<void>>();
+  readonly #softDeadline = new SoftDeadline({ fallbackMs: (units) => SLOW_CALL_MIN_MS + SLOW_CALL_PER_USER_DEVICE_MS * units });
   #metrics: SyncMetrics | undefined;
   #fanout: FanoutTracker | undefined;
   #controller = new AbortController();
@@ -126,8 +154,8 @@ export class SyncEngine {
   #nextCheck = 0;
   #nextDeepCheck = 0;
   #nextPrune = 0;
-  /** Expected sets of the current seq, by placement: see #sharedExpected. */
-  readonly #expectedCache = new Map<string, Promise<{ expected: Map<string, ExpectedUser>; leaveAlone: Set<string> }>>();
+  /** Expected sets by placement, each as of some seq: see #sharedExpected. */
+  readonly #expectedCache = new Map<string, { set: Promise<ExpectedSet>; usedAt: number }>();
   /** Cached pending-removal counts: `${device}:${cursor}:${head}` → count. */
   readonly #pendingRemovals = new Map<string, number>();
 
@@ -353,7 +381,6 @@ export class SyncEngine {
     let until = Math.min(this.#nextCheck, this.#nextDeepCheck);
     for (const device of this.#devices.values()) {
       if (device.retryAt > scheduledAt) until = Math.min(until, device.retryAt);
-      if (device.slowUntil > scheduledAt) until = Math.min(until, device.slowUntil);
     }
     return Math.max(5, Math.min(60_000, until - this.#now));
   }
@@ -399,9 +426,9 @@ export class SyncEngine {
     const byCursor = new Map<string, DeviceState[]>();
     for (const device of this.#devices.values()) {
       if (!device.ready(now) || device.checkDue || device.cursor >= this.#target(device)) continue;
-      if (device.solo || device.probe || device.slowUntil > now) {
+      if (device.alone || device.aloneUntil > now) {
         if (!free()) return;
-        this.#launch([device], () => this.#feed([device]));
+        this.#launch([device], (release) => this.#feed([device], release));
         continue;
       }
       const key = `${device.cursor}:${this.#target(device)}`;
@@ -411,16 +438,27 @@ export class SyncEngine {
     }
     for (const group of byCursor.values()) {
       if (!free()) return;
-      this.#launch(group, () => this.#feed(group));
+      this.#launch(group, (release) => this.#feed(group, release));
     }
   }
 
-  #launch(devices: DeviceState[], work: () => Promise<void>): void {
-    for (const d of devices) d.busy = true;
-    const task = work()
+  /**
+   * Runs `work` as a task that holds `devices` (busy) until it ends. `work` may hand a device
+   * back earlier with `release`, once nothing it does still concerns that device: a group's
+   * healthy devices go on while the task still waits for a hung one.
+   */
+  #launch(devices: DeviceState[], work: (release: Release) => Promise<void>): void {
+    const held = new Set(devices);
+    for (const d of held) d.busy = true;
+    const release: Release = (device) => {
+      if (!held.delete(device)) return;
+      device.busy = false;
+      this.#wakeup.wake();
+    };
+    const task = work(release)
       .catch((error: unknown) => this.#o.logger.error({ err: error, devices: devices.map((d) => d.id) }, `sync task failed: ${errorText(error)}`))
       .finally(() => {
-        for (const d of devices) d.busy = false;
+        for (const d of held) d.busy = false;
         this.#tasks.delete(task);
         this.#wakeup.wake();
       });
@@ -458,13 +496,16 @@ export class SyncEngine {
     return changes.map((change) => ({ change, user: change.op === 'upsert' ? byId.get(change.userId) : undefined }));
   }
 
-  async #feed(group: DeviceState[]): Promise<void> {
+  async #feed(group: DeviceState[], release: Release): Promise<void> {
     const { config, store, transport } = this.#o;
     const cursor = group[0]!.cursor;
     if (await this.#needsFullCheck(group)) return;
     await Promise.all(group.map((d) => this.#loadProfile(d)));
     const upTo = this.#target(group[0]!);
-    const all = await this.#readFeed(cursor, config.batch.maxUsers, upTo);
+    // A device that said it is full is offered one user at a time until one goes in, not a
+    // whole batch to refuse again (it is served alone: see DeviceState.full).
+    const limit = group.length === 1 && group[0]!.full ? 1 : config.batch.maxUsers;
+    const all = await this.#readFeed(cursor, limit, upTo);
     if (all.length === 0) {
       // Nothing pending up to the target (coalesced away): the cursor catches up.
       await this.#acknowledge(group.map((d) => ({ device: d, upToSeq: upTo, changes: [], extra: [] })));
@@ -480,7 +521,7 @@ export class SyncEngine {
       go.push(entry);
     }
     const changes = items.map((i) => i.change);
-    await Promise.all(groupByPlan(go).map((same) => this.#send(same, changes)));
+    await Promise.all(groupByPlan(go).map((same) => this.#send(same, changes, release)));
   }
 
   /** A device whose cursor fell behind the feed horizon may have missed pruned deletes. */
@@ -494,20 +535,41 @@ export class SyncEngine {
     return behind.length > 0;
   }
 
-  /** Sends one plan to every device of `same` (their plans are identical) and books the outcome. */
-  async #send(same: { device: DeviceState; plan: DevicePlan }[], changes: Change[]): Promise<void> {
+  /**
+   * Sends one plan to every device of `same` (their plans are identical), books the outcome,
+   * and releases each device once its outcome is booked.
+   */
+  async #send(same: { device: DeviceState; plan: DevicePlan }[], changes: Change[], release: Release): Promise<void> {
+    try {
+      const cut = await this.#sendShared(same, changes);
+      // Cut at its soft deadline: the same plan again at once (an enroll overwrites, a delete
+      // of an absent user counts as done) in up to CUT_PARTS smaller calls, each released when
+      // it is done; a part cut again is split again, down to single devices, so the device at
+      // fault ends alone and the others finish in the first round or the next.
+      if (cut) await Promise.all(parts(same, CUT_PARTS).map((part) => this.#send(part, changes, release)));
+    } finally {
+      for (const entry of same) release(entry.device);
+    }
+  }
+
+  /** One shared send of `same`'s plan; returns true when it was cut at its soft deadline (nothing booked). */
+  async #sendShared(same: { device: DeviceState; plan: DevicePlan }[], changes: Change[]): Promise<boolean> {
     const plan = same[0]!.plan;
-    const ids = same.map((e) => e.device.id);
-    const signal = this.#controller.signal;
+    const devices = same.map((e) => e.device);
+    const ids = devices.map((d) => d.id);
     let outcome: MultiOutcome = { ok: ids, failed: new Map() };
     const started = performance.now();
     try {
       if (plan.enroll.length > 0) {
-        outcome = await this.#o.transport.enrollUsers(ids, plan.enroll, { signal });
+        const enrolled = await this.#call(devices, plan.enroll.length, (signal) => this.#o.transport.enrollUsers(ids, plan.enroll, { signal }));
+        if (enrolled instanceof Cut) return this.#cut(devices, 'EnrollMulti', enrolled);
+        outcome = enrolled;
         this.#countOps('enroll', plan.enroll.length, outcome);
       }
       if (plan.remove.length > 0 && outcome.ok.length > 0) {
-        const removed = await this.#o.transport.deleteUsers(outcome.ok, plan.remove, { signal });
+        const from = devices.filter((d) => outcome.ok.includes(d.id));
+        const removed = await this.#call(from, plan.remove.length, (signal) => this.#o.transport.deleteUsers(outcome.ok, plan.remove, { signal }));
+        if (removed instanceof Cut) return this.#cut(devices, 'DeleteMulti', removed);
         // A user that is not on the device is as good as deleted.
         for (const [id, failure] of removed.failed) if (failure.code === NOT_FOUND) removed.failed.delete(id), removed.ok.push(id);
         this.#countOps('delete', plan.remove.length, removed);
@@ -515,16 +577,58 @@ export class SyncEngine {
       }
     } catch (error) {
       // The call failed as a whole: nothing says which device is to blame.
-      await this.#callFailed(same.map((e) => e.device), error);
-      return;
+      await this.#callFailed(devices, error);
+      return false;
     }
-    this.#timed(same.map((e) => e.device), performance.now() - started, plan.enroll.length + plan.remove.length);
+    if (devices.length === 1) this.#timedAlone(devices[0]!, performance.now() - started, plan.enroll.length + plan.remove.length);
     const acked = same.filter((e) => outcome.ok.includes(e.device.id));
     await this.#acknowledge(acked.map((e) => ({ device: e.device, upToSeq: plan.upToSeq, changes, extra: this.#skipEvents(e.device, plan) })));
     for (const entry of same) {
       const failure = outcome.failed.get(entry.device.id);
       if (failure) await this.#deviceFailed(entry.device, entry.plan, failure, changes);
     }
+    return false;
+  }
+
+  /**
+   * Runs one gateway call for `devices`. A call for one device has only its hard deadline;
+   * a shared call also has a soft one (see soft-deadline.ts): when it outlasts that, it is
+   * cancelled and resolves to CUT, and nothing it did is counted on.
+   */
+  async #call<T>(devices: DeviceState[], users: number, call: (signal: AbortSignal) => Promise<T>): Promise<T | Cut> {
+    if (devices.length === 1) return call(this.#controller.signal);
+    const units = users * devices.length;
+    const budget = this.#softDeadline.budgetMs(units);
+    const cut = new AbortController();
+    const started = performance.now();
+    const pending = call(AbortSignal.any([this.#controller.signal, cut.signal]));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<Cut>((resolve) => {
+      timer = setTimeout(() => resolve(new Cut(budget)), budget);
+    });
+    try {
+      const result = await Promise.race([pending, expired]);
+      this.#softDeadline.record(units, result instanceof Cut ? budget : performance.now() - started);
+      if (result instanceof Cut) {
+        // Its end (CANCELLED, or a reply that lost the race) is of no interest any more.
+        pending.catch(() => undefined);
+        cut.abort(new Error(`soft deadline of ${Math.round(budget)} ms`));
+      }
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A shared call was cut at its soft deadline; its devices are served again in smaller calls
+   * (see #send). Nothing is acknowledged for the cut call. The device that held it ends alone,
+   * where it fails or is slow, and is then kept alone for a while (TROUBLE_ALONE_MS).
+   */
+  #cut(devices: DeviceState[], call: string, cut: Cut): true {
+    this.metrics.cutCalls.inc();
+    this.#o.logger.debug({ devices: devices.map((d) => d.id), afterMs: Math.round(cut.afterMs) }, `a shared ${call} outlasted its soft deadline: sending it again in smaller calls`);
+    return true;
   }
 
   /** The event-log entry for a device's refusal, in BioStar's words where it has them. */
@@ -546,30 +650,18 @@ export class SyncEngine {
   }
 
   /**
-   * Keeps a slow device from slowing the others. A shared call lasts as long as its
-   * slowest device, and the reply cannot say which one that was: when a shared call takes
-   * longer than its size explains, each of its devices is served alone once (a probe); one
-   * that is still slow alone is kept alone for a minute, the rest share calls again.
+   * A call to one device alone succeeded: one that was slow (its call took longer than its
+   * size explains) is kept alone for a while, so that it cannot hold shared calls (each would
+   * be cut at its soft deadline first); a device that answered in time may share calls again.
    */
-  #timed(devices: DeviceState[], ms: number, users: number): void {
+  #timedAlone(device: DeviceState, ms: number, users: number): void {
     // A healthy gateway spends microseconds per user and device (measured: ~2 µs); 50 µs
     // plus 50 ms leaves room for a loaded machine and still sees a device that adds latency.
-    const slow = ms > SLOW_CALL_MIN_MS + SLOW_CALL_PER_USER_DEVICE_MS * users * devices.length;
-    if (devices.length > 1) {
-      if (slow) {
-        for (const d of devices) d.probe = true;
-        this.#o.logger.debug({ devices: devices.map((d) => d.id), ms: Math.round(ms) }, 'a shared call was slow: serving its devices alone once');
-      }
-      return;
-    }
-    const device = devices[0]!;
-    device.probe = false;
-    if (!slow) {
-      device.slowUntil = 0;
-      return;
-    }
-    if (device.slowUntil <= this.#now) this.#o.logger.info({ device: device.id, ms: Math.round(ms) }, `device ${device.id} is slow; serving it alone for a minute`);
-    device.slowUntil = this.#now + SLOW_DEVICE_MS;
+    const slow = ms > SLOW_CALL_MIN_MS + SLOW_CALL_PER_USER_DEVICE_MS * users;
+    device.alone = false;
+    if (!slow) return;
+    if (device.aloneUntil <= this.#now) this.#o.logger.info({ device: device.id, ms: Math.round(ms) }, `device ${device.id} is slow; serving it alone for a minute`);
+    device.aloneUntil = this.#now + TROUBLE_ALONE_MS;
   }
 
   #countOps(op: 'enroll' | 'delete', users: number, outcome: MultiOutcome): void {
@@ -626,7 +718,7 @@ export class SyncEngine {
     if (this.#controller.signal.aborted) return;
     if (devices.length > 1) {
       // Serve each alone next time, so the one at fault no longer holds the others.
-      for (const d of devices) d.solo = true;
+      for (const d of devices) d.alone = true;
       this.#o.logger.warn({ devices: devices.map((d) => d.id), err: error }, `a shared call failed as a whole (${errorText(error)}); serving those devices one by one`);
       return;
     }
@@ -653,6 +745,7 @@ export class SyncEngine {
    */
   async #deviceFailed(device: DeviceState, plan: DevicePlan, failure: DeviceFailure, changes: Change[]): Promise<void> {
     await this.#o.store.commit([{ type: 'appendEvent', event: this.#failureEvent(device, failure, plan.enroll.length) }]).catch(() => undefined);
+    if (failure.code === RESOURCE_EXHAUSTED) device.full = true;
     if (!CONTENT_REFUSED.has(failure.code) || plan.enroll.length === 0) {
       await this.#markFailed(device, failureText(failure));
       return;
@@ -808,35 +901,69 @@ export class SyncEngine {
   // reconcile
 
   /**
-   * What devices placed alike should hold, from one scan of the users: expected users
-   * (counts and hashes only) and users to leave alone for a rule. Shared by every device
-   * with the same placement key and ID rules while the store's seq stays the same, so a
-   * check of a hundred devices reads and hashes the users once. Never mutated.
+   * What devices placed alike should hold: expected users (counts and hashes only) and users
+   * to leave alone for a rule, shared by every device with the same placement key and ID
+   * rules, so a check of a hundred devices reads and hashes the users once. The set is built
+   * by one scan of the users and afterwards brought forward from the change feed (only the
+   * users changed since are read and placed again), so that checks that follow commits, or a
+   * device that keeps reconnecting, do not scan the whole database each time. A set is never
+   * mutated: bringing it forward makes a new one. Sets unused for a minute are dropped, and
+   * at most EXPECTED_SETS are kept.
    */
-  #sharedExpected(device: DeviceState): Promise<{ expected: Map<string, ExpectedUser>; leaveAlone: Set<string> }> {
+  #sharedExpected(device: DeviceState): Promise<ExpectedSet> {
     const rules = this.#rules(device);
-    const seq = this.#o.store.currentSeq();
     const placementKey = this.#mode.placementKey?.(device.record) ?? `device:${device.id}`;
-    const key = `${seq}|${placementKey}|${rules.alphanumericIds}`;
-    for (const old of this.#expectedCache.keys()) if (!old.startsWith(`${seq}|`)) this.#expectedCache.delete(old);
-    let entry = this.#expectedCache.get(key);
-    if (!entry) {
-      // Without the device's own overlays: they are applied per device below.
-      const { rejectedUsers: _r, deletedAtDevice: _d, ...record } = device.record;
-      entry = (async () => {
-        const expected = new Map<string, ExpectedUser>();
-        const leaveAlone = new Set<string>();
-        for await (const user of this.#o.store.scanUsers()) {
-          const where = placement(user, record, this.#mode, rules, 'restore');
-          if (where.place) expected.set(user.id, expectedOf(user, where.hash));
-          else if (where.why !== 'not-targeted') leaveAlone.add(user.id);
-        }
-        return { expected, leaveAlone };
-      })();
-      this.#expectedCache.set(key, entry);
-      entry.catch(() => this.#expectedCache.delete(key));
+    const key = `${placementKey}|${rules.alphanumericIds}`;
+    // Without the device's own overlays: they are applied per device in #expected.
+    const { rejectedUsers: _r, deletedAtDevice: _d, ...record } = device.record;
+    const now = this.#now;
+    for (const [old, entry] of this.#expectedCache) if (now - entry.usedAt > EXPECTED_SET_IDLE_MS) this.#expectedCache.delete(old);
+    const cached = this.#expectedCache.get(key);
+    const seq = this.#o.store.currentSeq();
+    const set = cached ? cached.set.then((known) => (known.seq >= seq ? known : this.#bringForward(known, record, rules))) : this.#scanExpected(record, rules);
+    this.#expectedCache.delete(key);
+    this.#expectedCache.set(key, { set, usedAt: now });
+    if (this.#expectedCache.size > EXPECTED_SETS) this.#expectedCache.delete(this.#expectedCache.keys().next().value!);
+    set.catch(() => {
+      if (this.#expectedCache.get(key)?.set === set) this.#expectedCache.delete(key);
+    });
+    return set;
+  }
+
+  async #scanExpected(record: DeviceRecord, rules: DeviceRules): Promise<ExpectedSet> {
+    const seq = this.#o.store.currentSeq();
+    const expected = new Map<string, ExpectedUser>();
+    const leaveAlone = new Set<string>();
+    for await (const user of this.#o.store.scanUsers()) this.#placeExpected(user, record, rules, expected, leaveAlone);
+    return { seq, expected, leaveAlone };
+  }
+
+  /** `known` with the users changed since its seq placed again (a new set); a scan if the feed no longer reaches back that far. */
+  async #bringForward(known: ExpectedSet, record: DeviceRecord, rules: DeviceRules): Promise<ExpectedSet> {
+    const { store } = this.#o;
+    if (known.seq + 1 < (await store.feedHorizon())) return this.#scanExpected(record, rules);
+    const seq = store.currentSeq();
+    const expected = new Map(known.expected);
+    const leaveAlone = new Set(known.leaveAlone);
+    for (let from = known.seq; from < seq; ) {
+      const changes = (await store.changesSince(from, { limit: 2000 })).filter((c) => c.seq <= seq);
+      if (changes.length === 0) break;
+      const users = await store.getUsers(changes.map((c) => c.userId));
+      for (const [i, change] of changes.entries()) {
+        expected.delete(change.userId);
+        leaveAlone.delete(change.userId);
+        const user = users[i];
+        if (user) this.#placeExpected(user, record, rules, expected, leaveAlone);
+      }
+      from = changes.at(-1)!.seq;
     }
-    return entry;
+    return { seq, expected, leaveAlone };
+  }
+
+  #placeExpected(user: User, record: DeviceRecord, rules: DeviceRules, expected: Map<string, ExpectedUser>, leaveAlone: Set<string>): void {
+    const where = placement(user, record, this.#mode, rules, 'restore');
+    if (where.place) expected.set(user.id, expectedOf(user, where.hash));
+    else if (where.why !== 'not-targeted') leaveAlone.add(user.id);
   }
 
   /** What `device` should hold: the shared set, plus the users this device refused or deleted itself. */

@@ -15,6 +15,7 @@ export interface SyncMetrics {
   quarantined: Gauge<'device'>;
   heldRemovals: Gauge<'device'>;
   ops: Counter<'op' | 'result'>;
+  cutCalls: Counter<never>;
   merges: Counter<'result'>;
   conflicts: Counter<never>;
   users: Gauge<never>;
@@ -60,6 +61,10 @@ export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
       name: 'rollcall_sync_ops_total',
       help: 'User operations sent to devices, per device and user, by operation and result.',
       labelNames: ['op', 'result'],
+    }),
+    cutCalls: metrics.counter({
+      name: 'rollcall_sync_calls_cut_total',
+      help: 'Shared gateway calls cancelled at their soft deadline; their devices were then served one by one.',
     }),
     merges: metrics.counter({
       name: 'rollcall_merge_total',

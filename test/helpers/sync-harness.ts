@@ -41,6 +41,8 @@ export interface SyncHarnessOptions {
   /** Reuse a store (a restart); the caller cleans it up. */
   stored?: TempLevelStore;
   sim?: RunningSimulator;
+  /** A gateway running elsewhere (e.g. `rollcall sim` in a child process): `sim` is then not set. */
+  gatewayAddress?: string;
   /** Follow device events (default true). Off: as if every event were lost. */
   followEvents?: boolean;
   /** The realtime stream's queue size (small: the gateway drops events). */
@@ -60,6 +62,7 @@ export function makeUser(id: string, extra: Partial<User> = {}): User {
 }
 
 export class SyncHarness {
+  /** The in-process simulator (not set when the harness was given a `gatewayAddress`). */
   sim!: RunningSimulator;
   stored!: TempLevelStore;
   transport!: GsdkTransport;
@@ -78,11 +81,17 @@ export class SyncHarness {
   }
 
   async #start(options: SyncHarnessOptions): Promise<void> {
-    if (options.sim) {
+    let address: string;
+    if (options.gatewayAddress) {
+      address = options.gatewayAddress;
+      this.#ownsSim = false;
+    } else if (options.sim) {
       this.sim = options.sim;
       this.#ownsSim = false;
+      address = this.sim.address;
     } else {
       this.sim = await startSimulator({ devices: options.devices ?? [{ id: 1001 }, { id: 1002 }, { id: 1003 }], port: 0 });
+      address = this.sim.address;
     }
     if (options.stored) {
       this.stored = options.stored;
@@ -92,7 +101,7 @@ export class SyncHarness {
     }
     const signal = this.#abort.signal;
     const logger = options.logger ?? pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' });
-    this.transport = new GsdkTransport(context(logger, this.metrics, signal), configSchema.parse({ ...options.gateway, address: this.sim.address }));
+    this.transport = new GsdkTransport(context(logger, this.metrics, signal), configSchema.parse({ ...options.gateway, address }));
     await this.transport.start(signal);
     const modeName = options.mode ?? 'all-devices';
     const definition = BUILTIN_PLUGINS.find((d) => d.kind === 'sync-mode' && d.name === modeName)!;
@@ -132,8 +141,12 @@ export class SyncHarness {
   }
 
   /** Whether the device holds exactly these users with the database's content. */
-  async deviceEquals(deviceId: number, expectedIds: readonly string[]): Promise<boolean> {
-    const held = this.onDevice(deviceId);
+  deviceEquals(deviceId: number, expectedIds: readonly string[]): Promise<boolean> {
+    return this.holdsExactly(this.onDevice(deviceId), expectedIds);
+  }
+
+  /** Whether `held` (a device's users by ID) is exactly these users with the database's content. */
+  protected async holdsExactly(held: ReadonlyMap<string, User>, expectedIds: readonly string[]): Promise<boolean> {
     if (held.size !== expectedIds.length) return false;
     for (const id of expectedIds) {
       const mine = await this.store.getUser(id);

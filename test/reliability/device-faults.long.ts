@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { leaked, percentile, resources } from './fault-bench.js';
 import { FAULTY, HEALTHY, runPhases, startFaultBench } from './fault-scenario.js';
 
-const PHASES = 8;
+const PHASES = 16;
 const COMMITS_PER_PHASE = 40;
 const USERS_PER_COMMIT = 10;
 

@@ -18,18 +18,18 @@ const quarantine = { after: 5, retryMs: 700 };
 
 describe('reliability: device faults', () => {
   test('a failing device backs off as configured, is quarantined after the set number of failures, and recovers on the first success', async () => {
-    const b = await FaultBench.create([{ id: 5001 }, { id: 5002 }], { backoff, quarantine });
+    const b = await FaultBench.create(2, 5001, { backoff, quarantine });
     try {
       await b.put(makeUser('1'));
       await b.until('both in sync', async () => (await b.deviceEqualsStore(5001)) && (await b.deviceEqualsStore(5002)));
       const since = b.logs.length;
-      b.sim.device(5001).setFault({ failNextCode: status.INTERNAL, failNextCount: 1_000_000 });
+      await b.gw.setFault(5001, { failNextCode: status.INTERNAL, failNextCount: 1_000_000 });
       await b.put(makeUser('2'));
       const failures = (): LogLine[] => b.logs.slice(since).filter((l) => l['device'] === 5001 && typeof l['retryInMs'] === 'number');
       await b.until('quarantined and retried twice in quarantine', () => failures().length >= quarantine.after + 2, 30_000).catch((error: unknown) => {
         const tail = b.logs.slice(-12).map((l) => `${l.time} ${l.level} ${l.msg} ${JSON.stringify({ device: l['device'], retryInMs: l['retryInMs'] })}`);
         const d = b.engine.device(5001);
-        const state = d && { busy: d.busy, retryAt: d.retryAt, checkDue: d.checkDue, connected: d.connected, solo: d.solo };
+        const state = d && { busy: d.busy, retryAt: d.retryAt, checkDue: d.checkDue, connected: d.connected, alone: d.alone, aloneUntil: d.aloneUntil };
         throw new Error(`${String(error)}\nlast log lines:\n${tail.join('\n')}\nnow ${Date.now()}, device 5001: ${JSON.stringify(state)}`);
       });
       await b.until('5002 unaffected', () => b.deviceEqualsStore(5002));
@@ -53,7 +53,7 @@ describe('reliability: device faults', () => {
       assert.equal(events.filter((e) => e.deviceId === 5001).length, 1, 'one quarantine event');
       assert.match(await b.metrics.registry.metrics(), /rollcall_device_quarantined\{device="5001"\} 1/);
 
-      b.sim.device(5001).clearFaults();
+      await b.gw.clearFaults(5001);
       await b.until('5001 converges after recovery', () => b.deviceEqualsStore(5001), 30_000);
       await b.until('quarantine ended', () => {
         const s = b.engine.status().find((d) => d.id === 5001)!;

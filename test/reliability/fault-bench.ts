@@ -1,12 +1,15 @@
 /**
- * The sync engine with real parts (as test/helpers/sync-harness.ts) plus what the device-fault
- * suites need beside it: the engine's log lines kept (backoff and quarantine are read from
- * them), and per-device sync latency measured from the engine's own cursors.
+ * The sync engine with real parts (as test/helpers/sync-harness.ts) against the gateway
+ * simulator in its own process, whose devices' faults are set through its control service,
+ * plus what the device-fault suites need beside it: the engine's log lines kept (backoff and
+ * quarantine are read from them), and per-device sync latency measured from the engine's own
+ * cursors.
  */
 import { pino } from 'pino';
 import type { SyncConfig } from '../../daemon/config/schema.js';
 import type { User } from '../../daemon/model/user.js';
-import type { DeviceSpec } from '../../simulator/index.js';
+import { fromUserInfo } from '../../plugins/transports/gsdk/user-info.js';
+import { SimProcess } from '../helpers/sim-process.js';
 import { SyncHarness } from '../helpers/sync-harness.js';
 
 export interface LogLine {
@@ -17,18 +20,35 @@ export interface LogLine {
 }
 
 /**
- * The sync harness in all-devices mode with its log lines kept (backoff and quarantine are
- * read from them) and per-device latency measured from the engine's own cursors.
+ * The sync harness in all-devices mode, on `rollcall sim` in a child process (`gw`), with its
+ * log lines kept and per-device latency measured from the engine's cursors.
  */
 export class FaultBench extends SyncHarness {
   logs: LogLine[] = [];
+  gw!: SimProcess;
 
-  static async create(devices: DeviceSpec[], sync: Partial<SyncConfig> = {}, gateway: Record<string, unknown> = {}): Promise<FaultBench> {
+  /** `count` devices with IDs from `firstId`. */
+  static async create(count: number, firstId: number, sync: Partial<SyncConfig> = {}, gateway: Record<string, unknown> = {}): Promise<FaultBench> {
     const logs: LogLine[] = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
-    const b = await FaultBench.start({ devices, sync, gateway, logger, mode: 'all-devices' });
-    b.logs = logs;
-    return b;
+    const gw = await SimProcess.start(count, firstId);
+    try {
+      const b = await FaultBench.start({ gatewayAddress: gw.address, sync, gateway, logger, mode: 'all-devices' });
+      b.logs = logs;
+      b.gw = gw;
+      return b;
+    } catch (error) {
+      await gw.stop();
+      throw error;
+    }
+  }
+
+  override async stop(): Promise<void> {
+    try {
+      await super.stop();
+    } finally {
+      await this.gw?.stop();
+    }
   }
 
   cursor(deviceId: number): number {
@@ -55,11 +75,17 @@ export class FaultBench extends SyncHarness {
     return out;
   }
 
-  /** Whether the device holds exactly the database's users, content included. */
+  /** Whether the device holds exactly the database's users, content included (read through the control service). */
   async deviceEqualsStore(deviceId: number): Promise<boolean> {
     const ids: string[] = [];
     for await (const user of this.store.scanUsers()) ids.push(user.id);
-    return this.deviceEquals(deviceId, ids);
+    const held = new Map((await this.gw.users(deviceId)).map((info) => [info.hdr!.ID, fromUserInfo(info)]));
+    return this.holdsExactly(held, ids);
+  }
+
+  /** Waits until every device is connected, checked and has nothing pending (the start-up checks are done). */
+  async settled(timeoutMs = 60_000): Promise<void> {
+    await this.until('every device connected and in sync', () => this.engine.status().every((d) => d.connected && d.inSync && d.pending === 0), timeoutMs);
   }
 
   override until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The device-fault scenario shared by the fast and long suites: three healthy devices beside
  * four faulty ones (a disconnect/reconnect storm, hung calls with error bursts, a slow device,
- * a full device). The same workload runs with the faults off and on, in alternating phases of
+ * a full device), on the simulator in its own process. The same workload runs with the faults off and on, in alternating phases of
  * one run, and the healthy devices' per-commit sync latency is kept for each.
  */
 import { status } from '@grpc/grpc-js';
@@ -22,30 +22,35 @@ export interface ScenarioFigures {
 }
 
 export async function startFaultBench(): Promise<FaultBench> {
-  return FaultBench.create(
-    [...HEALTHY, ...FAULTY].map((id) => ({ id })),
-    { backoff: { baseMs: 50, factor: 1.6, maxMs: 400 }, quarantine: { after: 6, retryMs: 800 } },
-    { deadlines: { defaultMs: 800, longMs: 1200 } },
-  );
+  const b = await FaultBench.create(HEALTHY.length + FAULTY.length, HEALTHY[0]!, { backoff: { baseMs: 50, factor: 1.6, maxMs: 400 }, quarantine: { after: 6, retryMs: 800 } }, { deadlines: { defaultMs: 800, longMs: 1200 } });
+  await b.settled();
+  return b;
 }
 
-/** Turns the faults on; returns a function that turns them off again (and stops the storm). */
-function faultsOn(b: FaultBench): () => void {
-  b.sim.device(HUNG).setFault({ hangCount: 3, errorRate: 0.3, errorRateCode: status.UNAVAILABLE, errorRateSeed: 7 });
-  b.sim.device(SLOW).setFault({ latencyMs: 150 });
-  b.sim.device(FULL).setCapacity({ maxUsers: 5 });
-  let up = true;
-  const storm = setInterval(() => {
-    up = !up;
-    if (up) b.sim.device(STORM).reconnect();
-    else b.sim.device(STORM).disconnect();
-  }, 40);
-  return () => {
-    clearInterval(storm);
-    b.sim.device(STORM).reconnect();
-    b.sim.device(HUNG).clearFaults();
-    b.sim.device(SLOW).clearFaults();
-    b.sim.device(FULL).setCapacity({ maxUsers: 500_000 });
+/**
+ * Turns the faults on through the simulator's control service; returns a function that turns
+ * them off again (and ends the storm).
+ */
+async function faultsOn(b: FaultBench): Promise<() => Promise<void>> {
+  const { gw } = b;
+  await gw.setFault(HUNG, { hangCount: 3, errorRate: 0.3, errorRateCode: status.UNAVAILABLE, errorRateSeed: 7 });
+  await gw.setFault(SLOW, { latencyMs: 150 });
+  await gw.setCapacity(FULL, { maxUsers: 5 });
+  // The storm: the device drops off and comes back every 40 ms until the faults end.
+  let storming = true;
+  const storm = (async () => {
+    for (let up = true; storming; up = !up) {
+      await new Promise((r) => setTimeout(r, 40));
+      await (up ? gw.disconnect(STORM) : gw.reconnect(STORM));
+    }
+  })();
+  return async () => {
+    storming = false;
+    await storm;
+    await gw.reconnect(STORM);
+    await gw.clearFaults(HUNG);
+    await gw.clearFaults(SLOW);
+    await gw.setCapacity(FULL, { maxUsers: 500_000 });
   };
 }
 
@@ -58,7 +63,7 @@ export async function runPhases(b: FaultBench, phases: number, commitsPerPhase: 
   let next = firstId;
   for (let phase = 0; phase < phases; phase++) {
     const faulty = phase % 2 === 1;
-    const off = faulty ? faultsOn(b) : undefined;
+    const off = faulty ? await faultsOn(b) : undefined;
     try {
       for (let c = 0; c < commitsPerPhase; c++) {
         const users = Array.from({ length: usersPerCommit }, () => makeUser(String(next++), { department: `phase ${phase}` }));
@@ -67,7 +72,7 @@ export async function runPhases(b: FaultBench, phases: number, commitsPerPhase: 
         figures.commits++;
       }
     } finally {
-      off?.();
+      await off?.();
     }
   }
   return figures;

@@ -186,6 +186,32 @@ describe('sync engine: other modes', () => {
     }
   });
 
+  test('the expected set brought forward from the feed: a plan after upserts, deletes and rule breaks equals the database', async () => {
+    const h = await SyncHarness.start({ mode: 'manual' });
+    try {
+      await h.until('initial checks', () => h.engine.status().every((d) => d.lastCheck !== undefined));
+      await h.put(...ids(1, 5).map((id) => makeUser(id)));
+      await h.engine.sync();
+      for (const device of [1001, 1002, 1003]) await h.until(`device ${device}`, () => h.deviceEquals(device, ids(1, 5)));
+      const nothing = await h.engine.plan({ deviceId: 1001 });
+      assert.deepEqual(nothing.map((p) => [p.enroll, p.remove]), [[[], []]], 'in sync: the expected set is built (one scan)');
+      // Manual mode holds these back; the plan's expected set is brought forward over them.
+      await h.put(makeUser('6'), makeUser('1', { cards: [card(1)] }), makeUser('A-7'));
+      await h.remove('2');
+      let [plan] = await h.engine.plan({ deviceId: 1001 });
+      assert.deepEqual([...plan!.enroll].sort(), ['1', '6'], 'new, and changed credentials');
+      assert.deepEqual(plan!.remove, ['2']);
+      assert.deepEqual(plan!.skipped.map((s) => s.userId), ['A-7'], 'an alphanumeric ID on a numeric device is left alone');
+      await h.remove('A-7', '6');
+      [plan] = await h.engine.plan({ deviceId: 1001 });
+      assert.deepEqual(plan!.enroll, ['1']);
+      assert.deepEqual(plan!.remove, ['2']);
+      assert.deepEqual(plan!.skipped, []);
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('all-devices-with-device-updates: a user enrolled at a device is merged and fanned out; merging again changes nothing', async () => {
     const h = await SyncHarness.start({ mode: 'all-devices-with-device-updates' });
     try {

@@ -65,6 +65,33 @@ test('a device whose calls never answer holds the others for one deadline at mos
   }
 });
 
+test('a shared call with a hung device is cut at its soft deadline: the others are acknowledged while the hung call still waits', async () => {
+  const ids = [4201, 4202, 4203, 4204];
+  // Hard deadlines far away: if the healthy devices waited for the hung call, they would wait this long.
+  const h = await SyncHarness.start({ devices: ids.map((id) => ({ id })), gateway: { deadlines: { defaultMs: 60_000, longMs: 60_000 } } });
+  try {
+    await h.until('initial checks', () => h.engine.status().every((d) => d.lastCheck !== undefined && d.pending === 0));
+    // Two calls hang: the shared one, and the one it is sent again in after the cut.
+    h.sim.device(4202).setFault({ hangCount: 2 });
+    const users = Array.from({ length: 20 }, (_, i) => makeUser(String(i + 1)));
+    const seq = await h.put(...users);
+    const all = users.map((u) => u.id);
+    // Acknowledged (the cursor moved), not only written: the shared call wrote to them before it hung.
+    const cursor = (id: number) => h.engine.status().find((d) => d.id === id)!.cursor;
+    await h.until('healthy devices acknowledged', () => [4201, 4203, 4204].every((id) => cursor(id) >= seq), 30_000);
+    for (const id of [4201, 4203, 4204]) assert.ok(await h.deviceEquals(id, all), `healthy device ${id}`);
+    // The hung call (alone now, after the cut) is still under way: nothing failed, nothing reached 4202.
+    const hung = h.engine.device(4202)!;
+    assert.equal(hung.busy, true, 'the hung device is still waiting for its call');
+    assert.equal(hung.failures, 0);
+    assert.ok(cursor(4202) < seq);
+    assert.equal(h.onDevice(4202).size, 0);
+    assert.match(await h.metrics.registry.metrics(), /rollcall_sync_calls_cut_total [1-9]/);
+  } finally {
+    await h.stop();
+  }
+});
+
 describe('a device-side edit under each merge policy', () => {
   const cases = [
     { policy: 'fill-vacant' as const, name: 'Server name', cards: 2, conflict: 'server' },

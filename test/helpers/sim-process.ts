@@ -1,0 +1,101 @@
+/**
+ * The gateway simulator in its own process (`rollcall sim`), driven only through its control
+ * service (rollcall.sim.v1.Control) over loopback gRPC, as an operator or a test rig drives a
+ * real gateway from outside. The engine under test then shares neither its event loop nor its
+ * heap with the devices it talks to, as on a site where the gateway is another program.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { credentials, Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import { ControlClient, type Fault, type SetCapacityRequest, type SetFaultRequest } from '../../proto/gen/rollcall/sim/v1/sim.js';
+import type { UserInfo } from '../../proto/gen/gsdk/user.js';
+import { cliPath, repoRoot } from './daemon-process.js';
+
+const CALL_DEADLINE_MS = 10_000;
+
+type Unary<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+
+export class SimProcess {
+  readonly address: string;
+  readonly deviceIds: number[];
+  readonly #child: ChildProcess;
+  readonly #control: ControlClient;
+  readonly #exited: Promise<unknown>;
+
+  private constructor(child: ChildProcess, address: string, deviceIds: number[]) {
+    this.#child = child;
+    this.address = address;
+    this.deviceIds = deviceIds;
+    this.#control = new ControlClient(address, credentials.createInsecure());
+    this.#exited = once(child, 'exit');
+  }
+
+  /** Starts `rollcall sim` on a free loopback port with `count` devices from `firstId`. */
+  static async start(count: number, firstId: number): Promise<SimProcess> {
+    const child = spawn(process.execPath, [cliPath, 'sim', '--host', '127.0.0.1', '--port', '0', '--devices', String(count), '--first-id', String(firstId), '--json'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const lines = createInterface({ input: child.stdout! });
+    try {
+      const first = await Promise.race([
+        once(lines, 'line').then(([line]) => String(line)),
+        once(child, 'exit').then(([code]) => {
+          throw new Error(`rollcall sim exited (${String(code)}) before it listened: ${stderr}`);
+        }),
+      ]);
+      const started = JSON.parse(first) as { address: string; deviceIds: number[] };
+      return new SimProcess(child, started.address, started.deviceIds);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+  }
+
+  #call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      method.call(this.#control, request, new Metadata(), { deadline: Date.now() + CALL_DEADLINE_MS }, (error, response) => (error ? reject(error) : resolve(response)));
+    });
+  }
+
+  setFault(deviceID: number, change: Omit<SetFaultRequest, 'deviceID'>): Promise<Fault | undefined> {
+    return this.#call(this.#control.setFault as Unary<SetFaultRequest, { fault?: Fault }>, { deviceID, ...change }).then((r) => r.fault);
+  }
+
+  async clearFaults(deviceID: number): Promise<void> {
+    await this.#call(this.#control.clearFaults as Unary<{ deviceID: number }, unknown>, { deviceID });
+  }
+
+  async setCapacity(deviceID: number, change: Omit<SetCapacityRequest, 'deviceID'>): Promise<void> {
+    await this.#call(this.#control.setCapacity as Unary<SetCapacityRequest, unknown>, { deviceID, ...change });
+  }
+
+  async disconnect(deviceID: number): Promise<void> {
+    await this.#call(this.#control.disconnectDevice as Unary<{ deviceID: number }, unknown>, { deviceID });
+  }
+
+  async reconnect(deviceID: number): Promise<void> {
+    await this.#call(this.#control.reconnectDevice as Unary<{ deviceID: number }, unknown>, { deviceID });
+  }
+
+  /** Every user the device holds, as the gateway stores it (DumpUsers). */
+  async users(deviceID: number): Promise<UserInfo[]> {
+    const out: UserInfo[] = [];
+    const stream = this.#control.dumpUsers({ deviceID, pageSize: 0 }, { deadline: Date.now() + CALL_DEADLINE_MS });
+    for await (const page of stream as AsyncIterable<{ users: UserInfo[] }>) out.push(...page.users);
+    return out;
+  }
+
+  /** SIGTERM, and waits for the exit (SIGKILL after 10 s). */
+  async stop(): Promise<void> {
+    this.#control.close();
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    const guard = setTimeout(() => this.#child.kill('SIGKILL'), 10_000);
+    this.#child.kill('SIGTERM');
+    await this.#exited;
+    clearTimeout(guard);
+  }
+}
