@@ -18,7 +18,7 @@ import { SpoolHarness, csvWatcherFor } from '../helpers/ingest-spool.js';
 import { headerJson, recordLine, tarEntry, tgz, validEntries } from '../plugins/watchers/datafile/corpus.js';
 import { gzipSync } from 'node:zlib';
 
-/** `npm test` runs 2,000; `npm run test:reliability` sets ROLLCALL_FUZZ_CASES=20000 (hostile-files.long.ts). */
+/** `npm test` runs 2,000; `npm run test:reliability` sets ROLLCALL_FUZZ_CASES=20000 (scripts/test-reliability.mjs). */
 const CASES = Number(process.env.ROLLCALL_FUZZ_CASES ?? 2_000);
 const SEED = Number(process.env.ROLLCALL_FUZZ_SEED ?? 20261123);
 
