@@ -399,6 +399,7 @@ export class SyncEngine {
       for (const d of this.#devices.values()) this.#due(d, 'deep');
       this.#nextDeepCheck = now + this.#o.config.reconcile.deepIntervalMs;
     }
+    this.#dropIdleExpected(now);
     if (now >= this.#nextPrune) {
       this.#nextPrune = now + 3_600_000;
       const before = Date.now() - this.#o.config.tombstoneRetentionDays * 86_400_000;
@@ -917,7 +918,7 @@ export class SyncEngine {
     // Without the device's own overlays: they are applied per device in #expected.
     const { rejectedUsers: _r, deletedAtDevice: _d, ...record } = device.record;
     const now = this.#now;
-    for (const [old, entry] of this.#expectedCache) if (now - entry.usedAt > EXPECTED_SET_IDLE_MS) this.#expectedCache.delete(old);
+    this.#dropIdleExpected(now);
     const cached = this.#expectedCache.get(key);
     const seq = this.#o.store.currentSeq();
     const set = cached ? cached.set.then((known) => (known.seq >= seq ? known : this.#bringForward(known, record, rules))) : this.#scanExpected(record, rules);
@@ -928,6 +929,11 @@ export class SyncEngine {
       if (this.#expectedCache.get(key)?.set === set) this.#expectedCache.delete(key);
     });
     return set;
+  }
+
+  /** Forgets expected sets no check used for EXPECTED_SET_IDLE_MS (an idle daemon holds none). */
+  #dropIdleExpected(now: number): void {
+    for (const [key, entry] of this.#expectedCache) if (now - entry.usedAt > EXPECTED_SET_IDLE_MS) this.#expectedCache.delete(key);
   }
 
   async #scanExpected(record: DeviceRecord, rules: DeviceRules): Promise<ExpectedSet> {
