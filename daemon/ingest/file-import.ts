@@ -126,17 +126,28 @@ export async function importFromProcessing(
 
 /**
  * Moves a handled file from processing/ to its place. A watcher that finds secrets in it
- * (a CSV's PIN column) writes a copy without them there instead, and the original goes.
- * The original is removed last: after a crash in between, the file is still in processing/
- * and is placed again.
+ * (a CSV's PIN column) writes a copy without them there instead, and the original goes; a
+ * file that may hold secrets the watcher cannot take out is not kept at all, and
+ * `withheld()` rewrites the report to say so. The original is removed last: after a crash
+ * in between, the file is still in processing/ and is placed again.
  */
-async function archive(watcher: WatcherInstance | undefined, from: string, to: string): Promise<void> {
-  if (watcher?.redactedCopy && (await watcher.redactedCopy(from, to))) {
-    await rm(from);
+async function archive(watcher: WatcherInstance | undefined, from: string, to: string, withheld: () => Promise<void>): Promise<void> {
+  const kept = watcher?.redactedCopy ? await watcher.redactedCopy(from, to) : 'as-dropped';
+  if (kept === 'as-dropped') {
+    await rename(from, to);
     return;
   }
-  await rename(from, to);
+  if (kept === 'withheld') await withheld();
+  await rm(from);
 }
+
+/** A report without the path of its file (which was not kept). */
+function withheld(report: ImportReport): ImportReport {
+  const { path: _notKept, ...rest } = report;
+  return rest;
+}
+
+const WITHHELD_NOTE = 'the file could not be read and may hold plaintext PINs, so it was not kept: fix it where it came from and drop it again';
 
 /**
  * Writes the error CSV and the report beside where the file goes, then moves the file,
@@ -170,9 +181,12 @@ async function placeFinished(
       notes.push(`${missing} rows rejected before an interruption are missing from the error CSV: its journal was lost`);
     }
   }
-  const report = finishedReport(record, notes, places);
+  let report = finishedReport(record, notes, places);
   await writeFileAtomic(spool.temporaryPath('report.json'), join(spool.root, places.reportJson), reportJson(report));
-  await archive(watcher, join(spool.processing, name), join(spool.root, places.path));
+  await archive(watcher, join(spool.processing, name), join(spool.root, places.path), async () => {
+    report = withheld(finishedReport(record, [...notes, WITHHELD_NOTE], places));
+    await writeFileAtomic(spool.temporaryPath('report.json'), join(spool.root, places.reportJson), reportJson(report));
+  });
   await syncDirectory(dir);
   await journal.remove();
 
@@ -205,7 +219,10 @@ async function duplicate(ctx: FileImportContext, name: string, format: string, e
     },
   ]);
   await writeFileAtomic(spool.temporaryPath('report.json'), join(spool.root, places.reportJson), reportJson(report));
-  await archive(watcher, join(spool.processing, name), join(spool.root, places.path));
+  await archive(watcher, join(spool.processing, name), join(spool.root, places.path), async () => {
+    const withheldReport = withheld({ ...report, notes: [...report.notes, WITHHELD_NOTE] });
+    await writeFileAtomic(spool.temporaryPath('report.json'), join(spool.root, places.reportJson), reportJson(withheldReport));
+  });
   await syncDirectory(dir);
   ctx.metrics.files.inc({ format, result: 'duplicate' });
   ctx.logger.info({ file: name, format, earlierFile: earlier.file, path: places.path }, 'duplicate skipped');

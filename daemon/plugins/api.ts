@@ -341,12 +341,16 @@ export interface WatcherInstance extends PluginInstance {
   /** The file name of an export written at `now`, e.g. rollcall_20261123_101500.tgz. */
   exportName?(now: Date): string;
   /**
-   * Writes to `to` the copy of a handled file that the drop folder keeps, without secrets
-   * (a CSV's plaintext PINs). Returns false when the file has nothing to hide: the host
-   * then keeps the file as dropped.
+   * What the drop folder keeps of a handled file, so that no secret (a CSV's plaintext PINs)
+   * stays on disk: 'redacted' when this wrote to `to` a copy without them; 'as-dropped' when
+   * the file holds none (the host keeps it as dropped); 'withheld' when it may hold some that
+   * cannot be taken out (a file that cannot be read): the host keeps only the report.
    */
-  redactedCopy?(from: string, to: string): Promise<boolean>;
+  redactedCopy?(from: string, to: string): Promise<KeptCopy>;
 }
+
+/** What a watcher's redactedCopy made of a handled file (see WatcherInstance.redactedCopy). */
+export type KeptCopy = 'redacted' | 'as-dropped' | 'withheld';
 
 export interface IngestFile {
   /** Absolute path of the file in processing/. */

@@ -11,6 +11,7 @@
  * cells are blanked here, so the error CSV cannot leak one.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -24,6 +25,7 @@ import type {
   IngestFile,
   IngestRecord,
   IngestSink,
+  KeptCopy,
   PluginContext,
   WatcherInstance,
 } from '../../../daemon/plugins/api.js';
@@ -127,10 +129,11 @@ export class CsvWatcher implements WatcherInstance {
    * The copy of a handled file that the drop folder keeps in done/ or failed/: when the
    * file has a PIN column, its header and rows with the PIN cells blanked (UTF-8 with BOM,
    * CRLF), so no plaintext PIN stays on disk; rows the parser could not split are left
-   * out. Returns false when there is no PIN column (the file is kept as dropped) or the
-   * file cannot be read as CSV (then it holds no row rollcall could take a PIN from).
+   * out. 'as-dropped' when there is no PIN column. A file that cannot be read as CSV (an
+   * encoding error, a broken header, anywhere in the file) cannot be blanked: it is
+   * 'withheld' when a line near its start names a PIN column, and kept as dropped otherwise.
    */
-  async redactedCopy(from: string, to: string): Promise<boolean> {
+  async redactedCopy(from: string, to: string): Promise<KeptCopy> {
     const config = this.config;
     const pinsOf = async (): Promise<Set<number>> => {
       for await (const event of readCsv(decodeText(createReadStream(from)), { delimiter: config.delimiter, startRow: config.startRow })) {
@@ -138,13 +141,15 @@ export class CsvWatcher implements WatcherInstance {
       }
       return new Set();
     };
+    const unreadable = async (): Promise<KeptCopy> => ((await namesPinColumn(from, config.delimiter, config.remap)) ? 'withheld' : 'as-dropped');
     let pins: Set<number>;
     try {
       pins = await pinsOf();
-    } catch {
-      return false;
+    } catch (error) {
+      if (error instanceof RollcallError) return unreadable();
+      throw error;
     }
-    if (pins.size === 0) return false;
+    if (pins.size === 0) return 'as-dropped';
     const temporary = `${to}.partial`;
     const rows = async function* (): AsyncGenerator<string[]> {
       for await (const event of readCsv(decodeText(createReadStream(from)), { delimiter: config.delimiter, startRow: config.startRow })) {
@@ -157,9 +162,11 @@ export class CsvWatcher implements WatcherInstance {
       out.write('\uFEFF');
       await pipeline(Readable.from(rows()), stringify({ record_delimiter: '\r\n', delimiter: config.delimiter }), out);
       await rename(temporary, to);
-      return true;
+      return 'redacted';
     } catch (error) {
       await rm(temporary, { force: true });
+      // Unreadable past its header (e.g. a byte that is not UTF-8 further down): no copy.
+      if (error instanceof RollcallError) return 'withheld';
       throw error;
     }
   }
@@ -177,4 +184,36 @@ export class CsvWatcher implements WatcherInstance {
       ...(signal ? { signal } : {}),
     });
   }
+}
+
+/** How much of the start of an unreadable file is searched for a PIN column, and how many lines of it. */
+const PIN_SEARCH_BYTES = 64 * 1024;
+const PIN_SEARCH_LINES = 50;
+
+/**
+ * Whether one of the first lines of a file that cannot be read as CSV names a PIN column
+ * (as the header would, remap included). Read leniently: as Latin-1, which never fails and
+ * keeps ASCII names, and as UTF-16 when the bytes look like it.
+ */
+export async function namesPinColumn(path: string, delimiter: string, remap: CsvConfig['remap']): Promise<boolean> {
+  const handle = await open(path, 'r');
+  let head: Buffer;
+  try {
+    const buffer = Buffer.alloc(PIN_SEARCH_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, PIN_SEARCH_BYTES, 0);
+    head = buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+  const texts = [head.toString('latin1')];
+  if (head.includes(0)) {
+    const even = head.subarray(0, head.length - (head.length % 2));
+    texts.push(even.toString('utf16le'), Buffer.from(even).swap16().toString('utf16le'));
+  }
+  return texts.some((text) =>
+    text
+      .split(/\r\n|\n|\r/)
+      .slice(0, PIN_SEARCH_LINES)
+      .some((line) => pinIndexes(line.split(delimiter).map((cell) => cell.replace(/^[\s"\uFEFF]+|[\s"]+$/g, '')), remap).size > 0),
+  );
 }

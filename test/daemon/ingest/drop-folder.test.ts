@@ -172,6 +172,32 @@ describe('drop folder', () => {
     }
   });
 
+  test('an unreadable file that names a PIN column is not kept (its PINs cannot be blanked); the report says so', async () => {
+    const h = await SpoolHarness.start();
+    try {
+      const pin = '86420975';
+      // Not UTF-8 in the first row (refused before any row is read) and further down (after a readable header).
+      await h.drop('early.csv', Buffer.concat([Buffer.from(`user_id,name,PIN\r\n501,M`), Buffer.from([0xfc]), Buffer.from(`ller,${pin}\r\n`)]));
+      await h.drop('late.csv', Buffer.concat([Buffer.from(`user_id,name,pin\r\n`), Buffer.from(Array.from({ length: 3000 }, (_, i) => `${600 + i},Fine,${pin}\r\n`).join('')), Buffer.from([0xff, 0xfe]), Buffer.from('\r\n')]));
+      // UTF-16 without a byte order mark is not read either; its PIN column is still seen.
+      await h.drop('wide.csv', Buffer.concat([Buffer.from('user_id,name,pin\r\n1,A,', 'utf16le'), Buffer.from([0x00, 0xd8]), Buffer.from(`${pin}\r\n`, 'utf16le')]));
+      const reports = await h.reportsAtLeast(3);
+      for (const report of reports) {
+        assert.equal(report.state, 'failed', report.file);
+        assert.equal(report.path, undefined, `${report.file}: no path, the file was not kept`);
+        assert.ok(report.notes.some((n) => /may hold plaintext PINs, so it was not kept/.test(n)), `${report.file}: ${report.notes.join('; ')}`);
+      }
+      const files = await h.files();
+      assert.deepEqual(files.filter((f) => !f.endsWith('.report.json')), [], files.join(' '));
+      for (const f of files) {
+        const bytes = await readFile(join(h.spoolDir, f));
+        for (const needle of [Buffer.from(pin), Buffer.from(pin, 'utf16le')]) assert.ok(!bytes.includes(needle), `${f} holds the PIN`);
+      }
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('a hostile data file is refused whole and the folder goes on', async () => {
     const h = await SpoolHarness.start({ datafile: {} });
     try {
