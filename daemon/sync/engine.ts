@@ -145,7 +145,7 @@ export class SyncEngine {
   readonly #devices = new Map<number, DeviceState>();
   readonly #wakeup = new Wakeup();
   readonly #tasks = new Set<Promise<void>>();
-  readonly #softDeadline = new SoftDeadline({ fallbackMs: (units) => SLOW_CALL_MIN_MS + SLOW_CALL_PER_USER_DEVICE_MS * units });
+  readonly #softDeadline = new SoftDeadline({ ceilingMs: (units) => SLOW_CALL_MIN_MS + SLOW_CALL_PER_USER_DEVICE_MS * units });
   #metrics: SyncMetrics | undefined;
   #fanout: FanoutTracker | undefined;
   #controller = new AbortController();
@@ -600,8 +600,13 @@ export class SyncEngine {
     if (devices.length === 1) return call(this.#controller.signal);
     const units = users * devices.length;
     const budget = this.#softDeadline.budgetMs(units);
-    const cut = new AbortController();
     const started = performance.now();
+    if (budget === undefined) {
+      const result = await call(this.#controller.signal);
+      this.#softDeadline.record(units, performance.now() - started);
+      return result;
+    }
+    const cut = new AbortController();
     const pending = call(AbortSignal.any([this.#controller.signal, cut.signal]));
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<Cut>((resolve) => {

@@ -10,10 +10,14 @@
  *
  * Sizes are classes of users × devices, by power of two. Each class remembers its last
  * `window` durations; the deadline is `factor` × their p90, at least `floorMs`, and never more
- * than the fixed allowance used before a class has `minSamples` (`fallbackMs`, which leaves
- * far more than the ~2 µs per user and device a healthy gateway takes). A cut call counts as
- * having lasted its deadline, so when every call of a class grows slower (a loaded machine)
- * the deadline follows instead of cutting them all.
+ * than a fixed allowance (`ceilingMs`, far more than the ~2 µs per user and device a healthy
+ * gateway takes). A class with fewer than `minSamples` has no deadline: a call is cut only
+ * when it is known what calls of its size take. A cut call counts as having lasted its
+ * deadline, so when every call of a class grows slower (a loaded machine) the deadline
+ * follows instead of cutting them all.
+ *
+ * A cut costs more than the call: the devices that had already applied it get it again, and
+ * a user edited at such a device in between is overwritten before the edit is read back.
  */
 
 export interface SoftDeadlineOptions {
@@ -21,8 +25,8 @@ export interface SoftDeadlineOptions {
   factor: number;
   window: number;
   minSamples: number;
-  /** The allowance for `units` (users × devices) when there are too few samples, and the ceiling. */
-  fallbackMs: (units: number) => number;
+  /** The most a deadline may be for `units` (users × devices). */
+  ceilingMs: (units: number) => number;
 }
 
 export const SOFT_DEADLINE_DEFAULTS: SoftDeadlineOptions = {
@@ -30,7 +34,7 @@ export const SOFT_DEADLINE_DEFAULTS: SoftDeadlineOptions = {
   factor: 3,
   window: 64,
   minSamples: 8,
-  fallbackMs: (units) => 50 + 0.05 * units,
+  ceilingMs: (units) => 50 + 0.05 * units,
 };
 
 export class SoftDeadline {
@@ -42,11 +46,11 @@ export class SoftDeadline {
     this.#o = { ...SOFT_DEADLINE_DEFAULTS, ...options };
   }
 
-  /** How long a shared call of `units` (users × devices) may take before it is cut. */
-  budgetMs(units: number): number {
-    const ceiling = this.#o.fallbackMs(units);
+  /** How long a shared call of `units` (users × devices) may take before it is cut; undefined: not cut (too few samples). */
+  budgetMs(units: number): number | undefined {
+    const ceiling = this.#o.ceilingMs(units);
     const samples = this.#classes.get(sizeClass(units));
-    if (!samples || samples.length < this.#o.minSamples) return ceiling;
+    if (!samples || samples.length < this.#o.minSamples) return undefined;
     const sorted = [...samples].sort((a, b) => a - b);
     const p90 = sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!;
     return Math.min(ceiling, Math.max(this.#o.floorMs, this.#o.factor * p90));
