@@ -4,13 +4,10 @@
  * real gateway from outside. The engine under test then shares neither its event loop nor its
  * heap with the devices it talks to, as on a site where the gateway is another program.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { credentials, Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import { ControlClient, type Fault, type SetCapacityRequest, type SetFaultRequest } from '../../proto/gen/rollcall/sim/v1/sim.js';
 import type { UserInfo } from '../../proto/gen/gsdk/user.js';
-import { cliPath, repoRoot } from './daemon-process.js';
+import { startSimProcess, type SimProcess as Running } from '../../bench/lib/sim-process.js';
 
 const CALL_DEADLINE_MS = 10_000;
 
@@ -19,40 +16,19 @@ type Unary<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallO
 export class SimProcess {
   readonly address: string;
   readonly deviceIds: number[];
-  readonly #child: ChildProcess;
+  readonly #running: Running;
   readonly #control: ControlClient;
-  readonly #exited: Promise<unknown>;
 
-  private constructor(child: ChildProcess, address: string, deviceIds: number[]) {
-    this.#child = child;
-    this.address = address;
-    this.deviceIds = deviceIds;
-    this.#control = new ControlClient(address, credentials.createInsecure());
-    this.#exited = once(child, 'exit');
+  private constructor(running: Running) {
+    this.#running = running;
+    this.address = running.address;
+    this.deviceIds = running.deviceIds;
+    this.#control = new ControlClient(running.address, credentials.createInsecure());
   }
 
-  /** Starts `rollcall sim` on a free loopback port with `count` devices from `firstId`. */
+  /** Starts `rollcall sim` on a free loopback port with `count` devices from `firstId` (bench/lib/sim-process.ts). */
   static async start(count: number, firstId: number): Promise<SimProcess> {
-    const child = spawn(process.execPath, [cliPath, 'sim', '--host', '127.0.0.1', '--port', '0', '--devices', String(count), '--first-id', String(firstId), '--json'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const lines = createInterface({ input: child.stdout! });
-    try {
-      const first = await Promise.race([
-        once(lines, 'line').then(([line]) => String(line)),
-        once(child, 'exit').then(([code]) => {
-          throw new Error(`rollcall sim exited (${String(code)}) before it listened: ${stderr}`);
-        }),
-      ]);
-      const started = JSON.parse(first) as { address: string; deviceIds: number[] };
-      return new SimProcess(child, started.address, started.deviceIds);
-    } catch (error) {
-      child.kill('SIGKILL');
-      throw error;
-    }
+    return new SimProcess(await startSimProcess({ devices: count, firstId, heapMb: 512 }));
   }
 
   #call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
@@ -89,13 +65,9 @@ export class SimProcess {
     return out;
   }
 
-  /** SIGTERM, and waits for the exit (SIGKILL after 10 s). */
+  /** SIGTERM, and waits for the exit. */
   async stop(): Promise<void> {
     this.#control.close();
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    const guard = setTimeout(() => this.#child.kill('SIGKILL'), 10_000);
-    this.#child.kill('SIGTERM');
-    await this.#exited;
-    clearTimeout(guard);
+    await this.#running.stop();
   }
 }
