@@ -4,10 +4,11 @@
  * without trusting any cursor.
  *
  * One scheduler loop decides what runs: devices at the same cursor are read together and,
- * when their plans are the same, share one EnrollMulti/DeleteMulti call; each group is its
- * own task, so a slow or hung device holds only its own group, and a device whose shared
- * call failed as a whole is served alone afterwards. A cursor moves only after the device
- * acknowledged, in the same commit as the bookkeeping that goes with it.
+ * when their plans are the same, share one EnrollMulti/DeleteMulti call. A shared call that
+ * outlasts its soft deadline is cut and sent again in smaller calls, and each device goes on
+ * as soon as its own outcome is booked, so a slow or hung device holds only itself; a device
+ * that failed or was slow lately is served alone for a while. A cursor moves only after the
+ * device acknowledged, in the same commit as the bookkeeping that goes with it.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
@@ -34,14 +35,11 @@ import { contentDiff, differences, expectedOf, headerDiff, type ExpectedUser } f
 import { syncMetrics, type SyncMetrics } from './metrics.js';
 import { FanoutTracker } from './fanout.js';
 import { Wakeup } from './wakeup.js';
-import { SoftDeadline } from './soft-deadline.js';
+import { SoftDeadline, slowCallMs } from './soft-deadline.js';
 
 /** gRPC codes (per device) that mean "this content is refused", not "the device is unwell". */
 const CONTENT_REFUSED = new Set([3 /* INVALID_ARGUMENT */, 6 /* ALREADY_EXISTS */, 9 /* FAILED_PRECONDITION */, 11 /* OUT_OF_RANGE */]);
 const NOT_FOUND = 5;
-/** A call to one device is slow past this much time, plus this much per user. */
-const SLOW_CALL_MIN_MS = 50;
-const SLOW_CALL_PER_USER_DEVICE_MS = 0.05;
 /** What a shared call resolves to when it was cut at its soft deadline (after `afterMs`). */
 class Cut {
   constructor(readonly afterMs: number) {}
@@ -145,7 +143,7 @@ export class SyncEngine {
   readonly #devices = new Map<number, DeviceState>();
   readonly #wakeup = new Wakeup();
   readonly #tasks = new Set<Promise<void>>();
-  readonly #softDeadline = new SoftDeadline({ ceilingMs: (units) => SLOW_CALL_MIN_MS + SLOW_CALL_PER_USER_DEVICE_MS * units });
+  readonly #softDeadline = new SoftDeadline();
   #metrics: SyncMetrics | undefined;
   #fanout: FanoutTracker | undefined;
   #controller = new AbortController();
@@ -661,9 +659,7 @@ export class SyncEngine {
    * be cut at its soft deadline first); a device that answered in time may share calls again.
    */
   #timedAlone(device: DeviceState, ms: number, users: number): void {
-    // A healthy gateway spends microseconds per user and device (measured: ~2 µs); 50 µs
-    // plus 50 ms leaves room for a loaded machine and still sees a device that adds latency.
-    const slow = ms > SLOW_CALL_MIN_MS + SLOW_CALL_PER_USER_DEVICE_MS * users;
+    const slow = ms > slowCallMs(users);
     device.alone = false;
     if (!slow) return;
     if (device.aloneUntil <= this.#now) this.#o.logger.info({ device: device.id, ms: Math.round(ms) }, `device ${device.id} is slow; serving it alone for a minute`);
@@ -913,8 +909,8 @@ export class SyncEngine {
    * by one scan of the users and afterwards brought forward from the change feed (only the
    * users changed since are read and placed again), so that checks that follow commits, or a
    * device that keeps reconnecting, do not scan the whole database each time. A set is never
-   * mutated: bringing it forward makes a new one. Sets unused for a minute are dropped, and
-   * at most EXPECTED_SETS are kept.
+   * mutated: bringing it forward makes a new one. At most EXPECTED_SETS are kept, and the
+   * scheduler drops those unused for a minute (#dropIdleExpected).
    */
   #sharedExpected(device: DeviceState): Promise<ExpectedSet> {
     const rules = this.#rules(device);
@@ -923,7 +919,6 @@ export class SyncEngine {
     // Without the device's own overlays: they are applied per device in #expected.
     const { rejectedUsers: _r, deletedAtDevice: _d, ...record } = device.record;
     const now = this.#now;
-    this.#dropIdleExpected(now);
     const cached = this.#expectedCache.get(key);
     const seq = this.#o.store.currentSeq();
     const set = cached ? cached.set.then((known) => (known.seq >= seq ? known : this.#bringForward(known, record, rules))) : this.#scanExpected(record, rules);

@@ -10,8 +10,8 @@
  *
  * Sizes are classes of users × devices, by power of two. Each class remembers its last
  * `window` durations; the deadline is `factor` × their p90, at least `floorMs`, and never more
- * than a fixed allowance (`ceilingMs`, far more than the ~2 µs per user and device a healthy
- * gateway takes). A class with fewer than `minSamples` has no deadline: a call is cut only
+ * than a fixed allowance (`ceilingMs`, by default slowCallMs: far more than the ~2 µs per
+ * user and device a healthy gateway takes). A class with fewer than `minSamples` has no deadline: a call is cut only
  * when it is known what calls of its size take. A cut call counts as having lasted its
  * deadline, so when every call of a class grows slower (a loaded machine) the deadline
  * follows instead of cutting them all.
@@ -29,12 +29,21 @@ export interface SoftDeadlineOptions {
   ceilingMs: (units: number) => number;
 }
 
+/**
+ * What a gateway call for `units` (users × devices) may take before it counts as slow: 50 ms
+ * plus 50 µs per user and device. A healthy gateway spends about 2 µs per user and device;
+ * the rest leaves room for a loaded machine and still sees a device that adds latency.
+ */
+export function slowCallMs(units: number): number {
+  return 50 + 0.05 * units;
+}
+
 export const SOFT_DEADLINE_DEFAULTS: SoftDeadlineOptions = {
   floorMs: 20,
   factor: 3,
   window: 64,
   minSamples: 8,
-  ceilingMs: (units) => 50 + 0.05 * units,
+  ceilingMs: slowCallMs,
 };
 
 export class SoftDeadline {

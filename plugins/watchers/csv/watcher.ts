@@ -11,8 +11,7 @@
  * cells are blanked here, so the error CSV cannot leak one.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
@@ -195,7 +194,7 @@ const PIN_SEARCH_LINES = 50;
  * (as the header would, remap included). Read leniently: as Latin-1, which never fails and
  * keeps ASCII names, and as UTF-16 when the bytes look like it.
  */
-export async function namesPinColumn(path: string, delimiter: string, remap: CsvConfig['remap']): Promise<boolean> {
+async function namesPinColumn(path: string, delimiter: string, remap: CsvConfig['remap']): Promise<boolean> {
   const handle = await open(path, 'r');
   let head: Buffer;
   try {
