@@ -252,8 +252,20 @@ export interface DeviceUserHeader {
   faces: number;
 }
 
+/**
+ * Why a device did not do an operation, as the engine acts on it (STYLE §16): the
+ * transport maps its wire codes to these, and the engine never compares wire numbers.
+ * - `refused`: the device will not take this content (a rule, a format): send it apart.
+ * - `absent`: the user is not on the device (a delete of it is as good as done).
+ * - `full`: the device has no room for more users.
+ * - `unavailable`: the device cannot be reached or did not answer; try again later.
+ * - `unknown`: anything else; the raw code is in the log.
+ */
+export type FailureReason = 'refused' | 'absent' | 'full' | 'unavailable' | 'unknown';
+
 export interface DeviceFailure {
-  /** gRPC status code for that device. */
+  reason: FailureReason;
+  /** The transport's raw code for that device (gRPC status code), for the log only. */
   code: number;
   codeName: string;
   message: string;

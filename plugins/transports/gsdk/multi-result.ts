@@ -12,6 +12,7 @@ import { Status } from '../../../proto/gen/google/rpc/status.js';
 import { MultiErrorResponse, type ErrorResponse } from '../../../proto/gen/gsdk/err.js';
 import type { DeviceFailure, MultiOutcome } from '../../../daemon/plugins/api.js';
 import { codeName } from './status-code.js';
+import { failureReason } from './failure-reason.js';
 
 export const STATUS_DETAILS_TRAILER = 'grpc-status-details-bin';
 
@@ -56,7 +57,7 @@ export function multiResult(deviceIds: readonly number[], deviceErrors: readonly
   const failed = new Map<number, DeviceFailure>();
   for (const error of deviceErrors) {
     if (error.code === 0 || failed.has(error.deviceID)) continue;
-    failed.set(error.deviceID, { code: error.code, codeName: codeName(error.code), message: error.msg });
+    failed.set(error.deviceID, { reason: failureReason(error.code), code: error.code, codeName: codeName(error.code), message: error.msg });
   }
   const ok = [...new Set(deviceIds)].filter((id) => !failed.has(id));
   return { ok, failed };

@@ -55,8 +55,8 @@ describe('multiResult', () => {
     const result = multiResult([1001, 1002, 1003], errors);
     assert.deepEqual(result.ok, [1001]);
     assert.deepEqual([...result.failed.entries()], [
-      [1002, { code: 8, codeName: 'RESOURCE_EXHAUSTED', message: 'device is full' }],
-      [1003, { code: 14, codeName: 'UNAVAILABLE', message: 'device disconnected' }],
+      [1002, { reason: 'full', code: 8, codeName: 'RESOURCE_EXHAUSTED', message: 'device is full' }],
+      [1003, { reason: 'unavailable', code: 14, codeName: 'UNAVAILABLE', message: 'device disconnected' }],
     ]);
   });
 
