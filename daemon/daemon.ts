@@ -24,7 +24,6 @@ import { AdminServer } from './admin/server.js';
 import { adminSocketPath } from './admin/socket-path.js';
 import { packageVersion, pluginReadiness } from './admin/daemon-info.js';
 import { join } from 'node:path';
-import { DeviceEventFollower } from './sync/device-events.js';
 import { DropFolder } from './ingest/drop-folder.js';
 import { exportTriggersFrom } from './ingest/export-triggers.js';
 
@@ -61,7 +60,6 @@ export class Daemon {
   #admin: AdminServer | undefined;
   #dropFolder: DropFolder | undefined;
   readonly #startedAt = Date.now();
-  #follower: DeviceEventFollower | undefined;
   readonly #controller = new AbortController();
 
   constructor(options: DaemonOptions) {
@@ -201,8 +199,6 @@ export class Daemon {
       });
       await engine.start(this.#controller.signal);
       this.#engine = engine;
-      this.#follower = new DeviceEventFollower({ store, transport, engine, logger: logger.child({ component: 'device-events' }) });
-      await this.#follower.start(this.#controller.signal);
     } else {
       logger.error('no sync: the transport or the sync mode failed to start (see above); the store and the rest run on');
     }
@@ -266,7 +262,6 @@ export class Daemon {
       // The sync engine first: its in-flight batches finish (each call has a deadline) and
       // commit what devices acknowledged; then the plugins, the store last.
       await this.#admin?.stop().catch((error: unknown) => logger.warn({ err: error }, 'admin API did not close cleanly'));
-      await this.#follower?.stop().catch((error: unknown) => logger.warn({ err: error }, 'device events did not stop cleanly'));
       await this.#engine?.stop().catch((error: unknown) => logger.warn({ err: error }, 'sync engine did not stop cleanly'));
       // Before the plugins: the file in progress needs the watchers and the store to checkpoint.
       await this.#dropFolder?.stop().catch((error: unknown) => logger.warn({ err: error }, 'drop folder did not stop cleanly'));

@@ -88,13 +88,10 @@ export class EngineRig {
       devices: [],
       logger: silent,
       metrics,
+      deviceEvents: options.followEvents ? {} : false,
     });
     await engine.start(signal);
-    let follower: DeviceEventFollower | undefined;
-    if (options.followEvents) {
-      follower = new DeviceEventFollower({ store, transport, engine, logger: silent });
-      await follower.start(signal);
-    }
+    const follower = engine.follower;
     return new EngineRig({ store, transport, engine, follower, metrics, abort, tempDir });
   }
 
@@ -122,7 +119,6 @@ export class EngineRig {
   /** Stops the follower, the engine, the transport and the store; removes a temp store. */
   async stop(): Promise<void> {
     this.#abort.abort();
-    await this.follower?.stop();
     await this.engine.stop();
     await this.transport.stop();
     await this.store.stop();

@@ -9,13 +9,16 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import type { DeviceEvent, DeviceStream, Mutation, Store, TransportInstance } from '../plugins/api.js';
+import type { DeviceEvent, DeviceStream, Mutation } from '../plugins/api.js';
 import type { DeviceRecord } from '../model/device.js';
 import { deviceProjectionHash } from '../model/projection.js';
 import { mergeDeviceUser } from '../merge/merge.js';
 import { deviceDeleteEvent, mergeEvents, saveFailedEvent } from '../merge/events.js';
-import type { SyncEngine } from './engine.js';
+import type { Fleet } from './fleet.js';
+import type { DeviceChanges } from './reconcile.js';
 import { nextDelay } from './backoff.js';
+import { allDeletedAtDeviceEvent, deviceChangeIgnoredEvent } from './sync-events.js';
+import { errorText, type SyncContext } from './context.js';
 
 export const USER_EVENT = {
   ENROLL_SUCCESS: 0x2000,
@@ -30,11 +33,17 @@ const WATCHED_CODES = Object.values(USER_EVENT);
 const BY_DEVICE = 2;
 const CATCH_UP_PAGE = 16384;
 
+/** What the follower asks of the engine: to put one user on one device back as the database has it. */
+export interface UserRepairs {
+  repairUser(deviceId: number, userId: string): void;
+}
+
 export interface DeviceEventFollowerOptions {
-  store: Store;
-  transport: TransportInstance;
-  engine: SyncEngine;
+  ctx: SyncContext;
   logger: Logger;
+  /** The devices: their records (last event ID), connection state, checks. */
+  fleet: Fleet;
+  repairs: UserRepairs;
   queueSize?: number;
 }
 
@@ -42,7 +51,7 @@ export function isLocalChange(event: DeviceEvent): boolean {
   return event.changedOnDevice || event.subCode === BY_DEVICE;
 }
 
-export class DeviceEventFollower {
+export class DeviceEventFollower implements DeviceChanges {
   readonly #o: DeviceEventFollowerOptions;
   readonly #controller = new AbortController();
   #statusLoop: Promise<void> | undefined;
@@ -72,11 +81,9 @@ export class DeviceEventFollower {
 
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.#controller.abort(signal.reason), { once: true });
-    this.#o.engine.onUnknownDeviceUsers = (deviceId, ids) => this.#mergeUnknown(deviceId, ids);
-    this.#o.engine.beforeCheck = (deviceId) => this.catchUp(deviceId);
     this.#statusLoop = this.#followStatus();
     this.#eventLoop = this.#followEvents();
-    for (const device of this.#o.engine.devices) if (device.connected) this.catchUp(device.id);
+    for (const device of this.#o.fleet.devices) if (device.connected) this.catchUp(device.id);
   }
 
   async stop(): Promise<void> {
@@ -104,20 +111,20 @@ export class DeviceEventFollower {
   async #followStatus(): Promise<void> {
     let attempt = 0;
     while (!this.#signal.aborted) {
-      const stream = this.#o.transport.subscribeStatus({ queueSize: 256 });
+      const stream = this.#o.ctx.transport.subscribeStatus({ queueSize: 256 });
       this.#status = stream;
       try {
         // What changed while no stream was open.
-        await this.#o.engine.refreshConnections();
+        await this.#o.fleet.refreshConnections();
         for await (const change of stream) {
           attempt = 0;
-          const was = this.#o.engine.device(change.deviceId)?.connected ?? false;
-          if (!this.#o.engine.device(change.deviceId)) await this.#o.engine.refreshConnections();
-          this.#o.engine.setConnected(change.deviceId, change.connected);
+          const was = this.#o.fleet.device(change.deviceId)?.connected ?? false;
+          if (!this.#o.fleet.device(change.deviceId)) await this.#o.fleet.refreshConnections();
+          this.#o.fleet.setConnected(change.deviceId, change.connected);
           if (change.connected && !was) this.catchUp(change.deviceId);
         }
       } catch (error) {
-        if (!this.#signal.aborted) this.#o.logger.warn({ err: error }, `device status stream ended: ${(error as Error).message}`);
+        if (!this.#signal.aborted) this.#o.logger.warn({ err: error }, `device status stream ended: ${errorText(error)}`);
       }
       if (this.#signal.aborted) return;
       await this.#pause(attempt++);
@@ -133,14 +140,14 @@ export class DeviceEventFollower {
   async #followEvents(): Promise<void> {
     let attempt = 0;
     while (!this.#signal.aborted) {
-      const stream = this.#o.transport.subscribeEvents({ queueSize: this.#o.queueSize ?? 1024 });
+      const stream = this.#o.ctx.transport.subscribeEvents({ queueSize: this.#o.queueSize ?? 1024 });
       this.#events = stream;
       const lastSeen = new Map<number, number>();
       try {
-        if (attempt > 0) for (const device of this.#o.engine.devices) if (device.connected) void this.catchUp(device.id);
+        if (attempt > 0) for (const device of this.#o.fleet.devices) if (device.connected) void this.catchUp(device.id);
         for await (const event of stream) {
           attempt = 0;
-          const device = this.#o.engine.device(event.deviceId);
+          const device = this.#o.fleet.device(event.deviceId);
           if (!device) continue;
           const last = lastSeen.get(event.deviceId) ?? device.record.lastEventId;
           lastSeen.set(event.deviceId, Math.max(last, event.id));
@@ -152,7 +159,7 @@ export class DeviceEventFollower {
           void this.#enqueue(() => this.#handle(event, received));
         }
       } catch (error) {
-        if (!this.#signal.aborted) this.#o.logger.warn({ err: error }, `device event stream ended: ${(error as Error).message}`);
+        if (!this.#signal.aborted) this.#o.logger.warn({ err: error }, `device event stream ended: ${errorText(error)}`);
       }
       if (this.#signal.aborted) return;
       await this.#pause(attempt++);
@@ -161,7 +168,7 @@ export class DeviceEventFollower {
   }
 
   #enqueue(work: () => Promise<void>): Promise<void> {
-    this.#queue = this.#queue.then(work).catch((error: unknown) => this.#o.logger.error({ err: error }, `device event handling failed: ${(error as Error).message}`));
+    this.#queue = this.#queue.then(work).catch((error: unknown) => this.#o.logger.error({ err: error }, `device event handling failed: ${errorText(error)}`));
     return this.#queue;
   }
 
@@ -179,13 +186,13 @@ export class DeviceEventFollower {
     }
     const work = (async () => {
       try {
-        await this.#o.transport.enableMonitoring([deviceId], { signal: this.#signal });
+        await this.#o.ctx.transport.enableMonitoring([deviceId], { signal: this.#signal });
         for (;;) {
           this.#again.delete(deviceId);
-          const device = this.#o.engine.device(deviceId);
+          const device = this.#o.fleet.device(deviceId);
           if (!device) return;
           const from = device.record.lastEventId + 1;
-          const events = await this.#o.transport.readEvents(deviceId, from, CATCH_UP_PAGE, { signal: this.#signal });
+          const events = await this.#o.ctx.transport.readEvents(deviceId, from, CATCH_UP_PAGE, { signal: this.#signal });
           const mine = events.filter((e) => WATCHED_CODES.includes(e.eventCode as (typeof WATCHED_CODES)[number]));
           await this.#enqueue(async () => {
             for (const event of mine) await this.#handle(event, performance.now());
@@ -197,7 +204,7 @@ export class DeviceEventFollower {
           if (events.length < CATCH_UP_PAGE && !this.#again.has(deviceId)) return;
         }
       } catch (error) {
-        if (!this.#signal.aborted) this.#o.logger.warn({ device: deviceId, err: error }, `event catch-up of device ${deviceId} failed: ${(error as Error).message}`);
+        if (!this.#signal.aborted) this.#o.logger.warn({ device: deviceId, err: error }, `event catch-up of device ${deviceId} failed: ${errorText(error)}`);
       } finally {
         this.#catchingUp.delete(deviceId);
       }
@@ -213,19 +220,18 @@ export class DeviceEventFollower {
    * per acknowledgement is not.
    */
   async #advance(deviceId: number, eventId: number, extra: Mutation[] = [], change?: (record: DeviceRecord) => DeviceRecord): Promise<void> {
-    const device = this.#o.engine.device(deviceId);
-    if (!device) return;
-    const record = device.update((r) => {
+    const record = this.#o.fleet.update(deviceId, (r) => {
       const changed = change ? change(r) : r;
       return eventId > changed.lastEventId ? { ...changed, lastEventId: eventId } : changed;
     });
+    if (!record) return;
     if (extra.length === 0 && !change) {
       this.#dirty.add(deviceId);
       this.#flushSoon();
       return;
     }
     this.#dirty.delete(deviceId);
-    await this.#o.store.commit([{ type: 'putDevice', device: record }, ...extra]);
+    await this.#o.ctx.store.commit([{ type: 'putDevice', device: record }, ...extra]);
   }
 
   #flushSoon(): void {
@@ -239,17 +245,17 @@ export class DeviceEventFollower {
   async #flush(): Promise<void> {
     const mutations: Mutation[] = [];
     for (const id of this.#dirty) {
-      const device = this.#o.engine.device(id);
+      const device = this.#o.fleet.device(id);
       if (device) mutations.push({ type: 'putDevice', device: device.record });
     }
     this.#dirty.clear();
     if (mutations.length > 0) {
-      await this.#o.store.commit(mutations).catch((error: unknown) => this.#o.logger.warn({ err: error }, `could not save device event positions: ${(error as Error).message}`));
+      await this.#o.ctx.store.commit(mutations).catch((error: unknown) => this.#o.logger.warn({ err: error }, `could not save device event positions: ${errorText(error)}`));
     }
   }
 
   async #handle(event: DeviceEvent, receivedAt: number): Promise<void> {
-    const device = this.#o.engine.device(event.deviceId);
+    const device = this.#o.fleet.device(event.deviceId);
     if (!device || event.id <= device.record.lastEventId || this.#stalled.has(event.deviceId)) return;
     const local = isLocalChange(event);
     const userId = event.userId && event.userId !== '4294967295' ? event.userId : undefined;
@@ -257,9 +263,9 @@ export class DeviceEventFollower {
       if (local && event.eventCode === USER_EVENT.DELETE_ALL_SUCCESS) {
         this.#o.logger.warn({ device: event.deviceId }, `all users were deleted at device ${event.deviceId}; checking it`);
         await this.#advance(event.deviceId, event.id, [
-          { type: 'appendEvent', event: { kind: 'user.delete.device', message: 'All users deleted (Device)', deviceId: event.deviceId, detail: { deviceDeletes: this.#o.engine.config.deviceDeletes } } },
+          { type: 'appendEvent', event: allDeletedAtDeviceEvent(event.deviceId, this.#o.ctx.config.deviceDeletes) },
         ]);
-        if (this.#o.engine.config.deviceDeletes === 'restore') this.#o.engine.requestCheck(event.deviceId, 'headers');
+        if (this.#o.ctx.config.deviceDeletes === 'restore') this.#o.fleet.requestCheck(event.deviceId, 'headers');
         return;
       }
       // Our own pushes acknowledged, or events without a user: only the cursor moves.
@@ -281,26 +287,27 @@ export class DeviceEventFollower {
   }
 
   async #deletedAtDevice(deviceId: number, userId: string, eventId: number): Promise<void> {
-    const setting = this.#o.engine.config.deviceDeletes;
-    const user = await this.#o.store.getUser(userId);
+    const setting = this.#o.ctx.config.deviceDeletes;
+    const user = await this.#o.ctx.store.getUser(userId);
     const hash = setting === 'keep-deleted' && user ? deviceProjectionHash(user) : undefined;
     const change = hash ? (r: DeviceRecord): DeviceRecord => ({ ...r, deletedAtDevice: { ...r.deletedAtDevice, [userId]: hash } }) : (r: DeviceRecord) => r;
     await this.#advance(deviceId, eventId, [{ type: 'appendEvent', event: deviceDeleteEvent(userId, deviceId, setting) }], change);
-    if (setting === 'restore' && user && this.#o.engine.mode.autoPush) await this.#o.engine.repairUser(deviceId, userId);
+    if (setting === 'restore' && user && this.#o.ctx.mode.autoPush) this.#o.repairs.repairUser(deviceId, userId);
   }
 
   /** Reads a user from the device that changed it, merges it, commits it with the device as origin. */
   async #merge(deviceId: number, userId: string, eventId: number, receivedAt: number): Promise<void> {
-    const { engine, store, transport, logger } = this.#o;
-    const config = engine.config;
-    if (!engine.mode.acceptsDeviceChanges) {
+    const { fleet, repairs } = this.#o;
+    const { logger } = this.#o;
+    const { store, transport, config, mode, metrics, fanout } = this.#o.ctx;
+    if (!mode.acceptsDeviceChanges) {
       await this.#advance(deviceId, eventId, [
         {
           type: 'appendEvent',
-          event: { kind: 'user.update.device.ignored', message: `User changed at device ${deviceId}; not merged, the server's version is restored (sync mode ${config.mode})`, userId, deviceId },
+          event: deviceChangeIgnoredEvent(deviceId, userId, config.mode),
         },
       ]);
-      if (engine.mode.autoPush) await engine.repairUser(deviceId, userId);
+      if (mode.autoPush) repairs.repairUser(deviceId, userId);
       return;
     }
     let deviceUser;
@@ -308,8 +315,8 @@ export class DeviceEventFollower {
       [deviceUser] = await transport.getUsers(deviceId, [userId], { signal: this.#signal });
     } catch (error) {
       // The event stays unread (lastEventId not advanced); a catch-up reads it again.
-      engine.metrics.merges.inc({ result: 'failed' });
-      logger.warn({ device: deviceId, userId, err: error }, `could not read user ${userId} from device ${deviceId}: ${(error as Error).message}; retrying`);
+      metrics.merges.inc({ result: 'failed' });
+      logger.warn({ device: deviceId, userId, err: error }, `could not read user ${userId} from device ${deviceId}: ${errorText(error)}; retrying`);
       this.#stall(deviceId);
       return;
     }
@@ -320,25 +327,24 @@ export class DeviceEventFollower {
     const server = await store.getUser(userId);
     const result = mergeDeviceUser(server, deviceUser, config.mergePolicy);
     const events = mergeEvents(userId, deviceId, result, config.mergePolicy);
-    engine.metrics.merges.inc({ result: result.outcome });
-    if (result.conflicts.length > 0) engine.metrics.conflicts.inc(result.conflicts.length);
+    metrics.merges.inc({ result: result.outcome });
+    if (result.conflicts.length > 0) metrics.conflicts.inc(result.conflicts.length);
     const mutations: Mutation[] = events.map((event) => ({ type: 'appendEvent', event }));
     if (result.outcome !== 'unchanged') mutations.unshift({ type: 'putUser', user: result.user, origin: { kind: 'device', deviceId } });
     try {
-      const device = engine.device(deviceId)!;
-      const record = device.update((r) => ({ ...r, lastEventId: Math.max(r.lastEventId, eventId) }));
+      const record = fleet.update(deviceId, (r) => ({ ...r, lastEventId: Math.max(r.lastEventId, eventId) }))!;
       const { seq } = await store.commit([...mutations, { type: 'putDevice', device: record }]);
       if (result.outcome !== 'unchanged') {
-        const others = engine.devices.filter((d) => d.connected && !d.quarantined && d.id !== deviceId).map((d) => d.id);
-        engine.fanout.track(seq, receivedAt, others);
+        const others = fleet.devices.filter((d) => d.connected && !d.quarantined && d.id !== deviceId).map((d) => d.id);
+        fanout.track(seq, receivedAt, others);
         logger.info({ device: deviceId, userId, outcome: result.outcome, changed: result.changedFields, conflicts: result.conflicts.length }, `user ${userId} from device ${deviceId} merged (${result.outcome})`);
       } else if (deviceProjectionHash(result.user) !== deviceProjectionHash(deviceUser)) {
         // Nothing to save (the server's values won), but the device still holds its own
         // version: give it the database's back.
-        await engine.repairUser(deviceId, userId);
+        repairs.repairUser(deviceId, userId);
       }
     } catch (error) {
-      engine.metrics.merges.inc({ result: 'failed' });
+      metrics.merges.inc({ result: 'failed' });
       logger.error({ device: deviceId, userId, err: error }, `Fail to save to the server DB: user ${userId} from device ${deviceId}`);
       await store.commit([{ type: 'appendEvent', event: saveFailedEvent(userId, deviceId, error) }]).catch(() => undefined);
       throw error;
@@ -356,8 +362,8 @@ export class DeviceEventFollower {
   }
 
   /** Users a check found on a device that the database does not have: merged as enrollments. */
-  async #mergeUnknown(deviceId: number, userIds: string[]): Promise<void> {
-    const device = this.#o.engine.device(deviceId);
+  async mergeUnknown(deviceId: number, userIds: readonly string[]): Promise<void> {
+    const device = this.#o.fleet.device(deviceId);
     if (!device) return;
     for (const userId of userIds) {
       await this.#enqueue(() => this.#merge(deviceId, userId, device.record.lastEventId, performance.now()));

@@ -64,6 +64,11 @@ export class DeviceState {
     return this.record;
   }
 
+  /** Asks for a check of this depth; a deep check already due stays deep. */
+  due(depth: CheckDepth): void {
+    if (this.checkDue !== 'deep') this.checkDue = depth;
+  }
+
   /** Whether a task may start for this device now. */
   ready(now: number): boolean {
     return this.connected && !this.busy && now >= this.retryAt && this.record.heldRemoval === undefined;

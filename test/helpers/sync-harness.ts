@@ -115,12 +115,10 @@ export class SyncHarness {
       devices: options.deviceConfig ?? [],
       logger,
       metrics: this.metrics,
+      deviceEvents: options.followEvents === false ? false : { ...(options.eventQueueSize ? { queueSize: options.eventQueueSize } : {}) },
     });
     await this.engine.start(signal);
-    if (options.followEvents !== false) {
-      this.follower = new DeviceEventFollower({ store: this.store, transport: this.transport, engine: this.engine, ...(options.eventQueueSize ? { queueSize: options.eventQueueSize } : {}), logger });
-      await this.follower.start(signal);
-    }
+    this.follower = this.engine.follower;
   }
 
   get store(): Store {
@@ -169,7 +167,6 @@ export class SyncHarness {
   /** Stops the engine and transport (and, unless shared, the simulator and store). */
   async stop(): Promise<void> {
     this.#abort.abort();
-    await this.follower?.stop();
     await this.engine?.stop();
     await this.transport?.stop();
     if (this.#ownsSim) await this.sim?.stop();

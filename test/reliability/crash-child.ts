@@ -15,7 +15,6 @@ import { Metrics } from '../../daemon/obs/metrics.js';
 import type { PluginContext, Store, SyncModeInstance } from '../../daemon/plugins/api.js';
 import { BUILTIN_PLUGINS } from '../../daemon/plugins/registry.js';
 import { SyncEngine } from '../../daemon/sync/engine.js';
-import { DeviceEventFollower } from '../../daemon/sync/device-events.js';
 import { LevelStore } from '../../plugins/storage/level/level-store.js';
 import { configSchema as gsdkSchema } from '../../plugins/transports/gsdk/schema.js';
 import { GsdkTransport } from '../../plugins/transports/gsdk/transport.js';
@@ -49,8 +48,6 @@ const engine = new SyncEngine({
   metrics,
 });
 await engine.start(signal);
-const follower = new DeviceEventFollower({ store, transport, engine, logger });
-await follower.start(signal);
 const folder = new DropFolder({
   spoolDir,
   store,
@@ -69,7 +66,6 @@ process.once('SIGTERM', () => {
   abort.abort();
   void (async () => {
     await folder.stop();
-    await follower.stop();
     await engine.stop();
     await transport.stop();
     await store.stop();

@@ -22,7 +22,6 @@ import type { PluginContext, Store, SyncModeInstance, WatcherInstance } from '..
 import { BUILTIN_PLUGINS } from '../../daemon/plugins/registry.js';
 import { tempLevelStore } from '../../daemon/store/testing.js';
 import { SyncEngine } from '../../daemon/sync/engine.js';
-import { DeviceEventFollower } from '../../daemon/sync/device-events.js';
 import { emptyUser, type User } from '../../daemon/model/user.js';
 import { configSchema as gsdkSchema } from '../../plugins/transports/gsdk/schema.js';
 import { GsdkTransport } from '../../plugins/transports/gsdk/transport.js';
@@ -87,15 +86,12 @@ describe('reliability: secrets', () => {
     const context = (store?: Store): PluginContext => ({ logger, metrics, signal, dataDir: '/nonexistent', store, lookup: () => undefined });
     const transport = new GsdkTransport(context(), gsdkSchema.parse({ address: sim.address }));
     let engine: SyncEngine | undefined;
-    let follower: DeviceEventFollower | undefined;
     let folder: DropFolder | undefined;
     try {
       await transport.start(signal);
       const mode = BUILTIN_PLUGINS.find((d) => d.kind === 'sync-mode' && d.name === 'all-devices-with-device-updates')!.create(context(stored.store), {}) as SyncModeInstance;
       engine = new SyncEngine({ store: stored.store, transport, mode, config: { ...TEST_SYNC_CONFIG, mode: 'all-devices-with-device-updates' }, devices: [], logger, metrics });
       await engine.start(signal);
-      follower = new DeviceEventFollower({ store: stored.store, transport, engine, logger });
-      await follower.start(signal);
       const watchers: WatcherInstance[] = [
         csvWatcher.create(context(), csvSchema.parse({})) as WatcherInstance,
         datafileWatcher.create(context(stored.store), datafileSchema.parse({})) as WatcherInstance,
@@ -124,8 +120,6 @@ describe('reliability: secrets', () => {
 
       await folder.stop();
       folder = undefined;
-      await follower.stop();
-      follower = undefined;
       await engine.stop();
       engine = undefined;
       await stored.store.stop();
@@ -150,7 +144,6 @@ describe('reliability: secrets', () => {
     } finally {
       abort.abort();
       await folder?.stop();
-      await follower?.stop();
       await engine?.stop();
       await transport.stop();
       await sim.stop();

@@ -1,0 +1,305 @@
+/**
+ * The one write path to devices: every push (a feed batch, a check's repair, an operator's
+ * push of one user, a device-side change undone) goes through here, with the same calls,
+ * soft deadlines, failure handling, events and counters.
+ *
+ * Feeding: devices at the same cursor are read together (one page of the change feed, cut to
+ * a batch by count and bytes), each gets its plan from the sync mode, and devices with the
+ * same plan share one EnrollMulti/DeleteMulti call (shared-call.ts). A cursor moves only
+ * after the device acknowledged, in the same commit as the bookkeeping that goes with it. A
+ * device that refuses content gets the users one at a time: those it refuses are
+ * remembered, the rest go through; any other failure backs it off (device-health.ts).
+ */
+import type { Change, DeviceFailure, Mutation, MultiOutcome, NewEvent } from '../plugins/api.js';
+import type { User } from '../model/user.js';
+import type { DeviceRecord } from '../model/device.js';
+import { deviceProjectionHash } from '../model/projection.js';
+import { cutBatch, groupByPlan, planDevice, type DevicePlan, type FeedItem } from './planner.js';
+import { PlacementFacts } from './placement.js';
+import type { DeviceState } from './device-state.js';
+import type { Fleet } from './fleet.js';
+import type { ChangeFeed } from './change-feed.js';
+import type { RemovalGuard } from './removal-guard.js';
+import { Cut, cutParts, type SharedCall } from './shared-call.js';
+import { DeviceRefusal, type DeviceHealth } from './device-health.js';
+import { deviceFailureEvent, failureText, refusedEvents, ruleSkipEvents } from './sync-events.js';
+import { errorText, type SyncContext } from './context.js';
+
+/** Hands a device of a task back before the task ends (see Scheduler.launch). */
+export type Release = (device: DeviceState) => void;
+
+/** Users a device refused, with the hash of the version refused and why. */
+export type Refused = Record<string, { hash: string; reason: string }>;
+
+interface Planned {
+  device: DeviceState;
+  plan: DevicePlan;
+}
+
+interface Ack {
+  device: DeviceState;
+  upToSeq: number;
+  changes: readonly Change[];
+  events: NewEvent[];
+  change?: (record: DeviceRecord) => DeviceRecord;
+}
+
+/** What a push made outside the feed reports back, by device. */
+interface PushReport {
+  failed: Map<number, string>;
+  /** Devices of a shared call that failed as a whole (nothing said which was at fault). */
+  wholeCallFailed: Set<number>;
+}
+
+export interface BatchSenderOptions {
+  ctx: SyncContext;
+  fleet: Fleet;
+  feed: ChangeFeed;
+  guard: RemovalGuard;
+  health: DeviceHealth;
+  calls: SharedCall;
+}
+
+const keep: Release = () => undefined;
+
+export class BatchSender {
+  readonly #ctx: SyncContext;
+  readonly #fleet: Fleet;
+  readonly #feed: ChangeFeed;
+  readonly #guard: RemovalGuard;
+  readonly #health: DeviceHealth;
+  readonly #calls: SharedCall;
+
+  constructor(options: BatchSenderOptions) {
+    this.#ctx = options.ctx;
+    this.#fleet = options.fleet;
+    this.#feed = options.feed;
+    this.#guard = options.guard;
+    this.#health = options.health;
+    this.#calls = options.calls;
+  }
+
+  /** Sends `group` (devices at one cursor) their next batch of the feed. */
+  async feed(group: DeviceState[], release: Release): Promise<void> {
+    const { config, transport, mode } = this.#ctx;
+    const cursor = group[0]!.cursor;
+    if (await this.#needsFullCheck(group)) return;
+    await Promise.all(group.map((d) => this.#fleet.loadProfile(d)));
+    const upTo = this.#fleet.target(group[0]!);
+    // A device that said it is full is offered one user at a time until one goes in, not a
+    // whole batch to refuse again (it is served alone: see DeviceState.full).
+    const limit = group.length === 1 && group[0]!.full ? 1 : config.batch.maxUsers;
+    const all = await this.#feed.read(cursor, limit, upTo);
+    if (all.length === 0) {
+      // Nothing pending up to the target (coalesced away): the cursor catches up.
+      await this.#acknowledge(group.map((d) => ({ device: d, upToSeq: upTo, changes: [], events: [] })));
+      return;
+    }
+    const items = all.slice(0, cutBatch(all, config.batch, (u) => transport.encodedSize(u)));
+    const facts = new PlacementFacts();
+    const go: Planned[] = [];
+    for (const device of group) {
+      const plan = planDevice(items, device.record, mode, this.#fleet.rules(device), config.deviceDeletes, facts);
+      if (plan.remove.length > 0 && (await this.#guard.holdsBack(device, plan))) continue;
+      go.push({ device, plan });
+    }
+    const changes = items.map((i) => i.change);
+    await Promise.all(groupByPlan(go).map((same) => this.#send(same, changes, release)));
+  }
+
+  /**
+   * Pushes `user` (or its absence) now to `devices`, each as its plan says, outside the feed:
+   * no cursor moves. Returns the devices that did not take it, with why.
+   */
+  async pushNow(devices: readonly DeviceState[], userId: string, user: User | undefined): Promise<{ planned: Planned[]; failed: Map<number, string> }> {
+    const { config, mode } = this.#ctx;
+    const item: FeedItem = { change: { seq: 0, userId, op: user ? 'upsert' : 'delete', at: this.#ctx.now(), origin: { kind: 'server' } }, user };
+    const facts = new PlacementFacts();
+    const planned = devices.map((device) => ({ device, plan: planDevice([item], device.record, mode, this.#fleet.rules(device), config.deviceDeletes, facts) }));
+    const report: PushReport = { failed: new Map(), wholeCallFailed: new Set() };
+    const due = planned.filter((p) => p.plan.enroll.length + p.plan.remove.length > 0);
+    await Promise.all(groupByPlan(due).map((same) => this.#send(same, [], keep, report)));
+    // A shared call that failed as a whole: each of its devices once more, alone.
+    const again = due.filter((p) => report.wholeCallFailed.has(p.device.id));
+    await Promise.all(again.map((p) => this.#send([p], [], keep, report)));
+    return { planned: due, failed: report.failed };
+  }
+
+  /**
+   * Enrolls `users` on one device (a check's repair). When the device refuses the batch for
+   * its content, each user is sent alone to find those it refuses; they are returned (with
+   * the hash of the refused version) and the rest are enrolled. Any other failure throws a
+   * DeviceRefusal.
+   */
+  async enrollApart(device: DeviceState, users: readonly User[], refusedAsBatch = false): Promise<Refused> {
+    const refused: Refused = {};
+    if (!refusedAsBatch) {
+      const failure = await this.#enrollAlone(device, users);
+      if (!failure) return refused;
+      if (failure.reason !== 'refused') throw new DeviceRefusal(device.id, failure);
+      if (users.length === 1) return { [users[0]!.id]: { hash: deviceProjectionHash(users[0]!), reason: failureText(failure) } };
+    }
+    for (const user of users) {
+      const failure = await this.#enrollAlone(device, [user]);
+      if (!failure) continue;
+      if (failure.reason !== 'refused') throw new DeviceRefusal(device.id, failure);
+      refused[user.id] = { hash: deviceProjectionHash(user), reason: failureText(failure) };
+    }
+    return refused;
+  }
+
+  /** Deletes `ids` from one device (a check's repair); a user already absent counts as deleted. */
+  async removeFrom(device: DeviceState, ids: readonly string[]): Promise<void> {
+    const outcome = await this.#ctx.transport.deleteUsers([device.id], ids, { signal: this.#ctx.signal });
+    absentIsDeleted(outcome);
+    this.#countOps('delete', ids.length, outcome);
+    const failure = outcome.failed.get(device.id);
+    if (failure) throw new DeviceRefusal(device.id, failure);
+  }
+
+  async #enrollAlone(device: DeviceState, users: readonly User[]): Promise<DeviceFailure | undefined> {
+    const outcome = await this.#ctx.transport.enrollUsers([device.id], users, { signal: this.#ctx.signal });
+    this.#countOps('enroll', users.length, outcome);
+    return outcome.failed.get(device.id);
+  }
+
+  /** A device whose cursor fell behind the feed horizon may have missed pruned deletes: it gets a check first. */
+  async #needsFullCheck(group: DeviceState[]): Promise<boolean> {
+    let behind = false;
+    for (const d of group) {
+      if (d.cursor <= 0 || (await this.#feed.reachesBack(d.cursor))) continue;
+      this.#ctx.logger.info({ device: d.id, cursor: d.cursor }, `device ${d.id} was away longer than the feed keeps deletes: full check`);
+      d.due('headers');
+      behind = true;
+    }
+    return behind;
+  }
+
+  /**
+   * Sends one plan to every device of `same` (their plans are identical), books the outcome,
+   * and releases each device once its outcome is booked. Cut at its soft deadline, the same
+   * plan goes again at once (an enroll overwrites, a delete of an absent user counts as done)
+   * in smaller calls, each released when it is done; a part cut again is split again, down to
+   * single devices, so the device at fault ends alone.
+   */
+  async #send(same: Planned[], changes: readonly Change[], release: Release, report?: PushReport): Promise<void> {
+    try {
+      const cut = await this.#sendShared(same, changes, report);
+      if (cut) await Promise.all(cutParts(same).map((part) => this.#send(part, changes, release, report)));
+    } finally {
+      for (const entry of same) release(entry.device);
+    }
+  }
+
+  /** One shared send of `same`'s plan; returns true when it was cut at its soft deadline (nothing booked). */
+  async #sendShared(same: Planned[], changes: readonly Change[], report?: PushReport): Promise<boolean> {
+    const { transport } = this.#ctx;
+    const plan = same[0]!.plan;
+    const devices = same.map((e) => e.device);
+    const ids = devices.map((d) => d.id);
+    let outcome: MultiOutcome = { ok: ids, failed: new Map() };
+    const started = performance.now();
+    try {
+      if (plan.enroll.length > 0) {
+        const enrolled = await this.#calls.run('EnrollMulti', ids, plan.enroll.length, (signal) => transport.enrollUsers(ids, plan.enroll, { signal }));
+        if (enrolled instanceof Cut) return true;
+        outcome = enrolled;
+        this.#countOps('enroll', plan.enroll.length, outcome);
+      }
+      if (plan.remove.length > 0 && outcome.ok.length > 0) {
+        const from = outcome.ok;
+        const removed = await this.#calls.run('DeleteMulti', from, plan.remove.length, (signal) => transport.deleteUsers(from, plan.remove, { signal }));
+        if (removed instanceof Cut) return true;
+        absentIsDeleted(removed);
+        this.#countOps('delete', plan.remove.length, removed);
+        outcome = { ok: removed.ok, failed: new Map([...outcome.failed, ...removed.failed]) };
+      }
+    } catch (error) {
+      // The call failed as a whole: nothing says which device is to blame.
+      if (devices.length > 1) for (const id of ids) report?.wholeCallFailed.add(id);
+      else report?.failed.set(ids[0]!, errorText(error));
+      await this.#health.callFailed(devices, error);
+      return false;
+    }
+    if (devices.length === 1) this.#health.timedAlone(devices[0]!, performance.now() - started, plan.enroll.length + plan.remove.length);
+    const acked = same.filter((e) => outcome.ok.includes(e.device.id));
+    await this.#acknowledge(acked.map((e) => ({ device: e.device, upToSeq: plan.upToSeq, changes, events: ruleSkipEvents(e.device.id, plan.skipped) })));
+    for (const entry of same) {
+      const failure = outcome.failed.get(entry.device.id);
+      if (!failure) continue;
+      report?.failed.set(entry.device.id, failureText(failure));
+      await this.#deviceFailed(entry.device, entry.plan, failure, changes);
+    }
+    return false;
+  }
+
+  /**
+   * One device did not take the batch. When the refusal is about content (a rule, a template
+   * format), find the users it refuses by sending them one at a time, remember those, and
+   * let the rest through; otherwise back off.
+   */
+  async #deviceFailed(device: DeviceState, plan: DevicePlan, failure: DeviceFailure, changes: readonly Change[]): Promise<void> {
+    await this.#ctx.store.commit([{ type: 'appendEvent', event: deviceFailureEvent(device.id, failure, plan.enroll.length) }]).catch(() => undefined);
+    if (failure.reason === 'full') device.full = true;
+    if (failure.reason !== 'refused' || plan.enroll.length === 0) {
+      await this.#health.failed(device, failureText(failure));
+      return;
+    }
+    let refused: Refused;
+    try {
+      refused = await this.enrollApart(device, plan.enroll, true);
+      if (plan.remove.length > 0) await this.removeFrom(device, plan.remove);
+    } catch (error) {
+      await this.#health.failed(device, errorText(error));
+      return;
+    }
+    await this.#acknowledge([
+      {
+        device,
+        upToSeq: plan.upToSeq,
+        changes,
+        events: [...refusedEvents(device.id, refused), ...ruleSkipEvents(device.id, plan.skipped)],
+        change: (r) => ({ ...r, rejectedUsers: { ...r.rejectedUsers, ...refused } }),
+      },
+    ]);
+  }
+
+  /** Moves cursors of devices that acknowledged, with their bookkeeping, in one commit. */
+  async #acknowledge(acks: Ack[]): Promise<void> {
+    if (acks.length === 0) return;
+    const { store, metrics, fanout, mode } = this.#ctx;
+    const mutations: Mutation[] = [];
+    for (const ack of acks) {
+      if (ack.upToSeq > ack.device.cursor) mutations.push({ type: 'setCursor', deviceId: ack.device.id, seq: ack.upToSeq });
+      if (ack.change) mutations.push({ type: 'putDevice', device: ack.device.update(ack.change) });
+      for (const event of ack.events) mutations.push({ type: 'appendEvent', event });
+    }
+    if (mutations.length > 0) await store.commit(mutations);
+    const now = this.#ctx.now();
+    for (const ack of acks) {
+      const device = ack.device;
+      if (ack.upToSeq > device.cursor) device.cursor = ack.upToSeq;
+      if (!mode.autoPush) device.allowedUpTo = Math.max(device.allowedUpTo, device.cursor);
+      this.#health.recovered(device);
+      for (const change of ack.changes) metrics.latency.observe(Math.max(0, (now - change.at) / 1000));
+      fanout.acknowledged(device.id, device.cursor);
+      if (device.cursor < store.currentSeq()) this.#fleet.setInSync(device, false);
+      else if (device.record.lastCheck?.inSync) this.#fleet.setInSync(device, true);
+    }
+  }
+
+  #countOps(op: 'enroll' | 'delete', users: number, outcome: MultiOutcome): void {
+    const { ops } = this.#ctx.metrics;
+    if (outcome.ok.length > 0) ops.inc({ op, result: 'ok' }, users * outcome.ok.length);
+    if (outcome.failed.size > 0) ops.inc({ op, result: 'failed' }, users * outcome.failed.size);
+  }
+}
+
+/** A user that is not on the device is as good as deleted. */
+function absentIsDeleted(outcome: MultiOutcome): void {
+  for (const [id, failure] of outcome.failed) {
+    if (failure.reason !== 'absent') continue;
+    outcome.failed.delete(id);
+    outcome.ok.push(id);
+  }
+}

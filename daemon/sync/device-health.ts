@@ -1,0 +1,84 @@
+/**
+ * How each device is faring: failures and backoff (1 s × 1.6 up to `sync.backoff.maxMs`,
+ * with jitter), quarantine after `sync.quarantine.after` failures in a row, the first
+ * success that ends it, and which devices are kept out of shared calls for a while (they
+ * failed, a shared call with them failed as a whole, or they were slow alone).
+ */
+import { RollcallError } from '../errors.js';
+import type { DeviceFailure } from '../plugins/api.js';
+import { TROUBLE_ALONE_MS, type DeviceState } from './device-state.js';
+import type { Fleet } from './fleet.js';
+import { slowCallMs } from './soft-deadline.js';
+import { failureText, quarantinedEvent } from './sync-events.js';
+import { errorText, type SyncContext } from './context.js';
+
+/** A device refused an operation for a reason that is not about one user (ROLLCALL_ERR_DEVICE). */
+export class DeviceRefusal extends RollcallError {
+  readonly failure: DeviceFailure;
+  constructor(deviceId: number, failure: DeviceFailure) {
+    super('ROLLCALL_ERR_DEVICE', `device ${deviceId}: ${failureText(failure)}`, { detail: { deviceId, reason: failure.reason, code: failure.codeName } });
+    this.failure = failure;
+  }
+}
+
+export interface DeviceHealthOptions {
+  ctx: SyncContext;
+  fleet: Fleet;
+}
+
+export class DeviceHealth {
+  readonly #ctx: SyncContext;
+  readonly #fleet: Fleet;
+
+  constructor(options: DeviceHealthOptions) {
+    this.#ctx = options.ctx;
+    this.#fleet = options.fleet;
+  }
+
+  /** The device did what it was asked: failures, backoff and quarantine end. */
+  recovered(device: DeviceState): void {
+    const wasQuarantined = device.quarantined;
+    device.succeeded();
+    if (!wasQuarantined) return;
+    this.#ctx.metrics.quarantined.set({ device: String(device.id) }, 0);
+    this.#ctx.logger.info({ device: device.id }, `device ${device.id} recovered from quarantine`);
+  }
+
+  /** The device failed: back off, and quarantine it after too many failures in a row. */
+  async failed(device: DeviceState, reason: string): Promise<void> {
+    const { config, logger, metrics, store } = this.#ctx;
+    const now = this.#ctx.now();
+    const entering = device.failed(reason, now, config.backoff, config.quarantine);
+    this.#fleet.setInSync(device, false);
+    logger.warn({ device: device.id, failures: device.failures, retryInMs: device.retryAt - now }, `device ${device.id}: ${reason}`);
+    if (!entering) return;
+    metrics.quarantined.set({ device: String(device.id) }, 1);
+    await store.commit([{ type: 'appendEvent', event: quarantinedEvent(device.id, device.failures, reason) }]).catch(() => undefined);
+  }
+
+  /** A call to `devices` failed as a whole: nothing says which device is to blame. */
+  async callFailed(devices: DeviceState[], error: unknown): Promise<void> {
+    if (this.#ctx.signal.aborted) return;
+    if (devices.length > 1) {
+      // Serve each alone next time, so the one at fault no longer holds the others.
+      for (const d of devices) d.alone = true;
+      this.#ctx.logger.warn({ devices: devices.map((d) => d.id), err: error }, `a shared call failed as a whole (${errorText(error)}); serving those devices one by one`);
+      return;
+    }
+    await this.failed(devices[0]!, errorText(error));
+  }
+
+  /**
+   * A call to one device alone succeeded in `ms` for `users` users: one that was slow (its
+   * call took longer than its size explains) is kept alone for a while, so that it cannot
+   * hold shared calls (each would be cut at its soft deadline first); a device that answered
+   * in time may share calls again.
+   */
+  timedAlone(device: DeviceState, ms: number, users: number): void {
+    device.alone = false;
+    if (ms <= slowCallMs(users)) return;
+    const now = this.#ctx.now();
+    if (device.aloneUntil <= now) this.#ctx.logger.info({ device: device.id, ms: Math.round(ms) }, `device ${device.id} is slow; serving it alone for a minute`);
+    device.aloneUntil = now + TROUBLE_ALONE_MS;
+  }
+}

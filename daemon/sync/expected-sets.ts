@@ -1,0 +1,131 @@
+/**
+ * What devices should hold, for checks: expected users (counts and hashes only) and users
+ * to leave alone for a rule. A set is shared by every device with the same placement key
+ * and ID rules, so a check of a hundred devices reads and hashes the users once. It is
+ * built by one scan of the users and afterwards brought forward from the change feed (only
+ * the users changed since are read and placed again), so that checks that follow commits,
+ * or a device that keeps reconnecting, do not scan the whole database each time. A set is
+ * never mutated: bringing it forward makes a new one. At most EXPECTED_SETS are kept, and
+ * those unused for EXPECTED_SET_IDLE_MS are dropped (`dropIdle`, from the scheduler).
+ */
+import type { User } from '../model/user.js';
+import type { DeviceRecord } from '../model/device.js';
+import { shouldRestoreOnDevice } from '../merge/deletes.js';
+import { placement, type DeviceRules } from './placement.js';
+import { expectedOf, type ExpectedUser } from './reconcile-diff.js';
+import type { ChangeFeed } from './change-feed.js';
+import type { DeviceState } from './device-state.js';
+import type { Fleet } from './fleet.js';
+import type { SyncContext } from './context.js';
+
+export const EXPECTED_SETS = 4;
+export const EXPECTED_SET_IDLE_MS = 60_000;
+
+/** What devices placed alike should hold, as of `seq`. */
+export interface ExpectedSet {
+  seq: number;
+  expected: ReadonlyMap<string, ExpectedUser>;
+  leaveAlone: ReadonlySet<string>;
+}
+
+/** What one device should hold: its placement's set with the device's own overlays. */
+export interface DeviceExpectation {
+  expected: ReadonlyMap<string, ExpectedUser>;
+  leaveAlone: Set<string>;
+}
+
+export interface ExpectedSetsOptions {
+  ctx: SyncContext;
+  fleet: Fleet;
+  feed: ChangeFeed;
+}
+
+export class ExpectedSets {
+  readonly #ctx: SyncContext;
+  readonly #fleet: Fleet;
+  readonly #feed: ChangeFeed;
+  readonly #cache = new Map<string, { set: Promise<ExpectedSet>; usedAt: number }>();
+
+  constructor(options: ExpectedSetsOptions) {
+    this.#ctx = options.ctx;
+    this.#fleet = options.fleet;
+    this.#feed = options.feed;
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  /** What `device` should hold: the shared set, plus the users this device refused or deleted itself. */
+  async of(device: DeviceState): Promise<DeviceExpectation> {
+    const shared = await this.shared(device);
+    const leaveAlone = new Set(shared.leaveAlone);
+    for (const [id, refused] of Object.entries(device.record.rejectedUsers ?? {})) {
+      if (shared.expected.get(id)?.hash === refused.hash) leaveAlone.add(id);
+    }
+    for (const [id, deletedAs] of Object.entries(device.record.deletedAtDevice ?? {})) {
+      const wanted = shared.expected.get(id);
+      if (wanted && !shouldRestoreOnDevice(this.#ctx.config.deviceDeletes, wanted.hash !== deletedAs)) leaveAlone.add(id);
+    }
+    return { expected: shared.expected, leaveAlone };
+  }
+
+  /** The set shared by the devices placed like `device`, as of the feed's head. */
+  shared(device: DeviceState): Promise<ExpectedSet> {
+    const rules = this.#fleet.rules(device);
+    const placementKey = this.#ctx.mode.placementKey?.(device.record) ?? `device:${device.id}`;
+    const key = `${placementKey}|${rules.alphanumericIds}`;
+    // Without the device's own overlays: they are applied per device in `of`.
+    const { rejectedUsers: _r, deletedAtDevice: _d, ...record } = device.record;
+    const cached = this.#cache.get(key);
+    const seq = this.#feed.head;
+    const set = cached ? cached.set.then((known) => (known.seq >= seq ? known : this.#bringForward(known, record, rules))) : this.#scan(record, rules);
+    this.#cache.delete(key);
+    this.#cache.set(key, { set, usedAt: this.#ctx.now() });
+    if (this.#cache.size > EXPECTED_SETS) this.#cache.delete(this.#cache.keys().next().value!);
+    set.catch(() => {
+      if (this.#cache.get(key)?.set === set) this.#cache.delete(key);
+    });
+    return set;
+  }
+
+  /** Forgets sets no check used for EXPECTED_SET_IDLE_MS (an idle daemon holds none). */
+  dropIdle(now: number): void {
+    for (const [key, entry] of this.#cache) if (now - entry.usedAt > EXPECTED_SET_IDLE_MS) this.#cache.delete(key);
+  }
+
+  /** Forgets every set (the sync mode changed: placements may differ). */
+  clear(): void {
+    this.#cache.clear();
+  }
+
+  async #scan(record: DeviceRecord, rules: DeviceRules): Promise<ExpectedSet> {
+    const seq = this.#feed.head;
+    const expected = new Map<string, ExpectedUser>();
+    const leaveAlone = new Set<string>();
+    for await (const user of this.#ctx.store.scanUsers()) this.#place(user, record, rules, expected, leaveAlone);
+    return { seq, expected, leaveAlone };
+  }
+
+  /** `known` with the users changed since its seq placed again (a new set); a scan if the feed no longer reaches back that far. */
+  async #bringForward(known: ExpectedSet, record: DeviceRecord, rules: DeviceRules): Promise<ExpectedSet> {
+    if (!(await this.#feed.reachesBack(known.seq))) return this.#scan(record, rules);
+    const seq = this.#feed.head;
+    const expected = new Map(known.expected);
+    const leaveAlone = new Set(known.leaveAlone);
+    for await (const page of this.#feed.pages(known.seq, seq)) {
+      for (const { change, user } of page) {
+        expected.delete(change.userId);
+        leaveAlone.delete(change.userId);
+        if (user) this.#place(user, record, rules, expected, leaveAlone);
+      }
+    }
+    return { seq, expected, leaveAlone };
+  }
+
+  #place(user: User, record: DeviceRecord, rules: DeviceRules, expected: Map<string, ExpectedUser>, leaveAlone: Set<string>): void {
+    const where = placement(user, record, this.#ctx.mode, rules, 'restore');
+    if (where.place) expected.set(user.id, expectedOf(user, where.hash));
+    else if (where.why !== 'not-targeted') leaveAlone.add(user.id);
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The fleet: every device the engine serves (configured, or discovered on the gateway),
+ * each as one DeviceState; their connection state as the gateway reports it; their
+ * per-device gauges; what each device's feed target is; and the status operators read.
+ * The fleet is the one owner of the devices' records in memory: others change a record
+ * through it (`update`), so a change made meanwhile builds on the last one.
+ */
+import type { DeviceRecord } from '../model/device.js';
+import type { DeviceConfig } from '../config/schema.js';
+import { DeviceState, type CheckDepth } from './device-state.js';
+import type { DeviceRules } from './placement.js';
+import { errorText, type SyncContext } from './context.js';
+
+export interface DeviceStatus {
+  id: number;
+  name?: string;
+  location?: string;
+  source: DeviceRecord['source'];
+  connected: boolean;
+  cursor: number;
+  pending: number;
+  inSync: boolean;
+  quarantined: boolean;
+  failures: number;
+  lastError?: string;
+  lastCheck?: DeviceRecord['lastCheck'];
+  heldRemoval?: DeviceRecord['heldRemoval'];
+  userCount?: number;
+}
+
+/** Which devices an operator's request is about. */
+export interface DeviceFilter {
+  deviceId?: number;
+  location?: string;
+}
+
+export interface FleetOptions {
+  ctx: SyncContext;
+  /** The devices of the config (replaced on reload). */
+  devices: readonly DeviceConfig[];
+  /** Wakes the scheduler: a device's state changed. */
+  wake: () => void;
+}
+
+export class Fleet {
+  readonly #ctx: SyncContext;
+  readonly #wake: () => void;
+  readonly #devices = new Map<number, DeviceState>();
+  #configured: readonly DeviceConfig[];
+
+  constructor(options: FleetOptions) {
+    this.#ctx = options.ctx;
+    this.#wake = options.wake;
+    this.#configured = options.devices;
+  }
+
+  device(id: number): DeviceState | undefined {
+    return this.#devices.get(id);
+  }
+
+  get devices(): DeviceState[] {
+    return [...this.#devices.values()];
+  }
+
+  select(filter: DeviceFilter): DeviceState[] {
+    return this.devices.filter((d) => (filter.deviceId === undefined || d.id === filter.deviceId) && (filter.location === undefined || d.record.location === filter.location));
+  }
+
+  /** Adopts the stored and the configured devices and asks the gateway to connect the configured ones. */
+  async start(): Promise<void> {
+    const { store, transport, logger } = this.#ctx;
+    const known = new Map((await store.listDevices()).map((d) => [d.id, d]));
+    const records = this.#configured.map((configured) => configuredRecord(configured, known.get(configured.id)));
+    if (records.length > 0) await store.commit(records.map((device) => ({ type: 'putDevice' as const, device })));
+    for (const record of records) known.set(record.id, record);
+    for (const record of known.values()) await this.#adopt(record);
+
+    const withAddress = this.#configured.filter((d) => d.address);
+    if (withAddress.length > 0) {
+      await transport
+        .connectDevices(withAddress.map((d) => ({ id: d.id, address: d.address!, port: d.port, useSSL: d.useSSL })))
+        .catch((error: unknown) => logger.warn({ err: error }, `could not ask the gateway to connect the configured devices: ${errorText(error)}`));
+    }
+    await this.refreshConnections();
+  }
+
+  /** A reloaded device list: new devices are adopted; changed access groups plan that device again. */
+  async reconfigure(devices: readonly DeviceConfig[]): Promise<void> {
+    const records: DeviceRecord[] = [];
+    for (const configured of devices) {
+      const state = this.#devices.get(configured.id);
+      if (state) {
+        const groupsChanged = JSON.stringify(state.record.accessGroups ?? []) !== JSON.stringify(configured.accessGroups);
+        records.push(state.update((r) => configuredRecord(configured, r)));
+        if (groupsChanged) state.due('headers');
+      } else {
+        const record = configuredRecord(configured, undefined);
+        records.push(record);
+        await this.#adopt(record);
+      }
+    }
+    if (records.length > 0) await this.#ctx.store.commit(records.map((device) => ({ type: 'putDevice' as const, device })));
+    this.#configured = devices;
+    await this.refreshConnections();
+    this.#wake();
+  }
+
+  async #adopt(record: DeviceRecord): Promise<DeviceState> {
+    const existing = this.#devices.get(record.id);
+    if (existing) {
+      existing.record = record;
+      return existing;
+    }
+    const state = new DeviceState(record, await this.#ctx.store.cursor(record.id));
+    state.allowedUpTo = state.cursor;
+    this.#devices.set(record.id, state);
+    const { metrics } = this.#ctx;
+    const device = String(record.id);
+    for (const gauge of [metrics.connected, metrics.inSync, metrics.quarantined, metrics.heldRemovals]) gauge.set({ device }, 0);
+    return state;
+  }
+
+  /** Reads which devices the gateway has connected, and adds discovered ones. */
+  async refreshConnections(): Promise<void> {
+    const { transport, store, logger, config } = this.#ctx;
+    let listed;
+    try {
+      listed = await transport.listDevices();
+    } catch (error) {
+      logger.warn({ err: error }, `could not list the gateway's devices: ${errorText(error)}`);
+      return;
+    }
+    for (const gatewayDevice of listed) {
+      if (!this.#devices.has(gatewayDevice.id)) {
+        if (!config.discoverDevices) continue;
+        const record: DeviceRecord = { id: gatewayDevice.id, source: 'discovered', address: gatewayDevice.address, port: gatewayDevice.port, type: gatewayDevice.type, lastEventId: 0 };
+        await store.commit([{ type: 'putDevice', device: record }]);
+        await this.#adopt(record);
+        logger.info({ device: record.id }, `found device ${record.id} on the gateway`);
+      }
+      this.setConnected(gatewayDevice.id, gatewayDevice.connected);
+    }
+  }
+
+  /** Connection state from the gateway (status stream or device list). */
+  setConnected(deviceId: number, connected: boolean): void {
+    const state = this.#devices.get(deviceId);
+    if (!state || state.connected === connected) return;
+    state.connected = connected;
+    this.#ctx.metrics.connected.set({ device: String(deviceId) }, connected ? 1 : 0);
+    if (connected) {
+      state.profile = undefined;
+      if (this.#ctx.config.reconcile.onConnect) state.due('headers');
+      // A device that comes back gets a fresh start at retrying.
+      state.retryAt = 0;
+    } else {
+      this.setInSync(state, false);
+      this.#ctx.fanout.forget(deviceId);
+    }
+    this.#wake();
+  }
+
+  setInSync(device: DeviceState, inSync: boolean): void {
+    device.inSync = inSync;
+    this.#ctx.metrics.inSync.set({ device: String(device.id) }, inSync ? 1 : 0);
+  }
+
+  /** Asks for a check of one device at the next opportunity. */
+  requestCheck(deviceId: number, depth: CheckDepth): void {
+    const device = this.#devices.get(deviceId);
+    if (!device) return;
+    device.due(depth);
+    this.#wake();
+  }
+
+  /**
+   * Changes a device's record in memory (see DeviceState.update) and returns it for the
+   * caller's commit; undefined for a device the fleet does not serve.
+   */
+  update(deviceId: number, change: (record: DeviceRecord) => DeviceRecord): DeviceRecord | undefined {
+    return this.#devices.get(deviceId)?.update(change);
+  }
+
+  /** How far the feed goes for this device now: the head, or in manual mode what an operator allowed. */
+  target(device: DeviceState): number {
+    const head = this.#ctx.store.currentSeq();
+    return this.#ctx.mode.autoPush ? head : Math.min(head, device.allowedUpTo);
+  }
+
+  rules(device: DeviceState): DeviceRules {
+    return { alphanumericIds: device.profile?.alphanumericIdEnabled ?? device.record.useAlphanumericID ?? false };
+  }
+
+  /** Reads what the device is (type, template format, ID rules) once per connection. */
+  async loadProfile(device: DeviceState): Promise<void> {
+    if (device.profile) return;
+    try {
+      device.profile = await this.#ctx.transport.deviceProfile(device.id, { signal: this.#ctx.signal });
+      const { type, templateFormat, alphanumericIdEnabled } = device.profile;
+      if (type !== device.record.type || templateFormat !== device.record.templateFormat || alphanumericIdEnabled !== device.record.useAlphanumericID) {
+        const record = device.update((r) => ({ ...r, type, templateFormat, useAlphanumericID: alphanumericIdEnabled }));
+        await this.#ctx.store.commit([{ type: 'putDevice', device: record }]);
+      }
+    } catch (error) {
+      // Without a profile the stored one (or numeric IDs) is assumed; the call below will tell.
+      this.#ctx.logger.debug({ device: device.id, err: error }, 'device profile unavailable');
+    }
+  }
+
+  /** Sets the per-device pending gauge from the feed's head. */
+  gaugePending(): void {
+    const head = this.#ctx.store.currentSeq();
+    for (const d of this.#devices.values()) this.#ctx.metrics.pending.set({ device: String(d.id) }, Math.max(0, head - d.cursor));
+  }
+
+  status(): DeviceStatus[] {
+    const head = this.#ctx.store.currentSeq();
+    return this.devices
+      .map((d) => ({
+        id: d.id,
+        name: this.#configured.find((c) => c.id === d.id)?.name,
+        location: d.record.location,
+        source: d.record.source,
+        connected: d.connected,
+        cursor: d.cursor,
+        pending: Math.max(0, head - d.cursor),
+        inSync: d.inSync,
+        quarantined: d.quarantined,
+        failures: d.failures,
+        lastError: d.lastError,
+        lastCheck: d.record.lastCheck,
+        heldRemoval: d.record.heldRemoval,
+        userCount: d.record.userCount,
+      }))
+      .sort((a, b) => a.id - b.id);
+  }
+}
+
+/** A configured device's record: the config's fields over what the store knew of it. */
+function configuredRecord(configured: DeviceConfig, previous: DeviceRecord | undefined): DeviceRecord {
+  return {
+    ...(previous ?? { lastEventId: 0 }),
+    id: configured.id,
+    source: 'config',
+    address: configured.address,
+    port: configured.port,
+    useSSL: configured.useSSL,
+    location: configured.location,
+    accessGroups: configured.accessGroups,
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * Reconcile (ARCHITECTURE §4): makes a device equal to its expected state without trusting
+ * any cursor. `headers` compares IDs and credential counts (GetList); `deep` also compares
+ * the device-projection hash of every user (Get in pages). Differences are repaired with the
+ * fewest calls through the batch sender, then GetList is read again: the device is in sync
+ * only if that look finds nothing.
+ */
+import type { Mutation } from '../plugins/api.js';
+import type { User } from '../model/user.js';
+import { deviceProjectionHash } from '../model/projection.js';
+import { contentDiff, differences, headerDiff } from './reconcile-diff.js';
+import { cutBatch, removalNeedsConfirmation } from './planner.js';
+import type { CheckDepth, DeviceState } from './device-state.js';
+import type { Fleet } from './fleet.js';
+import type { ExpectedSets } from './expected-sets.js';
+import type { RemovalGuard } from './removal-guard.js';
+import type { BatchSender, Refused } from './batch-sender.js';
+import { DeviceRefusal, type DeviceHealth } from './device-health.js';
+import { checkEvent, deviceFailureEvent, refusedEvents } from './sync-events.js';
+import { errorText, type SyncContext } from './context.js';
+
+export interface CheckResult {
+  deviceId: number;
+  method: CheckDepth;
+  inSync: boolean;
+  /** Differences found before any repair. */
+  differences: number;
+  enrolled: number;
+  removed: number;
+  /** Removals waiting for `rollcall confirm`. */
+  held: number;
+  /** Users left alone (rule breaks, refused, deleted at the device). */
+  leftAlone: number;
+  error?: string;
+}
+
+export interface DevicePlanPreview {
+  deviceId: number;
+  enroll: string[];
+  remove: string[];
+  skipped: { userId: string; reason: string }[];
+}
+
+/**
+ * What a check needs from the device-event follower, in modes that take device changes:
+ * edits made at the device are read before a check could overwrite them, and users found on
+ * a device that the database lacks are merged (their enroll events were lost), not removed.
+ */
+export interface DeviceChanges {
+  catchUp(deviceId: number): Promise<void>;
+  mergeUnknown(deviceId: number, userIds: readonly string[]): Promise<void>;
+}
+
+export interface ReconcileOptions {
+  ctx: SyncContext;
+  fleet: Fleet;
+  expected: ExpectedSets;
+  guard: RemovalGuard;
+  sender: BatchSender;
+  health: DeviceHealth;
+  deviceChanges: DeviceChanges | undefined;
+}
+
+export function notConnected(deviceId: number, method: CheckDepth): CheckResult {
+  return { deviceId, method, inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0, error: 'not connected' };
+}
+
+export class Reconcile {
+  readonly #o: ReconcileOptions;
+
+  constructor(options: ReconcileOptions) {
+    this.#o = options;
+  }
+
+  /** Checks `device` and, with `repair`, makes it equal to its expected state. */
+  async check(device: DeviceState, method: CheckDepth, repair = true): Promise<CheckResult> {
+    const { ctx, fleet, expected: sets, deviceChanges } = this.#o;
+    const { store, transport, config, logger, signal, mode } = ctx;
+    const result: CheckResult = { deviceId: device.id, method, inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0 };
+    try {
+      await fleet.loadProfile(device);
+      if (mode.acceptsDeviceChanges) await deviceChanges?.catchUp(device.id);
+      const seqBefore = store.currentSeq();
+      const { expected, leaveAlone } = await sets.of(device);
+      result.leftAlone = leaveAlone.size;
+      const headers = await transport.listUsers(device.id, { signal });
+      const diff = headerDiff(expected, headers, leaveAlone);
+      const changed: string[] = [];
+      if (method === 'deep') {
+        for (let i = 0; i < diff.matched.length; i += config.reconcile.pageSize) {
+          const page = diff.matched.slice(i, i + config.reconcile.pageSize);
+          const onDevice = await transport.getUsers(device.id, page, { signal });
+          changed.push(...contentDiff(expected, onDevice.map((u) => ({ id: u.id, hash: deviceProjectionHash(u) }))));
+        }
+      }
+      result.differences = differences(diff, changed);
+      if (!repair || result.differences === 0) {
+        await this.#record(device, method, result.differences === 0, result.differences, headers.length, repair ? seqBefore : undefined);
+        result.inSync = result.differences === 0;
+        return result;
+      }
+
+      let extra = diff.extra;
+      if (mode.acceptsDeviceChanges && extra.length > 0 && deviceChanges) {
+        await deviceChanges.mergeUnknown(device.id, extra);
+        extra = [];
+      }
+      let removeNow = extra;
+      const confirmed = (device.record.removalConfirmedUpTo ?? -1) >= seqBefore;
+      if (!confirmed && removalNeedsConfirmation(extra.length, headers.length, config.massRemoval)) {
+        await this.#o.guard.hold(device, extra.length, headers.length);
+        result.held = extra.length;
+        removeNow = [];
+      }
+      const refused = await this.#enroll(device, [...diff.missing, ...diff.mismatched, ...changed], result);
+      if (Object.keys(refused).length > 0) {
+        for (const id of Object.keys(refused)) leaveAlone.add(id);
+        const record = device.update((r) => ({ ...r, rejectedUsers: { ...r.rejectedUsers, ...refused } }));
+        await store.commit([{ type: 'putDevice', device: record }, ...refusedEvents(device.id, refused).map((event): Mutation => ({ type: 'appendEvent', event }))]);
+      }
+      for (let i = 0; i < removeNow.length; i += config.batch.maxUsers) {
+        const ids = removeNow.slice(i, i + config.batch.maxUsers);
+        await this.#o.sender.removeFrom(device, ids);
+        result.removed += ids.length;
+      }
+      // Verify: in sync only if a fresh look finds nothing.
+      const afterHeaders = await transport.listUsers(device.id, { signal });
+      const after = headerDiff(expected, afterHeaders, leaveAlone);
+      result.inSync = differences(after) === 0 && result.held === 0;
+      await this.#record(device, method, result.inSync, result.differences, afterHeaders.length, seqBefore, result);
+      if (result.differences > 0) logger.info({ device: device.id, ...result }, `device ${device.id}: ${method} check repaired ${result.enrolled + result.removed} users`);
+      return result;
+    } catch (error) {
+      result.error = errorText(error);
+      if (!signal.aborted) {
+        if (error instanceof DeviceRefusal) {
+          await store.commit([{ type: 'appendEvent', event: deviceFailureEvent(device.id, error.failure, 0) }]).catch(() => undefined);
+        }
+        if (repair) device.due(method);
+        await this.#o.health.failed(device, `check failed: ${result.error}`);
+      }
+      return result;
+    }
+  }
+
+  /** What a sync would change on `device`, without doing it (from a headers check). */
+  async preview(device: DeviceState): Promise<DevicePlanPreview> {
+    const { expected, leaveAlone } = await this.#o.expected.of(device);
+    const headers = await this.#o.ctx.transport.listUsers(device.id, { signal: this.#o.ctx.signal });
+    const diff = headerDiff(expected, headers, leaveAlone);
+    return {
+      deviceId: device.id,
+      enroll: [...diff.missing, ...diff.mismatched],
+      remove: diff.extra,
+      skipped: [...leaveAlone].map((userId) => ({ userId, reason: device.record.rejectedUsers?.[userId]?.reason ?? 'left alone' })),
+    };
+  }
+
+  /** Enrolls `ids` in batches cut by count and bytes; returns the users the device refused. */
+  async #enroll(device: DeviceState, ids: readonly string[], result: CheckResult): Promise<Refused> {
+    const { store, transport, config } = this.#o.ctx;
+    const refused: Refused = {};
+    for (let i = 0; i < ids.length; ) {
+      const users = (await store.getUsers(ids.slice(i, i + config.batch.maxUsers))).filter((u): u is User => u !== undefined);
+      const items = users.map((user) => ({ change: { seq: 0, userId: user.id, op: 'upsert' as const, at: 0, origin: { kind: 'server' as const } }, user }));
+      const n = Math.max(1, cutBatch(items, config.batch, (u) => transport.encodedSize(u)));
+      const batch = users.slice(0, n);
+      if (batch.length > 0) {
+        const refusedNow = await this.#o.sender.enrollApart(device, batch);
+        Object.assign(refused, refusedNow);
+        result.enrolled += batch.length - Object.keys(refusedNow).length;
+      }
+      i += Math.min(n, config.batch.maxUsers);
+    }
+    return refused;
+  }
+
+  async #record(device: DeviceState, method: CheckDepth, inSync: boolean, found: number, userCount: number, seqBefore: number | undefined, repaired?: CheckResult): Promise<void> {
+    const { store } = this.#o.ctx;
+    const record = device.update((r) => ({ ...r, lastCheck: { at: this.#o.ctx.now(), method, inSync, differences: found }, userCount }));
+    const moves = seqBefore !== undefined && seqBefore > device.cursor && (inSync || repaired !== undefined);
+    const mutations: Mutation[] = [{ type: 'putDevice', device: record }];
+    if (moves) mutations.push({ type: 'setCursor', deviceId: device.id, seq: seqBefore });
+    mutations.push({ type: 'appendEvent', event: checkEvent(device.id, method, inSync, found, repaired) });
+    await store.commit(mutations);
+    if (moves) device.cursor = seqBefore;
+    this.#o.health.recovered(device);
+    this.#o.ctx.metrics.quarantined.set({ device: String(device.id) }, 0);
+    this.#o.fleet.setInSync(device, inSync && device.cursor >= store.currentSeq());
+  }
+}
