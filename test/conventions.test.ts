@@ -22,6 +22,20 @@ function pluginFolders(): string[] {
   return out;
 }
 
+/** The .ts files below these top folders, as paths from the repository root. */
+function sourceFilesUnder(tops: string[]): string[] {
+  const out: string[] = [];
+  const scan = (dir: string): void => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) scan(path);
+      else if (path.endsWith('.ts')) out.push(path.slice(root.length + 1));
+    }
+  };
+  for (const top of tops) scan(join(root, top));
+  return out;
+}
+
 test('every plugin folder has index.ts, schema.ts and README.md', () => {
   const folders = pluginFolders();
   assert.ok(folders.length >= 9, `expected the built-in plugin folders, found ${folders.length}`);
@@ -42,18 +56,14 @@ test('built-in plugins compose into one schema without clashes', () => {
 });
 
 test('on the device side only the gsdk transport imports @grpc/grpc-js', () => {
-  const offenders: string[] = [];
-  const scan = (dir: string): void => {
-    for (const entry of readdirSync(dir)) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) scan(path);
-      else if (path.endsWith('.ts')) {
-        const text = readFileSync(path, 'utf8');
-        if (/from '@grpc\/grpc-js'/.test(text)) offenders.push(path.slice(root.length + 1));
-      }
-    }
-  };
-  for (const top of ['daemon', 'plugins']) scan(join(root, top));
+  const offenders = sourceFilesUnder(['daemon', 'plugins']).filter((path) => /from '@grpc\/grpc-js'/.test(readFileSync(join(root, path), 'utf8')));
   // The admin API (daemon/admin) serves gRPC on a unix socket; the device side is the transport's alone.
   assert.deepEqual(offenders.filter((p) => !p.startsWith('plugins/transports/gsdk/') && !p.startsWith('daemon/admin/')), []);
+});
+
+test('nothing the daemon ships imports test helpers', () => {
+  const offenders = sourceFilesUnder(['daemon', 'plugins', 'simulator']).filter((path) =>
+    /from '(\.\.\/)+test\//.test(readFileSync(join(root, path), 'utf8')),
+  );
+  assert.deepEqual(offenders, []);
 });

@@ -11,7 +11,7 @@ import { DropFolder, type DropFolderOptions, type HashPin } from '../../daemon/i
 import type { ImportReport } from '../../daemon/ingest/types.js';
 import { Metrics } from '../../daemon/obs/metrics.js';
 import type { PluginContext, Store, WatcherInstance } from '../../daemon/plugins/api.js';
-import { tempLevelStore, type TempLevelStore } from '../../daemon/store/testing.js';
+import { tempLevelStore, type TempLevelStore } from './stores.js';
 import csvWatcher from '../../plugins/watchers/csv/index.js';
 import { configSchema as csvSchema } from '../../plugins/watchers/csv/schema.js';
 import datafileWatcher from '../../plugins/watchers/datafile/index.js';

@@ -6,7 +6,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { Metrics } from '../../daemon/obs/metrics.js';
-import { tempLevelStore, type TempLevelStore } from '../../daemon/store/testing.js';
+import { tempLevelStore, type TempLevelStore } from './stores.js';
 import { SyncEngine } from '../../daemon/sync/engine.js';
 import { DeviceEventFollower } from '../../daemon/sync/device-events.js';
 import type { PluginContext, Store, SyncModeInstance } from '../../daemon/plugins/api.js';

@@ -20,7 +20,7 @@ import type { ImportReport } from '../../daemon/ingest/types.js';
 import { Metrics } from '../../daemon/obs/metrics.js';
 import type { PluginContext, Store, SyncModeInstance, WatcherInstance } from '../../daemon/plugins/api.js';
 import { BUILTIN_PLUGINS } from '../../daemon/plugins/registry.js';
-import { tempLevelStore } from '../../daemon/store/testing.js';
+import { tempLevelStore } from '../helpers/stores.js';
 import { SyncEngine } from '../../daemon/sync/engine.js';
 import { emptyUser, type User } from '../../daemon/model/user.js';
 import { configSchema as gsdkSchema } from '../../plugins/transports/gsdk/schema.js';

@@ -15,9 +15,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { LevelStore } from '../../plugins/storage/level/level-store.js';
-import type { TempLevelStore } from '../../daemon/store/testing.js';
+import { levelStoreAt } from '../helpers/stores.js';
 import { SpoolHarness, until } from '../helpers/ingest-spool.js';
 
 const ROWS = 30_000;
@@ -49,27 +47,6 @@ function csv(rows: number, badEvery: number): string {
   const lines = ['user_id,name,department,email'];
   for (let i = 1; i <= rows; i++) lines.push(`${i},User ${i},Dept ${i % 50},${badEvery && i % badEvery === 0 ? `not-an-email-${i}` : `u${i}.${'x'.repeat(30)}@example.com`}`);
   return `${lines.join('\n')}\n`;
-}
-
-async function levelStoreAt(location: string): Promise<TempLevelStore> {
-  const open = async () => {
-    const store = new LevelStore({ location, logger: pino({ level: 'silent' }) });
-    await store.start();
-    return store;
-  };
-  const handle: TempLevelStore = {
-    store: await open(),
-    dir: location,
-    async reopen() {
-      await handle.store.stop();
-      handle.store = await open();
-      return handle.store;
-    },
-    async cleanup() {
-      await handle.store.stop();
-    },
-  };
-  return handle;
 }
 
 // Without bad rows only the store writes during the import; with them the reject journal

@@ -62,3 +62,24 @@ export function multiResult(deviceIds: readonly number[], deviceErrors: readonly
   const ok = [...new Set(deviceIds)].filter((id) => !failed.has(id));
   return { ok, failed };
 }
+
+/**
+ * A per-device NOT_FOUND says a user is not on the device, or that the gateway has no entry
+ * for the device (as the simulator answers; the docs say neither, spec/gsdk-wire.md §2.6).
+ * Only the first is `absent`, which lets the engine count a delete as done. `known` is the
+ * gateway's device list: a device missing from it cannot be reached, so its `absent` becomes
+ * `unavailable`. Without the list (it could not be read) nothing is known: `unknown`.
+ */
+export function unknownDevicesUnavailable(result: MultiResult, known: ReadonlySet<number> | undefined): MultiResult {
+  const failed = new Map<number, DeviceFailure>();
+  for (const [deviceId, failure] of result.failed) {
+    if (failure.reason !== 'absent' || known?.has(deviceId)) failed.set(deviceId, failure);
+    else failed.set(deviceId, { ...failure, reason: known ? 'unavailable' : 'unknown' });
+  }
+  return { ok: result.ok, failed };
+}
+
+/** Whether any failure is `absent`, which only the gateway's device list can confirm. */
+export function needsDeviceCheck(result: MultiResult): boolean {
+  return [...result.failed.values()].some((failure) => failure.reason === 'absent');
+}

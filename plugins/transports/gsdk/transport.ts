@@ -42,7 +42,14 @@ import {
 } from './channel.js';
 import { channelCredentials, channelOptions } from './credentials.js';
 import { toDeviceEvent, toDeviceProfile, toDeviceStatusChange, toDeviceUserHeader, toGatewayDevice } from './device-views.js';
-import { deviceErrorsFromTrailer, multiResult, STATUS_DETAILS_TRAILER, type MultiResult } from './multi-result.js';
+import {
+  deviceErrorsFromTrailer,
+  multiResult,
+  needsDeviceCheck,
+  STATUS_DETAILS_TRAILER,
+  unknownDevicesUnavailable,
+  type MultiResult,
+} from './multi-result.js';
 import type { GatewayConfig } from './schema.js';
 import { GrpcCode } from './status-code.js';
 import type { Subscription } from './subscription.js';
@@ -564,16 +571,30 @@ export class GsdkTransport implements TransportInstance {
     length: CallLength,
   ): Promise<MultiResult> {
     if (deviceIds.length === 0) return multiResult([], []);
+    let result: MultiResult;
     try {
       const response = await this.live().unary(method, request, options, length, { deviceIds });
-      return multiResult(deviceIds, response.deviceErrors);
+      result = multiResult(deviceIds, response.deviceErrors);
     } catch (error) {
       const trailer = callTrailers(error)?.get(STATUS_DETAILS_TRAILER)[0];
       const deviceErrors = Buffer.isBuffer(trailer) ? deviceErrorsFromTrailer(trailer) : undefined;
       if (!deviceErrors || deviceErrors.every((entry) => entry.code === GrpcCode.OK)) throw error;
-      const result = multiResult(deviceIds, deviceErrors);
+      result = multiResult(deviceIds, deviceErrors);
       this.logger.debug({ method: (error as RollcallError).detail?.['method'], ok: result.ok, failed: [...result.failed.keys()] }, 'multi call failed on some devices');
-      return result;
+    }
+    return needsDeviceCheck(result) ? unknownDevicesUnavailable(result, await this.knownDeviceIds(options)) : result;
+  }
+
+  /**
+   * The devices the gateway has an entry for, to tell a missing user from a missing device
+   * (see unknownDevicesUnavailable); undefined when the list cannot be read.
+   */
+  private async knownDeviceIds(options: CallOptions | undefined): Promise<Set<number> | undefined> {
+    try {
+      return new Set((await this.getDeviceList(options)).map((info) => info.deviceID));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'the device list could not be read to check NOT_FOUND answers');
+      return undefined;
     }
   }
 }

@@ -1,11 +1,11 @@
 /** What every part of the store contract suite shares: the harness and small builders. */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isRollcallError, type ErrorCode } from '../../../daemon/errors.js';
 import type { DeviceRecord } from '../../../daemon/model/device.js';
 import { emptyUser, type Origin, type User } from '../../../daemon/model/user.js';
 import type { ImportRecord, Mutation, NewEvent, Store } from '../../../daemon/plugins/api.js';
+import { freshSubject, type SubjectHarness } from '../fresh-subject.js';
 
 export interface StoreUnderTest {
   /** An open, empty store. */
@@ -18,24 +18,10 @@ export interface StoreUnderTest {
 
 export type StoreFactory = () => Promise<StoreUnderTest>;
 
-export interface Harness {
-  /** A test with a fresh store from the factory, cleaned up whatever happens. */
-  it(title: string, body: (subject: StoreUnderTest, t: TestContext) => Promise<void>): void;
-}
+export type Harness = SubjectHarness<StoreUnderTest>;
 
 export function harness(factory: StoreFactory): Harness {
-  return {
-    it(title, body) {
-      test(title, async (t) => {
-        const subject = await factory();
-        try {
-          await body(subject, t);
-        } finally {
-          await subject.cleanup();
-        }
-      });
-    },
-  };
+  return freshSubject(factory);
 }
 
 export const server: Origin = { kind: 'server', by: 'contract' };

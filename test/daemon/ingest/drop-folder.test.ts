@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { startRecord } from '../../../daemon/ingest/ledger.js';
 import { dayFolder } from '../../../daemon/ingest/names.js';
 import { RejectJournal } from '../../../daemon/ingest/reject-journal.js';
-import { tempLevelStore } from '../../../daemon/store/testing.js';
+import { tempLevelStore } from '../../helpers/stores.js';
 import type { ImportProgress } from '../../../daemon/ingest/types.js';
 import { CardType, emptyUser, type User } from '../../../daemon/model/user.js';
 import { csnToCardData } from '../../../plugins/watchers/csv/csn.js';

@@ -10,7 +10,7 @@ import { isRollcallError } from '../../../daemon/errors.js';
 import { emptyUser } from '../../../daemon/model/user.js';
 import { Metrics } from '../../../daemon/obs/metrics.js';
 import type { PluginContext } from '../../../daemon/plugins/api.js';
-import { tempLevelStore } from '../../../daemon/store/testing.js';
+import { tempLevelStore } from '../../helpers/stores.js';
 import levelStorage from '../../../plugins/storage/level/index.js';
 import { LevelStore } from '../../../plugins/storage/level/level-store.js';
 import { configSchema } from '../../../plugins/storage/level/schema.js';

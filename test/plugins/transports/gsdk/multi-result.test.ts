@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Status } from '../../../../proto/gen/google/rpc/status.js';
 import { MultiErrorResponse, type ErrorResponse } from '../../../../proto/gen/gsdk/err.js';
-import { deviceErrorsFromTrailer, multiResult } from '../../../../plugins/transports/gsdk/multi-result.js';
+import { deviceErrorsFromTrailer, multiResult, needsDeviceCheck, unknownDevicesUnavailable } from '../../../../plugins/transports/gsdk/multi-result.js';
 
 function trailer(details: Array<[string, Uint8Array]>): Uint8Array {
   return Status.encode({
@@ -87,5 +87,33 @@ describe('multiResult', () => {
   test('codes outside gRPC keep their number', () => {
     const result = multiResult([5], [{ deviceID: 5, code: 99, msg: '' }]);
     assert.equal(result.failed.get(5)?.codeName, 'CODE_99');
+  });
+});
+
+describe('unknownDevicesUnavailable', () => {
+  // 5 lacks a user, 6 is a device the gateway has no entry for, 7 is full.
+  const result = multiResult([4, 5, 6, 7], [
+    { deviceID: 5, code: 5, msg: 'user 9 not found' },
+    { deviceID: 6, code: 5, msg: 'device 6 is not connected to the gateway' },
+    { deviceID: 7, code: 8, msg: 'full' },
+  ]);
+
+  test('only a NOT_FOUND asks for the device list', () => {
+    assert.equal(needsDeviceCheck(result), true);
+    assert.equal(needsDeviceCheck(multiResult([7], [{ deviceID: 7, code: 8, msg: 'full' }])), false);
+  });
+
+  test('absent stays absent on a device the gateway knows; on one it does not, the device is unavailable', () => {
+    const checked = unknownDevicesUnavailable(result, new Set([4, 5, 7]));
+    assert.deepEqual(checked.ok, [4]);
+    assert.deepEqual(
+      [...checked.failed].map(([id, failure]) => [id, failure.reason, failure.codeName]),
+      [[5, 'absent', 'NOT_FOUND'], [6, 'unavailable', 'NOT_FOUND'], [7, 'full', 'RESOURCE_EXHAUSTED']],
+    );
+  });
+
+  test('without the device list no NOT_FOUND is taken for absent', () => {
+    const checked = unknownDevicesUnavailable(result, undefined);
+    assert.deepEqual([...checked.failed.values()].map((failure) => failure.reason), ['unknown', 'unknown', 'full']);
   });
 });

@@ -8,16 +8,16 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { LevelStore } from '../../plugins/storage/level/level-store.js';
 import { MemoryStore } from '../../plugins/storage/memory/memory-store.js';
-import type { AbstractStoreOptions } from './abstract-store.js';
+import type { AbstractStoreOptions } from '../../daemon/store/abstract-store.js';
 
 export interface TempLevelStore {
   /** The open store (after reopen(), the reopened one). */
   store: LevelStore;
-  /** The temp directory; the LevelDB is in `dir/leveldb`. */
+  /** tempLevelStore: the temp directory, with the LevelDB in `dir/leveldb`; levelStoreAt: the location. */
   dir: string;
   /** Closes the store and opens a new one on the same directory, as a daemon restart would. */
   reopen(): Promise<LevelStore>;
-  /** Closes the store and removes the directory. */
+  /** Closes the store; tempLevelStore also removes the directory. */
   cleanup(): Promise<void>;
 }
 
@@ -27,11 +27,11 @@ export interface TempStoreOptions extends AbstractStoreOptions {
   sync?: boolean;
 }
 
-export async function tempLevelStore(options: TempStoreOptions = {}): Promise<TempLevelStore> {
-  const dir = await mkdtemp(join(tmpdir(), 'rollcall-store-'));
+/** A LevelDB store opened at `location`, which the caller owns: cleanup closes it and leaves the files. */
+export async function levelStoreAt(location: string, options: TempStoreOptions = {}): Promise<TempLevelStore> {
   const open = async (): Promise<LevelStore> => {
     const store = new LevelStore({
-      location: join(dir, 'leveldb'),
+      location,
       logger: options.logger ?? pino({ level: 'silent' }),
       sync: options.sync ?? false,
       ...(options.now ? { now: options.now } : {}),
@@ -40,11 +40,8 @@ export async function tempLevelStore(options: TempStoreOptions = {}): Promise<Te
     return store;
   };
   const handle: TempLevelStore = {
-    store: await open().catch(async (error: unknown) => {
-      await rm(dir, { recursive: true, force: true });
-      throw error;
-    }),
-    dir,
+    store: await open(),
+    dir: location,
     async reopen() {
       await handle.store.stop();
       handle.store = await open();
@@ -52,8 +49,23 @@ export async function tempLevelStore(options: TempStoreOptions = {}): Promise<Te
     },
     async cleanup() {
       await handle.store.stop();
-      await rm(dir, { recursive: true, force: true });
     },
+  };
+  return handle;
+}
+
+/** A LevelDB store in a fresh temp directory, which cleanup removes. */
+export async function tempLevelStore(options: TempStoreOptions = {}): Promise<TempLevelStore> {
+  const dir = await mkdtemp(join(tmpdir(), 'rollcall-store-'));
+  const handle = await levelStoreAt(join(dir, 'leveldb'), options).catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
+  const close = handle.cleanup;
+  handle.dir = dir;
+  handle.cleanup = async () => {
+    await close();
+    await rm(dir, { recursive: true, force: true });
   };
   return handle;
 }
