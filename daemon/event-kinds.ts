@@ -2,11 +2,11 @@
  * The event log's kinds (STYLE §17): one catalogue, beside the error codes in errors.ts.
  * Every entry written to the event log names one of these, and the type of
  * `NewEvent.kind` makes the compiler hold every emitter to it. The table in README.md
- * ("Event kinds") lists the same kinds; a test keeps the two equal. Add a kind here and to
- * that table together.
+ * ("Event kinds") is made from this one (`npm run readme`; a test compares them), so a kind
+ * and its meaning are written here only.
  */
 export const EventKinds = {
-  'user.update.server': 'A server-side change of a user (admin, import) was saved',
+  'user.update.server': 'A user was created or changed on the server side (`rollcall users set`) and saved',
   'user.delete.server': 'A user was deleted from the database by an operator',
   'user.update.device': 'A user edited at a device was merged into the database',
   'user.enroll.device': 'A user enrolled at a device, new to the database, was added',

@@ -1,11 +1,8 @@
-// Rewrites the config reference block of README.md from the schema (after `npm run build`).
+// Rewrites the generated blocks of README.md (the config reference, the tables of error codes
+// and of event kinds) from the code, after `npm run build`. daemon/readme-blocks.ts lists them.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { BUILTIN_PLUGINS } from '../dist/daemon/plugins/registry.js';
-import { configReference } from '../dist/daemon/config/reference.js';
+import { README_BLOCKS, withReadmeBlock } from '../dist/daemon/readme-blocks.js';
 
-const start = '<!-- config-reference:start -->';
-const end = '<!-- config-reference:end -->';
-const readme = readFileSync('README.md', 'utf8');
-const before = readme.slice(0, readme.indexOf(start) + start.length);
-const after = readme.slice(readme.indexOf(end));
-writeFileSync('README.md', `${before}\n${configReference(BUILTIN_PLUGINS)}${after}`);
+let readme = readFileSync('README.md', 'utf8');
+for (const [name, render] of Object.entries(README_BLOCKS)) readme = withReadmeBlock(readme, name, render());
+writeFileSync('README.md', readme);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { BUILTIN_PLUGINS } from '../daemon/plugins/registry.js';
 import { validateConfig } from '../daemon/config/load.js';
-import { configReference, leafKeys } from '../daemon/config/reference.js';
+import { leafKeys } from '../daemon/config/reference.js';
 import { repoRoot } from './helpers/daemon-process.js';
 
 const examplePath = join(repoRoot, 'config.example.yaml');
@@ -32,13 +32,4 @@ test('config.example.yaml documents every key (set, or shown commented out)', ()
     return !new RegExp(`^\\s*#\\s*${last}:`, 'm').test(exampleText);
   });
   assert.deepEqual(undocumented, []);
-});
-
-test('README.md carries the current config reference (rollcall config-schema --markdown)', () => {
-  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-  const start = readme.indexOf('<!-- config-reference:start -->');
-  const end = readme.indexOf('<!-- config-reference:end -->');
-  assert.ok(start >= 0 && end > start, 'README.md has the config reference markers');
-  const block = readme.slice(start + '<!-- config-reference:start -->'.length, end).trim();
-  assert.equal(block, configReference(BUILTIN_PLUGINS).trim());
 });

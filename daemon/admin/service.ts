@@ -10,11 +10,11 @@ import { basename, join } from 'node:path';
 import { once } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { Mutation, NewEvent, Store, StoredEvent } from '../plugins/api.js';
+import type { Mutation, Store, StoredEvent } from '../plugins/api.js';
 import { emptyUser, type User } from '../model/user.js';
 import type { CheckResult as EngineCheck, DeviceStatus } from '../sync/engine.js';
 import { removalNeedsConfirmation } from '../sync/planner.js';
-import { EventKind, EventText } from '../merge/events.js';
+import { wordedEvent } from '../merge/events.js';
 import type { ImportReport as DropReport } from '../ingest/types.js';
 import type {
   CheckResult,
@@ -435,12 +435,10 @@ export class AdminService {
       changes.push({ id: entry.input.id, created: before === undefined, changed });
       if (!changed) continue;
       mutations.push({ type: 'putUser', user, origin: { kind: 'admin', ...(by ? { by } : {}) } });
-      const event: NewEvent = {
-        kind: EventKind.serverUpdate,
-        message: EventText.serverUpdate,
+      const event = wordedEvent('user.update.server', {
         userId: user.id,
         detail: { source: 'admin', created: before === undefined, fields: changedFields(before, user), ...(by ? { by } : {}) },
-      };
+      });
       mutations.push({ type: 'appendEvent', event });
     }
     const seq = mutations.length > 0 ? (await store.commit(mutations)).seq : store.currentSeq();
@@ -460,7 +458,7 @@ export class AdminService {
     const by = caller.operator;
     const mutations: Mutation[] = ids.flatMap((userId): Mutation[] => [
       { type: 'deleteUser', userId, origin: { kind: 'admin', ...(by ? { by } : {}) } },
-      { type: 'appendEvent', event: { kind: 'user.delete.server', message: 'User deletion succeeded (Server)', userId, detail: { source: 'admin', ...(by ? { by } : {}) } } },
+      { type: 'appendEvent', event: wordedEvent('user.delete.server', { userId, detail: { source: 'admin', ...(by ? { by } : {}) } }) },
     ]);
     const { seq } = await store.commit(mutations);
     this.#o.logger.info({ users: ids, by }, `admin: ${ids.length} user(s) deleted`);

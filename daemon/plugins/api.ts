@@ -11,6 +11,7 @@ import type { Metrics } from '../obs/metrics.js';
 import type { User, Origin } from '../model/user.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { Writable } from 'node:stream';
+import type { EventKind } from '../event-kinds.js';
 
 export type PluginKind = 'storage' | 'transport' | 'sync-mode' | 'watcher';
 
@@ -106,8 +107,8 @@ export interface ImportRecord {
 }
 
 export interface NewEvent {
-  /** Stable kind, e.g. 'user.update.server', 'user.update.device', 'sync.enroll.failed', 'merge.conflict'. */
-  kind: string;
+  /** One of the catalogue's kinds (daemon/event-kinds.ts), e.g. 'user.update.server', 'sync.enroll.failed'. */
+  kind: EventKind;
   /** The BioStar-style text an operator reads, e.g. "User update succeeded (Server)". */
   message: string;
   /** Unix ms; the store fills it in when absent. */
@@ -118,9 +119,14 @@ export interface NewEvent {
   detail?: Record<string, unknown>;
 }
 
-export interface StoredEvent extends Required<Pick<NewEvent, 'kind' | 'message' | 'at'>> {
+export interface StoredEvent extends Required<Pick<NewEvent, 'message' | 'at'>> {
   /** Increasing event ID. */
   id: number;
+  /**
+   * The kind it was written with. A string, not `EventKind`: a log written by an older
+   * daemon may hold a kind the catalogue no longer lists, and it is read back as it was.
+   */
+  kind: string;
   userId?: string;
   deviceId?: number;
   detail?: Record<string, unknown>;

@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
-import { RollcallError } from '../errors.js';
+import { RollcallError, type ErrorCode } from '../errors.js';
 import type { Metrics } from '../obs/metrics.js';
 import type {
   HealthReport,
@@ -108,8 +108,10 @@ export class PluginHost {
     plugin.state = 'failed';
     plugin.error = `${stage}: ${message(error)}`;
     this.#gauge().set({ kind: plugin.definition.kind, name: plugin.definition.name }, 0);
+    // The line carries the code an operator greps for; the plugin's own error, with its code when it has one, is in err.
+    const code: ErrorCode = 'ROLLCALL_ERR_PLUGIN_FAILED';
     this.#options.logger.error(
-      { plugin: plugin.id, kind: plugin.definition.kind, name: plugin.definition.name, err: error },
+      { plugin: plugin.id, kind: plugin.definition.kind, name: plugin.definition.name, code, err: error },
       `plugin ${plugin.id} failed in ${stage}: ${message(error)}`,
     );
   }

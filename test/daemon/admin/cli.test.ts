@@ -266,7 +266,7 @@ describe('rollcall client commands', () => {
     assert.equal(badSince.code, 64);
 
     await h.sync.put({ ...(await h.store.getUser('3001'))!, id: '6001', name: 'Followed' });
-    await h.store.commit([{ type: 'appendEvent', event: { kind: 'test.mark', message: 'before following', userId: '6001' } }]);
+    await h.store.commit([{ type: 'appendEvent', event: { kind: 'user.update.device', message: 'before following', userId: '6001' } }]);
     const child = spawn(process.execPath, [cliEntry, 'events', '--follow', '--user', '6001', '--json', '--socket', h.socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Record<string, unknown>[] = [];
     let buffer = '';
@@ -292,8 +292,8 @@ describe('rollcall client commands', () => {
       });
     try {
       await lineCount(1);
-      assert.equal(lines[0]!.kind, 'test.mark', 'the backlog comes first');
-      await h.store.commit([{ type: 'appendEvent', event: { kind: 'test.mark', message: 'while following', userId: '6001' } }]);
+      assert.equal(lines[0]!.kind, 'user.update.device', 'the backlog comes first');
+      await h.store.commit([{ type: 'appendEvent', event: { kind: 'user.update.device', message: 'while following', userId: '6001' } }]);
       await lineCount(2);
       assert.equal(lines[1]!.message, 'while following');
       child.kill('SIGINT');

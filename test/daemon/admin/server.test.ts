@@ -212,7 +212,7 @@ describe('admin server', () => {
   });
 
   test('follow sends the backlog, then events written after it started, and ends when cancelled', async () => {
-    await h.store.commit([{ type: 'appendEvent', event: { kind: 'test.mark', message: 'before', userId: '901' } }]);
+    await h.store.commit([{ type: 'appendEvent', event: { kind: 'user.update.device', message: 'before', userId: '901' } }]);
     const stream = c.stream('FollowEvents', c.client.followEvents, { userId: '901', backlog: 5 });
     const seen: Event[] = [];
     for await (const event of stream) {
@@ -221,7 +221,7 @@ describe('admin server', () => {
       if (seen.length === 1) await c.unary('SetUser', c.client.setUser, { users: [{ userJson: JSON.stringify({ id: '901', name: 'Followed' }), pin: '' }], replace: false });
       if (seen.length === 2) stream.cancel();
     }
-    assert.deepEqual(seen.map((e) => [e.kind, e.userId]), [['test.mark', '901'], ['user.update.server', '901']]);
+    assert.deepEqual(seen.map((e) => [e.kind, e.userId]), [['user.update.device', '901'], ['user.update.server', '901']]);
   });
 
   test('verify streams one result per device', async () => {

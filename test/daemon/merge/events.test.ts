@@ -5,12 +5,13 @@ import {
   deviceDeleteEvent,
   deviceEnrollEvent,
   deviceUpdateEvent,
-  EventKind,
   EventText,
   mergeEvents,
   saveFailedEvent,
   serverUpdateEvent,
+  wordedEvent,
 } from '../../../daemon/merge/events.js';
+import { isEventKind } from '../../../daemon/event-kinds.js';
 import { MERGE_POLICIES, mergeDeviceUser, type Conflict } from '../../../daemon/merge/merge.js';
 import { RollcallError } from '../../../daemon/errors.js';
 import type { NewEvent } from '../../../daemon/plugins/api.js';
@@ -94,16 +95,19 @@ describe('event builders', () => {
     assert.deepEqual(conflictEvents('7', 541, []), []);
   });
 
-  test('kinds and texts are stable', () => {
-    assert.deepEqual(EventKind, {
-      serverUpdate: 'user.update.server',
-      deviceUpdate: 'user.update.device',
-      deviceEnroll: 'user.enroll.device',
-      deviceDelete: 'user.delete.device',
-      saveFailed: 'user.save.failed',
-      conflict: 'merge.conflict',
+  test('texts are stable, and each is the wording of a kind in the catalogue', () => {
+    // The builders' cases above hold the other texts.
+    assert.equal(EventText['user.save.failed'], 'Fail to save to the server DB');
+    assert.deepEqual(Object.keys(EventText).filter((kind) => !isEventKind(kind)), []);
+  });
+
+  test('wordedEvent: the kind, its text and the fields given', () => {
+    assert.deepEqual(wordedEvent('user.delete.server', { userId: '7', detail: { source: 'admin' } }), {
+      kind: 'user.delete.server',
+      message: 'User deletion succeeded (Server)',
+      userId: '7',
+      detail: { source: 'admin' },
     });
-    assert.equal(EventText.saveFailed, 'Fail to save to the server DB');
   });
 });
 

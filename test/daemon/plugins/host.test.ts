@@ -97,7 +97,7 @@ describe('plugin host', () => {
     assert.match(checks['watcher/broken']?.detail ?? '', /start: broken start broke/);
     assert.equal(checks['watcher/nocreate']?.ok, false);
     assert.equal(checks['watcher/fine']?.ok, true);
-    assert.ok(logs.some((l) => l.includes('"plugin":"watcher/broken"') && l.includes('failed in start')));
+    assert.ok(logs.some((l) => l.includes('"plugin":"watcher/broken"') && l.includes('"code":"ROLLCALL_ERR_PLUGIN_FAILED"') && l.includes('failed in start')));
     const text = await metrics.registry.metrics();
     assert.match(text, /rollcall_plugin_up\{kind="watcher",name="broken"\} 0/);
     assert.match(text, /rollcall_plugin_up\{kind="watcher",name="fine"\} 1/);

@@ -85,14 +85,14 @@ describe('planCommit', () => {
     [
       'events get the next IDs and the commit time when they have none',
       [
-        { type: 'appendEvent', event: { kind: 'a', message: 'x' } },
-        { type: 'appendEvent', event: { kind: 'b', message: 'y', at: 1, userId: 'u', deviceId: 0, detail: { k: 1 } } },
+        { type: 'appendEvent', event: { kind: 'user.seed', message: 'x' } },
+        { type: 'appendEvent', event: { kind: 'import.done', message: 'y', at: 1, userId: 'u', deviceId: 0, detail: { k: 1 } } },
       ],
       (p) => {
         assert.equal(p.lastEventId, 6);
         assert.deepEqual(p.events, [
-          { id: 5, kind: 'a', message: 'x', at: 5000 },
-          { id: 6, kind: 'b', message: 'y', at: 1, userId: 'u', deviceId: 0, detail: { k: 1 } },
+          { id: 5, kind: 'user.seed', message: 'x', at: 5000 },
+          { id: 6, kind: 'import.done', message: 'y', at: 1, userId: 'u', deviceId: 0, detail: { k: 1 } },
         ]);
       },
     ],

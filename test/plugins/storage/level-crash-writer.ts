@@ -33,7 +33,7 @@ for (let n = store.currentSeq() / perCommit + 1; ; n++) {
     mutations.push({ type: 'putUser', user, origin: { kind: 'import', file: 'crash.csv', format: 'csv' } });
   }
   mutations.push(
-    { type: 'appendEvent', event: { kind: 'crash.commit', message: `commit ${n}`, detail: { n } } },
+    { type: 'appendEvent', event: { kind: 'import.done', message: `commit ${n}`, detail: { n } } },
     { type: 'setCursor', deviceId: 1, seq: (n - 1) * perCommit },
     { type: 'putDevice', device: { id: 1, source: 'config', lastEventId: n } },
   );

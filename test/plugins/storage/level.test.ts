@@ -147,7 +147,7 @@ test('keys follow the documented layout', async () => {
       { type: 'setCursor', deviceId: 10, seq: 2 },
       { type: 'putDevice', device: { id: 10, source: 'config', lastEventId: 0 } },
       { type: 'putImport', record: { hash: 'ab', file: 'f.csv', format: 'csv', state: 'done', startedAt: 1, checkpoint: 0, counts: { ok: 0, failed: 0, skipped: 0 } } },
-      { type: 'appendEvent', event: { kind: 'k', message: 'm', userId: 'a', deviceId: 10, at: 255 } },
+      { type: 'appendEvent', event: { kind: 'user.update.server', message: 'm', userId: 'a', deviceId: 10, at: 255 } },
     ]);
     await temp.store.stop();
     const raw = new Level(join(temp.dir, 'leveldb'));
