@@ -37,7 +37,8 @@ import {
 import type { AdminBackend } from './backend.js';
 import { AdminRequestError, invalidField, type RequestIssue } from './request-error.js';
 import { AdminService, type Caller, type Emit } from './service.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, MAX_SOCKET_PATH_BYTES } from './socket-path.js';
+import { DEFAULT_ADMIN_MAX_MESSAGE_BYTES } from '../config/schema.js';
+import { MAX_SOCKET_PATH_BYTES } from './socket-path.js';
 import { ERROR_CODE_TRAILER, ISSUES_TRAILER, OPERATOR_METADATA } from './wire.js';
 
 export const ADMIN_SOCKET_ERROR = 'ROLLCALL_ERR_ADMIN_SOCKET' as const;
@@ -144,7 +145,7 @@ export class AdminServer {
       labelNames: ['method', 'code'],
     });
     this.#service = new AdminService({ backend: this.#o.backend, logger: logger, ...(this.#o.followPollMs !== undefined ? { followPollMs: this.#o.followPollMs } : {}) });
-    const server = new Server({ 'grpc.max_receive_message_length': this.#o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
+    const server = new Server({ 'grpc.max_receive_message_length': this.#o.maxMessageBytes ?? DEFAULT_ADMIN_MAX_MESSAGE_BYTES });
     server.addService(AdminDefinition, this.#handlers() as unknown as UntypedServiceImplementation);
     try {
       await new Promise<number>((resolve, reject) => server.bindAsync(`unix:${path}`, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))));
