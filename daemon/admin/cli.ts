@@ -21,8 +21,6 @@ import { AdminCallError, AdminConnection, DaemonUnavailable, SocketPermissionDen
 import { clientSocket } from './cli-socket.js';
 import {
   confirmJson,
-  deviceJson,
-  eventJson,
   exportJson,
   importJson,
   planJson,
@@ -38,6 +36,8 @@ import { readTime } from './time-input.js';
 import { anyField, userFromFlags, usersFromFile, type UserItem, type UserSetFlags } from './user-flags.js';
 import type { UserView } from './user-view.js';
 import { plural } from './format.js';
+import { deviceShape } from './shapes/device.js';
+import { eventShape } from './shapes/event.js';
 
 /** Exit codes of the client commands (sysexits where one fits). */
 export const ADMIN_EXIT = {
@@ -249,7 +249,7 @@ export function registerAdminCommands(program: Command, overrides: Partial<Admin
   clientCommand(program, 'devices', 'list the devices with their connection and sync state').action((options: ClientOptions) =>
     withDaemon(options, async (c, out) => {
       const { devices } = await c.unary('ListDevices', c.client.listDevices, {});
-      const json = { devices: devices.map(deviceJson) };
+      const json = { devices: devices.map(deviceShape.toJson) };
       out.result(json, () => renderDevices(json.devices, io.now()));
       return ADMIN_EXIT.OK;
     }),
@@ -616,7 +616,7 @@ export function registerAdminCommands(program: Command, overrides: Partial<Admin
           if (untilMs !== undefined) throw new UsageError('--until cannot be combined with --follow');
           const stream = c.stream('FollowEvents', c.client.followEvents, { ...filter, ...(sinceMs !== undefined ? { sinceMs } : {}), backlog: sinceMs === undefined ? (options.limit ?? 10) : 0 });
           await drain(stream, (event) => {
-            const json = eventJson(event);
+            const json = eventShape.toJson(event);
             out.raw(out.json ? `${JSON.stringify(json)}\n` : `${renderEvent(json)}\n`);
           });
           return ADMIN_EXIT.OK;
@@ -627,7 +627,7 @@ export function registerAdminCommands(program: Command, overrides: Partial<Admin
           ...(untilMs !== undefined ? { untilMs } : {}),
           limit: options.limit ?? 100,
         });
-        const json = { events: response.events.map(eventJson), more: response.more };
+        const json = { events: response.events.map(eventShape.toJson), more: response.more };
         out.result(json, () => {
           if (json.events.length === 0) return 'no events';
           const lines = json.events.map(renderEvent);

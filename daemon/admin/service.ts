@@ -10,9 +10,9 @@ import { basename, join } from 'node:path';
 import { once } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { Mutation, NewEvent, Store, StoredEvent } from '../plugins/api.js';
+import type { Mutation, NewEvent, Store } from '../plugins/api.js';
 import { emptyUser, type User } from '../model/user.js';
-import type { CheckResult as EngineCheck, DeviceStatus } from '../sync/engine.js';
+import type { DeviceStatus } from '../sync/engine.js';
 import { removalNeedsConfirmation } from '../sync/planner.js';
 import { EventKind, EventText } from '../merge/events.js';
 import type { ImportReport as DropReport } from '../ingest/types.js';
@@ -22,7 +22,6 @@ import type {
   ConfirmResponse,
   DeleteUserRequest,
   DeleteUserResponse,
-  Device,
   DevicePlan,
   Event,
   EventsRequest,
@@ -58,6 +57,10 @@ import * as check from './requests.js';
 import { applyUserInput, readUserInput, userIssues } from './user-input.js';
 import { userView } from './user-view.js';
 import { eventsPage, followEvents, latestEventId, newestEvents } from './event-reader.js';
+import { checkShape } from './shapes/check.js';
+import { deviceShape } from './shapes/device.js';
+import { eventShape } from './shapes/event.js';
+import { pluginShape } from './shapes/plugin.js';
 
 /** Largest user-ID list per plan list unless asked (counts are always whole). */
 const DEFAULT_PLAN_IDS = 100;
@@ -99,51 +102,6 @@ class ProgressThrottle {
     this.#last = now;
     await this.#emit(progress);
   }
-}
-
-export function checkMessage(result: EngineCheck): CheckResult {
-  return {
-    deviceId: result.deviceId,
-    method: result.method,
-    inSync: result.inSync,
-    differences: result.differences,
-    enrolled: result.enrolled,
-    removed: result.removed,
-    held: result.held,
-    leftAlone: result.leftAlone,
-    error: result.error ?? '',
-  };
-}
-
-export function deviceMessage(d: DeviceStatus): Device {
-  return {
-    id: d.id,
-    name: d.name ?? '',
-    location: d.location ?? '',
-    source: d.source,
-    connected: d.connected,
-    inSync: d.inSync,
-    cursor: d.cursor,
-    pending: d.pending,
-    quarantined: d.quarantined,
-    failures: d.failures,
-    lastError: d.lastError ?? '',
-    ...(d.userCount !== undefined ? { userCount: d.userCount } : {}),
-    lastCheck: d.lastCheck ? { atMs: d.lastCheck.at, method: d.lastCheck.method, inSync: d.lastCheck.inSync, differences: d.lastCheck.differences } : undefined,
-    heldRemoval: d.heldRemoval ? { atMs: d.heldRemoval.at, removals: d.heldRemoval.removals, holding: d.heldRemoval.holding, upToSeq: d.heldRemoval.upToSeq } : undefined,
-  };
-}
-
-export function eventMessage(e: StoredEvent): Event {
-  return {
-    id: e.id,
-    atMs: e.at,
-    kind: e.kind,
-    message: e.message,
-    ...(e.userId !== undefined ? { userId: e.userId } : {}),
-    ...(e.deviceId !== undefined ? { deviceId: e.deviceId } : {}),
-    detailJson: e.detail === undefined ? '' : JSON.stringify(e.detail),
-  };
 }
 
 export function reportMessage(r: DropReport): ImportReport {
@@ -251,13 +209,13 @@ export class AdminService {
         heldRemovals: devices.filter((d) => d.heldRemoval).length,
         quarantined: devices.filter((d) => d.quarantined).length,
       },
-      plugins: info.plugins.map((p) => ({ id: p.id, kind: p.kind, name: p.name, state: p.state, ok: p.ok, detail: p.detail ?? '' })),
+      plugins: info.plugins.map(pluginShape.toWire),
       ready: info.ready,
     };
   }
 
   listDevices(): ListDevicesResponse {
-    return { devices: this.#engine().status().map(deviceMessage) };
+    return { devices: this.#engine().status().map(deviceShape.toWire) };
   }
 
   // -------------------------------------------------------------------------
@@ -270,9 +228,9 @@ export class AdminService {
         let result: CheckResult;
         try {
           const [found] = await engine.verify({ deviceId, deep: options.deep, repair: options.repair });
-          result = found ? checkMessage(found) : checkMessage({ deviceId, method: options.deep ? 'deep' : 'headers', inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0, error: 'the device is no longer known' });
+          result = found ? checkShape.toWire(found) : checkShape.toWire({ deviceId, method: options.deep ? 'deep' : 'headers', inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0, error: 'the device is no longer known' });
         } catch (error) {
-          result = checkMessage({ deviceId, method: options.deep ? 'deep' : 'headers', inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0, error: errorText(error) });
+          result = checkShape.toWire({ deviceId, method: options.deep ? 'deep' : 'headers', inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0, error: errorText(error) });
         }
         await emit(result);
       }),
@@ -557,7 +515,7 @@ export class AdminService {
     });
     if (request.afterId !== undefined) query.afterId = request.afterId;
     const found = query.since === undefined && query.afterId === undefined ? await newestEvents(store, query, limit, this.#now) : await eventsPage(store, query, limit);
-    return { events: found.events.map(eventMessage), more: found.more };
+    return { events: found.events.map(eventShape.toWire), more: found.more };
   }
 
   async followEvents(request: FollowEventsRequest, emit: Emit<Event>, signal: AbortSignal): Promise<void> {
@@ -576,16 +534,16 @@ export class AdminService {
       let afterId: number | undefined;
       for (;;) {
         const page = await store.queryEvents({ ...query, ...(afterId !== undefined ? { afterId } : {}), limit: 1000 });
-        for (const event of page) if (event.id <= start) await emit(eventMessage(event));
+        for (const event of page) if (event.id <= start) await emit(eventShape.toWire(event));
         if (page.length < 1000 || page[page.length - 1]!.id > start) break;
         afterId = page[page.length - 1]!.id;
       }
     } else if (backlog > 0) {
       const { events } = await newestEvents(store, query, backlog, this.#now);
-      for (const event of events) if (event.id <= start) await emit(eventMessage(event));
+      for (const event of events) if (event.id <= start) await emit(eventShape.toWire(event));
     }
     const { since: _since, ...follow } = query;
-    await followEvents(store, follow, { afterId: start, pollMs: this.#o.followPollMs ?? 500, signal }, (event) => emit(eventMessage(event)));
+    await followEvents(store, follow, { afterId: start, pollMs: this.#o.followPollMs ?? 500, signal }, (event) => emit(eventShape.toWire(event)));
   }
 
   setLogLevel(request: SetLogLevelRequest, caller: Caller = {}): SetLogLevelResponse {
