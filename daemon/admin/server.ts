@@ -329,21 +329,21 @@ export class AdminServer {
   #handlers(): AdminHandlers {
     const service = this.#service!;
     return {
-      status: this.#unary('Status', () => service.status()),
-      listDevices: this.#unary('ListDevices', () => service.listDevices()),
-      sync: this.#serverStream('Sync', (request, emit) => service.sync(request, emit)),
-      verify: this.#serverStream('Verify', (request, emit) => service.verify(request, emit)),
-      plan: this.#unary('Plan', (request) => service.plan(request)),
-      confirm: this.#unary('Confirm', (request) => service.confirm(request)),
-      listUsers: this.#unary('ListUsers', (request) => service.listUsers(request)),
-      getUser: this.#unary('GetUser', (request) => service.getUser(request)),
-      setUser: this.#unary('SetUser', (request, caller) => service.setUser(request, caller)),
-      deleteUser: this.#unary('DeleteUser', (request, caller) => service.deleteUser(request, caller)),
+      status: this.#unary('Status', () => service.status.status()),
+      listDevices: this.#unary('ListDevices', () => service.status.listDevices()),
+      sync: this.#serverStream('Sync', (request, emit) => service.sync.sync(request, emit)),
+      verify: this.#serverStream('Verify', (request, emit) => service.sync.verify(request, emit)),
+      plan: this.#unary('Plan', (request) => service.sync.plan(request)),
+      confirm: this.#unary('Confirm', (request) => service.sync.confirm(request)),
+      listUsers: this.#unary('ListUsers', (request) => service.users.listUsers(request)),
+      getUser: this.#unary('GetUser', (request) => service.users.getUser(request)),
+      setUser: this.#unary('SetUser', (request, caller) => service.users.setUser(request, caller)),
+      deleteUser: this.#unary('DeleteUser', (request, caller) => service.users.deleteUser(request, caller)),
       import: this.#importHandler(service),
-      export: this.#serverStream('Export', (request, emit, signal) => service.export(request, emit, signal)),
-      events: this.#unary('Events', (request) => service.events(request)),
-      followEvents: this.#serverStream('FollowEvents', (request, emit, signal) => service.followEvents(request, emit, signal)),
-      setLogLevel: this.#unary('SetLogLevel', (request, caller) => service.setLogLevel(request, caller)),
+      export: this.#serverStream('Export', (request, emit, signal) => service.files.export(request, emit, signal)),
+      events: this.#unary('Events', (request) => service.events.events(request)),
+      followEvents: this.#serverStream('FollowEvents', (request, emit, signal) => service.events.followEvents(request, emit, signal)),
+      setLogLevel: this.#unary('SetLogLevel', (request, caller) => service.status.setLogLevel(request, caller)),
     };
   }
 
@@ -366,7 +366,7 @@ export class AdminServer {
             yield next.value.part.value;
           }
         }
-        await service.import(start, chunks(), this.#emitter(call, signal), signal);
+        await service.files.import(start, chunks(), this.#emitter(call, signal), signal);
       })();
       this.#finish('Import', call, work, signal);
     };
