@@ -1,20 +1,21 @@
 /**
  * The --json output of the client commands: one stable shape per command, documented in
  * daemon/admin/README.md. Keys are always present (null when there is no value), times are
- * ISO 8601 strings, so scripts never test for a missing key.
+ * ISO 8601 strings, so scripts never test for a missing key. A device, a check, an event and a
+ * plugin have their fields listed once, for the wire and --json together, under shapes/.
  */
 import type {
   CheckResult,
   ConfirmResponse,
-  Device,
   DevicePlan,
-  Event,
   ExportResult,
   ImportReport,
   StatusResponse,
   UserSyncResult,
 } from '../../proto/gen/rollcall/admin/v1/admin.js';
 import type { UserView } from './user-view.js';
+import { checkShape } from './shapes/check.js';
+import { pluginShape } from './shapes/plugin.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const orNull = (text: string): string | null => (text === '' ? null : text);
@@ -42,41 +43,8 @@ export function statusJson(r: StatusResponse, now: number) {
       heldRemovals: r.sync?.heldRemovals ?? 0,
       quarantined: r.sync?.quarantined ?? 0,
     },
-    plugins: r.plugins.map((p) => ({ id: p.id, kind: p.kind, name: p.name, state: p.state, ok: p.ok, detail: orNull(p.detail) })),
+    plugins: r.plugins.map(pluginShape.toJson),
     ready: r.ready,
-  };
-}
-
-export function deviceJson(d: Device) {
-  return {
-    id: d.id,
-    name: orNull(d.name),
-    location: orNull(d.location),
-    source: d.source,
-    connected: d.connected,
-    inSync: d.inSync,
-    cursor: d.cursor,
-    pending: d.pending,
-    quarantined: d.quarantined,
-    failures: d.failures,
-    lastError: orNull(d.lastError),
-    userCount: d.userCount ?? null,
-    lastCheck: d.lastCheck ? { at: iso(d.lastCheck.atMs), method: d.lastCheck.method, inSync: d.lastCheck.inSync, differences: d.lastCheck.differences } : null,
-    heldRemoval: d.heldRemoval ? { at: iso(d.heldRemoval.atMs), removals: d.heldRemoval.removals, holding: d.heldRemoval.holding, upToSeq: d.heldRemoval.upToSeq } : null,
-  };
-}
-
-export function checkJson(c: CheckResult) {
-  return {
-    deviceId: c.deviceId,
-    method: c.method,
-    inSync: c.inSync,
-    differences: c.differences,
-    enrolled: c.enrolled,
-    removed: c.removed,
-    held: c.held,
-    leftAlone: c.leftAlone,
-    error: orNull(c.error),
   };
 }
 
@@ -85,11 +53,11 @@ export function userSyncJson(u: UserSyncResult) {
 }
 
 export function syncJson(released: number[], full: boolean, checks: CheckResult[], user: UserSyncResult | undefined) {
-  return { released, full, checks: checks.map(checkJson), user: user ? userSyncJson(user) : null };
+  return { released, full, checks: checks.map(checkShape.toJson), user: user ? userSyncJson(user) : null };
 }
 
 export function verifyJson(deep: boolean, checks: CheckResult[]) {
-  return { deep, inSync: checks.every((c) => c.inSync && c.error === ''), checks: checks.map(checkJson) };
+  return { deep, inSync: checks.every((c) => c.inSync && c.error === ''), checks: checks.map(checkShape.toJson) };
 }
 
 export function planJson(devices: DevicePlan[]) {
@@ -136,18 +104,6 @@ export function importJson(r: ImportReport) {
 /** `where`: daemon (the file is in the daemon's outgoing/ folder) or local (written by the CLI). */
 export function exportJson(r: ExportResult, file: string, where: 'daemon' | 'local') {
   return { format: r.format, users: r.users, bytes: r.bytes, file, where };
-}
-
-export function eventJson(e: Event) {
-  let detail: unknown = null;
-  if (e.detailJson !== '') {
-    try {
-      detail = JSON.parse(e.detailJson);
-    } catch {
-      detail = e.detailJson;
-    }
-  }
-  return { id: e.id, at: iso(e.atMs), kind: e.kind, message: e.message, userId: e.userId ?? null, deviceId: e.deviceId ?? null, detail };
 }
 
 export interface ErrorJson {

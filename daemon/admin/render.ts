@@ -2,16 +2,16 @@
  * Human output of the client commands, from the same JSON shapes --json prints. Pure: the
  * caller passes `now` for relative times.
  */
-import type { checkJson, deviceJson, eventJson, importJson, planJson, statusJson, userSyncJson } from './json-shapes.js';
+import type { importJson, planJson, statusJson, userSyncJson } from './json-shapes.js';
+import type { CheckJson } from './shapes/check.js';
+import type { DeviceJson } from './shapes/device.js';
+import type { EventJson } from './shapes/event.js';
 import type { UserView } from './user-view.js';
 import { bytes, duration, list, localDateTime, plural, relativeTime, table } from './format.js';
 
 type Status = ReturnType<typeof statusJson>;
-type DeviceJson = ReturnType<typeof deviceJson>;
-type CheckJson = ReturnType<typeof checkJson>;
 type PlanJson = ReturnType<typeof planJson>;
 type ImportJson = ReturnType<typeof importJson>;
-type EventJson = ReturnType<typeof eventJson>;
 type UserSyncJson = ReturnType<typeof userSyncJson>;
 
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');

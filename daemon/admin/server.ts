@@ -37,7 +37,8 @@ import {
 import type { AdminBackend } from './backend.js';
 import { AdminRequestError, invalidField, type RequestIssue } from './request-error.js';
 import { AdminService, type Caller, type Emit } from './service.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, MAX_SOCKET_PATH_BYTES } from './socket-path.js';
+import { DEFAULT_ADMIN_MAX_MESSAGE_BYTES } from '../config/schema.js';
+import { MAX_SOCKET_PATH_BYTES } from './socket-path.js';
 import { ERROR_CODE_TRAILER, ISSUES_TRAILER, OPERATOR_METADATA } from './wire.js';
 
 export const ADMIN_SOCKET_ERROR = 'ROLLCALL_ERR_ADMIN_SOCKET' as const;
@@ -144,7 +145,7 @@ export class AdminServer {
       labelNames: ['method', 'code'],
     });
     this.#service = new AdminService({ backend: this.#o.backend, logger: logger, ...(this.#o.followPollMs !== undefined ? { followPollMs: this.#o.followPollMs } : {}) });
-    const server = new Server({ 'grpc.max_receive_message_length': this.#o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
+    const server = new Server({ 'grpc.max_receive_message_length': this.#o.maxMessageBytes ?? DEFAULT_ADMIN_MAX_MESSAGE_BYTES });
     server.addService(AdminDefinition, this.#handlers() as unknown as UntypedServiceImplementation);
     try {
       await new Promise<number>((resolve, reject) => server.bindAsync(`unix:${path}`, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))));
@@ -328,21 +329,21 @@ export class AdminServer {
   #handlers(): AdminHandlers {
     const service = this.#service!;
     return {
-      status: this.#unary('Status', () => service.status()),
-      listDevices: this.#unary('ListDevices', () => service.listDevices()),
-      sync: this.#serverStream('Sync', (request, emit) => service.sync(request, emit)),
-      verify: this.#serverStream('Verify', (request, emit) => service.verify(request, emit)),
-      plan: this.#unary('Plan', (request) => service.plan(request)),
-      confirm: this.#unary('Confirm', (request) => service.confirm(request)),
-      listUsers: this.#unary('ListUsers', (request) => service.listUsers(request)),
-      getUser: this.#unary('GetUser', (request) => service.getUser(request)),
-      setUser: this.#unary('SetUser', (request, caller) => service.setUser(request, caller)),
-      deleteUser: this.#unary('DeleteUser', (request, caller) => service.deleteUser(request, caller)),
+      status: this.#unary('Status', () => service.status.status()),
+      listDevices: this.#unary('ListDevices', () => service.status.listDevices()),
+      sync: this.#serverStream('Sync', (request, emit) => service.sync.sync(request, emit)),
+      verify: this.#serverStream('Verify', (request, emit) => service.sync.verify(request, emit)),
+      plan: this.#unary('Plan', (request) => service.sync.plan(request)),
+      confirm: this.#unary('Confirm', (request) => service.sync.confirm(request)),
+      listUsers: this.#unary('ListUsers', (request) => service.users.listUsers(request)),
+      getUser: this.#unary('GetUser', (request) => service.users.getUser(request)),
+      setUser: this.#unary('SetUser', (request, caller) => service.users.setUser(request, caller)),
+      deleteUser: this.#unary('DeleteUser', (request, caller) => service.users.deleteUser(request, caller)),
       import: this.#importHandler(service),
-      export: this.#serverStream('Export', (request, emit, signal) => service.export(request, emit, signal)),
-      events: this.#unary('Events', (request) => service.events(request)),
-      followEvents: this.#serverStream('FollowEvents', (request, emit, signal) => service.followEvents(request, emit, signal)),
-      setLogLevel: this.#unary('SetLogLevel', (request, caller) => service.setLogLevel(request, caller)),
+      export: this.#serverStream('Export', (request, emit, signal) => service.files.export(request, emit, signal)),
+      events: this.#unary('Events', (request) => service.events.events(request)),
+      followEvents: this.#serverStream('FollowEvents', (request, emit, signal) => service.events.followEvents(request, emit, signal)),
+      setLogLevel: this.#unary('SetLogLevel', (request, caller) => service.status.setLogLevel(request, caller)),
     };
   }
 
@@ -365,7 +366,7 @@ export class AdminServer {
             yield next.value.part.value;
           }
         }
-        await service.import(start, chunks(), this.#emitter(call, signal), signal);
+        await service.files.import(start, chunks(), this.#emitter(call, signal), signal);
       })();
       this.#finish('Import', call, work, signal);
     };

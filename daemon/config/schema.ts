@@ -8,7 +8,6 @@
  */
 import { z } from 'zod';
 import type { PluginDefinition, PluginKind } from '../plugins/api.js';
-import { adminConfigTree, type AdminConfig } from '../admin/socket-path.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -16,6 +15,31 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type ConfigTree = { [key: string]: z.ZodType | ConfigTree };
 
 const restart = { requiresRestart: true } as const;
+
+/** The admin socket's largest request unless `admin.maxMessageBytes` says otherwise. */
+export const DEFAULT_ADMIN_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** The `admin` section: the admin API's socket (daemon/admin/socket-path.ts decides its default path). */
+export function adminConfigTree(): ConfigTree {
+  return {
+    socket: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Path of the admin API\'s unix socket (mode 0660: members of the daemon\'s group may use the CLI). Default: $RUNTIME_DIRECTORY/rollcall.sock under systemd (RuntimeDirectory=rollcall), else ./var/run/rollcall.sock. Relative paths are read from the config file\'s directory.',
+      )
+      .meta({ ...restart, path: true }),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(256 * 1024 * 1024)
+      .default(DEFAULT_ADMIN_MAX_MESSAGE_BYTES)
+      .describe('Largest admin request the daemon accepts; a larger one is refused (RESOURCE_EXHAUSTED). Uploads are sent in small chunks, so this only bounds single requests (users set).')
+      .meta(restart),
+  };
+}
 
 function coreTree(): ConfigTree {
   return {
@@ -237,6 +261,11 @@ export interface RollcallConfig {
   seed: { users: { id: string; name: string; csn?: string; accessGroups: number[] }[] };
   watchers: { enabled: string[]; [plugin: string]: unknown };
   [key: string]: unknown;
+}
+
+export interface AdminConfig {
+  socket?: string;
+  maxMessageBytes: number;
 }
 
 export interface SyncConfig {

@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { adminConfigTree, adminSocketPath } from '../../../daemon/admin/socket-path.js';
+import { adminConfigTree } from '../../../daemon/config/schema.js';
+import { adminSocketPath } from '../../../daemon/admin/socket-path.js';
 import { clientSocket } from '../../../daemon/admin/cli-socket.js';
 
 describe('admin socket path', () => {

@@ -1,0 +1,70 @@
+/**
+ * What every admin request handler is given: the daemon's parts, each looked up at the time
+ * of the request (a part that is not running refuses it: FAILED_PRECONDITION), the logger,
+ * the clock, and the types shared by the handlers (who asked, how a stream emits).
+ */
+import type { Logger } from 'pino';
+import type { Store } from '../../plugins/api.js';
+import type { AdminBackend, AdminDropFolder, AdminEngine } from '../backend.js';
+import { notRunning } from '../request-error.js';
+
+export type Emit<T> = (message: T) => Promise<void>;
+
+export interface AdminServiceOptions {
+  backend: AdminBackend;
+  logger: Logger;
+  /** How often FollowEvents looks for new events. */
+  followPollMs?: number;
+  now?: () => number;
+}
+
+/** Who asked, as the client says (metadata); recorded with admin changes, never trusted for access. */
+export interface Caller {
+  operator?: string;
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class RequestContext {
+  readonly #o: AdminServiceOptions;
+
+  constructor(options: AdminServiceOptions) {
+    this.#o = options;
+  }
+
+  get backend(): AdminBackend {
+    return this.#o.backend;
+  }
+
+  get logger(): Logger {
+    return this.#o.logger;
+  }
+
+  get followPollMs(): number {
+    return this.#o.followPollMs ?? 500;
+  }
+
+  now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  store(): Store {
+    const store = this.backend.store;
+    if (!store) throw notRunning('the store is not open (the daemon is starting or stopping)');
+    return store;
+  }
+
+  engine(): AdminEngine {
+    const engine = this.backend.engine;
+    if (!engine) throw notRunning('sync is not running: the transport or the sync mode failed to start (see `rollcall status`)');
+    return engine;
+  }
+
+  dropFolder(): AdminDropFolder {
+    const folder = this.backend.dropFolder;
+    if (!folder) throw notRunning('the drop folder is not running (no watcher is enabled, or it failed; see `rollcall status`)');
+    return folder;
+  }
+}

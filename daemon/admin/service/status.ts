@@ -1,0 +1,74 @@
+/**
+ * The daemon at a glance: Status, ListDevices, SetLogLevel.
+ */
+import type { DeviceStatus } from '../../sync/engine.js';
+import type { ListDevicesResponse, SetLogLevelRequest, SetLogLevelResponse, StatusResponse } from '../../../proto/gen/rollcall/admin/v1/admin.js';
+import * as check from '../requests.js';
+import { deviceShape } from '../shapes/device.js';
+import { pluginShape } from '../shapes/plugin.js';
+import type { Caller, RequestContext } from './context.js';
+
+export class StatusService {
+  readonly #c: RequestContext;
+
+  constructor(context: RequestContext) {
+    this.#c = context;
+  }
+
+  async status(): Promise<StatusResponse> {
+    const backend = this.#c.backend;
+    const info = backend.daemonInfo();
+    const store = backend.store;
+    let storeInfo = { open: false, users: 0, seq: 0 };
+    if (store) {
+      try {
+        storeInfo = { open: true, users: await store.countUsers(), seq: store.currentSeq() };
+      } catch (error) {
+        this.#c.logger.debug({ err: error }, 'status: the store could not be read');
+      }
+    }
+    const engine = backend.engine;
+    let devices: DeviceStatus[] = [];
+    try {
+      devices = engine?.status() ?? [];
+    } catch (error) {
+      // The engine reads the store's seq; with the store closed, status still answers.
+      this.#c.logger.debug({ err: error }, 'status: the sync engine could not report');
+    }
+    return {
+      daemon: {
+        state: info.state,
+        version: info.version,
+        pid: info.pid,
+        startedAtMs: info.startedAt,
+        configFile: info.configFile ?? '',
+        logLevel: backend.logLevel(),
+      },
+      store: storeInfo,
+      sync: {
+        running: engine !== undefined,
+        mode: engine?.config.mode ?? '',
+        devices: devices.length,
+        connected: devices.filter((d) => d.connected).length,
+        inSync: devices.filter((d) => d.inSync).length,
+        pending: devices.reduce((sum, d) => sum + d.pending, 0),
+        heldRemovals: devices.filter((d) => d.heldRemoval).length,
+        quarantined: devices.filter((d) => d.quarantined).length,
+      },
+      plugins: info.plugins.map(pluginShape.toWire),
+      ready: info.ready,
+    };
+  }
+
+  listDevices(): ListDevicesResponse {
+    return { devices: this.#c.engine().status().map(deviceShape.toWire) };
+  }
+
+  setLogLevel(request: SetLogLevelRequest, caller: Caller = {}): SetLogLevelResponse {
+    const level = check.logLevel(request.level);
+    const previous = this.#c.backend.logLevel();
+    this.#c.backend.setLogLevel(level);
+    this.#c.logger.info({ level, previous, by: caller.operator }, `log level set to ${level} (was ${previous}) until the next reload`);
+    return { level, previous };
+  }
+}

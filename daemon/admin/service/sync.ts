@@ -1,0 +1,128 @@
+/**
+ * Letting changes through and looking at devices: Sync, Verify, Plan, Confirm.
+ */
+import { removalNeedsConfirmation } from '../../sync/planner.js';
+import type {
+  CheckResult,
+  ConfirmRequest,
+  ConfirmResponse,
+  DevicePlan,
+  PlanRequest,
+  PlanResponse,
+  SyncRequest,
+  SyncUpdate,
+  VerifyRequest,
+  VerifyUpdate,
+} from '../../../proto/gen/rollcall/admin/v1/admin.js';
+import type { AdminEngine } from '../backend.js';
+import { invalidField } from '../request-error.js';
+import * as check from '../requests.js';
+import { checkShape } from '../shapes/check.js';
+import { errorText, type Emit, type RequestContext } from './context.js';
+
+/** Largest user-ID list per plan list unless asked (counts are always whole). */
+const DEFAULT_PLAN_IDS = 100;
+const MAX_PLAN_IDS = 100_000;
+
+export class SyncService {
+  readonly #c: RequestContext;
+
+  constructor(context: RequestContext) {
+    this.#c = context;
+  }
+
+  /** Checks the selected devices one task each, emitting each result as it comes. */
+  async #checkEach(engine: AdminEngine, ids: readonly number[], options: { deep: boolean; repair: boolean }, emit: (result: CheckResult) => Promise<void>): Promise<void> {
+    await Promise.all(
+      ids.map(async (deviceId) => {
+        let result: CheckResult;
+        try {
+          const [found] = await engine.verify({ deviceId, deep: options.deep, repair: options.repair });
+          result = found ? checkShape.toWire(found) : checkShape.toWire({ deviceId, method: options.deep ? 'deep' : 'headers', inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0, error: 'the device is no longer known' });
+        } catch (error) {
+          result = checkShape.toWire({ deviceId, method: options.deep ? 'deep' : 'headers', inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0, error: errorText(error) });
+        }
+        await emit(result);
+      }),
+    );
+  }
+
+  async sync(request: SyncRequest, emit: Emit<SyncUpdate>): Promise<void> {
+    const engine = this.#c.engine();
+    if (request.userId !== undefined) {
+      if (request.deviceId !== undefined || request.location !== undefined || request.full) {
+        throw invalidField('userId', 'exclusive', 'a user sync goes to every device that should hold the user; it cannot be combined with deviceId, location or full');
+      }
+      const id = check.userId('userId', request.userId);
+      const inDatabase = (await this.#c.store().getUser(id)) !== undefined;
+      const outcome = await engine.syncUser(id);
+      await emit({
+        update: {
+          $case: 'user',
+          value: {
+            userId: id,
+            inDatabase,
+            enrolled: outcome.enrolled,
+            removed: outcome.removed,
+            failed: Object.entries(outcome.failed).map(([deviceId, message]) => ({ deviceId: Number(deviceId), message })),
+          },
+        },
+      });
+      return;
+    }
+    const filter = { ...(request.deviceId !== undefined ? { deviceId: request.deviceId } : {}), ...(request.location !== undefined ? { location: request.location } : {}) };
+    const selected = check.selectDevices(engine.status(), filter);
+    const released = await engine.sync(filter);
+    await emit({ update: { $case: 'started', value: { deviceIds: released, full: request.full } } });
+    if (request.full) {
+      await this.#checkEach(engine, selected.map((d) => d.id), { deep: false, repair: true }, (value) => emit({ update: { $case: 'check', value } }));
+    }
+  }
+
+  async verify(request: VerifyRequest, emit: Emit<VerifyUpdate>): Promise<void> {
+    const engine = this.#c.engine();
+    const filter = { ...(request.deviceId !== undefined ? { deviceId: request.deviceId } : {}), ...(request.location !== undefined ? { location: request.location } : {}) };
+    const ids = check.selectDevices(engine.status(), filter).map((d) => d.id);
+    await emit({ update: { $case: 'started', value: { deviceIds: ids, deep: request.deep } } });
+    await this.#checkEach(engine, ids, { deep: request.deep, repair: false }, (value) => emit({ update: { $case: 'check', value } }));
+  }
+
+  async plan(request: PlanRequest): Promise<PlanResponse> {
+    const engine = this.#c.engine();
+    const maxIds = check.pageLimit('maxIds', request.maxIds, DEFAULT_PLAN_IDS, MAX_PLAN_IDS);
+    const filter = { ...(request.deviceId !== undefined ? { deviceId: request.deviceId } : {}), ...(request.location !== undefined ? { location: request.location } : {}) };
+    const selected = check.selectDevices(engine.status(), filter);
+    const devices: DevicePlan[] = [];
+    for (const device of selected) {
+      const [preview] = device.connected ? await engine.plan({ deviceId: device.id }) : [];
+      if (!preview) {
+        devices.push({ deviceId: device.id, connected: false, enrollCount: 0, removeCount: 0, skippedCount: 0, enroll: [], remove: [], skipped: [], truncated: false, removalNeedsConfirmation: false });
+        continue;
+      }
+      const truncated = preview.enroll.length > maxIds || preview.remove.length > maxIds || preview.skipped.length > maxIds;
+      // The device's user count from its last check stands in for what it holds now.
+      const holding = device.userCount;
+      devices.push({
+        deviceId: device.id,
+        connected: true,
+        enrollCount: preview.enroll.length,
+        removeCount: preview.remove.length,
+        skippedCount: preview.skipped.length,
+        enroll: preview.enroll.slice(0, maxIds),
+        remove: preview.remove.slice(0, maxIds),
+        skipped: preview.skipped.slice(0, maxIds),
+        truncated,
+        removalNeedsConfirmation: holding !== undefined && removalNeedsConfirmation(preview.remove.length, holding, engine.config.massRemoval),
+      });
+    }
+    return { devices };
+  }
+
+  async confirm(request: ConfirmRequest): Promise<ConfirmResponse> {
+    const engine = this.#c.engine();
+    const devices = check.selectDevices(engine.status(), request.deviceId !== undefined ? { deviceId: request.deviceId } : {});
+    const held = new Map(devices.filter((d) => d.heldRemoval).map((d) => [d.id, d.heldRemoval!.removals]));
+    const released = await engine.confirmRemovals(request.deviceId);
+    return { released: released.map((deviceId) => ({ deviceId, removals: held.get(deviceId) ?? 0 })) };
+  }
+}
