@@ -53,12 +53,37 @@ export interface SyncHarnessOptions {
   logger?: Logger;
 }
 
-function context(logger: Logger, metrics: Metrics, signal: AbortSignal, store?: Store): PluginContext {
+/** The context a plugin is created with, for plugins made by hand in tests. */
+export function pluginContext(logger: Logger, metrics: Metrics, signal: AbortSignal, store?: Store): PluginContext {
   return { logger, metrics, signal, dataDir: '/nonexistent', store, lookup: () => undefined };
+}
+
+/** A built-in sync mode by name. */
+export function loadSyncMode(name: string, ctx: PluginContext): SyncModeInstance {
+  const definition = BUILTIN_PLUGINS.find((d) => d.kind === 'sync-mode' && d.name === name);
+  if (!definition) throw new Error(`no built-in sync mode ${name}`);
+  return definition.create(ctx, {}) as SyncModeInstance;
+}
+
+/** The gsdk transport over real gRPC to a gateway at `address`, started. */
+export async function startGsdkTransport(ctx: PluginContext, address: string, gateway: Record<string, unknown> = {}): Promise<GsdkTransport> {
+  const transport = new GsdkTransport(ctx, configSchema.parse({ ...gateway, address }));
+  await transport.start(ctx.signal);
+  return transport;
 }
 
 export function makeUser(id: string, extra: Partial<User> = {}): User {
   return { ...emptyUser(id), name: `User ${id}`, ...extra };
+}
+
+/** Commits `users` as server-side changes; returns the seq. */
+export async function putUsers(store: Store, ...users: User[]): Promise<number> {
+  return (await store.commit(users.map((user) => ({ type: 'putUser' as const, user, origin: { kind: 'server' as const } })))).seq;
+}
+
+/** Commits server-side deletes of `ids`; returns the seq. */
+export async function removeUsers(store: Store, ...ids: string[]): Promise<number> {
+  return (await store.commit(ids.map((userId) => ({ type: 'deleteUser' as const, userId, origin: { kind: 'server' as const } })))).seq;
 }
 
 export class SyncHarness {
@@ -101,11 +126,9 @@ export class SyncHarness {
     }
     const signal = this.#abort.signal;
     const logger = options.logger ?? pino({ level: process.env.ROLLCALL_TEST_LOG ?? 'silent' });
-    this.transport = new GsdkTransport(context(logger, this.metrics, signal), configSchema.parse({ ...options.gateway, address }));
-    await this.transport.start(signal);
+    this.transport = await startGsdkTransport(pluginContext(logger, this.metrics, signal), address, options.gateway);
     const modeName = options.mode ?? 'all-devices';
-    const definition = BUILTIN_PLUGINS.find((d) => d.kind === 'sync-mode' && d.name === modeName)!;
-    this.mode = definition.create(context(logger, this.metrics, signal, this.store), {}) as SyncModeInstance;
+    this.mode = loadSyncMode(modeName, pluginContext(logger, this.metrics, signal, this.store));
     const config = { ...TEST_SYNC_CONFIG, mode: modeName, ...options.sync };
     this.engine = new SyncEngine({
       store: this.store,
@@ -125,12 +148,12 @@ export class SyncHarness {
     return this.stored.store;
   }
 
-  async put(...users: User[]): Promise<number> {
-    return (await this.store.commit(users.map((user) => ({ type: 'putUser' as const, user, origin: { kind: 'server' as const } })))).seq;
+  put(...users: User[]): Promise<number> {
+    return putUsers(this.store, ...users);
   }
 
-  async remove(...ids: string[]): Promise<number> {
-    return (await this.store.commit(ids.map((userId) => ({ type: 'deleteUser' as const, userId, origin: { kind: 'server' as const } })))).seq;
+  remove(...ids: string[]): Promise<number> {
+    return removeUsers(this.store, ...ids);
   }
 
   /** Users on a simulated device, by ID, as domain users. */
