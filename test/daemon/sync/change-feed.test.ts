@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tempLevelStore, type TempLevelStore } from '../../../daemon/store/testing.js';
+import { tempLevelStore, type TempLevelStore } from '../../helpers/stores.js';
 import { ChangeFeed, WALK_PAGE } from '../../../daemon/sync/change-feed.js';
 import type { FeedItem } from '../../../daemon/sync/planner.js';
 import type { Store } from '../../../daemon/plugins/api.js';

@@ -6,7 +6,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tempLevelStore } from '../../../daemon/store/testing.js';
+import { tempLevelStore } from '../../helpers/stores.js';
 import { EXPECTED_SETS, EXPECTED_SET_IDLE_MS, ExpectedSets, type ExpectedSet } from '../../../daemon/sync/expected-sets.js';
 import { DeviceState } from '../../../daemon/sync/device-state.js';
 import { deviceProjectionHash } from '../../../daemon/model/projection.js';

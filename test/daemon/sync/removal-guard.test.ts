@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Metrics } from '../../../daemon/obs/metrics.js';
-import { tempLevelStore, type TempLevelStore } from '../../../daemon/store/testing.js';
+import { tempLevelStore, type TempLevelStore } from '../../helpers/stores.js';
 import { RemovalGuard } from '../../../daemon/sync/removal-guard.js';
 import { planDevice, type DevicePlan } from '../../../daemon/sync/planner.js';
 import type { DeviceState } from '../../../daemon/sync/device-state.js';

@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { tempLevelStore } from '../../../daemon/store/testing.js';
+import { tempLevelStore } from '../../helpers/stores.js';
 import { Scheduler, type SyncWork } from '../../../daemon/sync/scheduler.js';
 import { ExpectedSets } from '../../../daemon/sync/expected-sets.js';
 import { Wakeup } from '../../../daemon/sync/wakeup.js';
