@@ -4,6 +4,10 @@
  * `create(ctx, config)` (which only assigns fields), then `start(signal)`, and at the
  * end `stop()` in reverse start order. Every call is wrapped by the host: a throw marks
  * the plugin failed under its kind and name and the daemon carries on.
+ *
+ * One file over 400 lines on purpose: it is the whole contract a third-party plugin
+ * implements (every kind's interface and the types they share), read in one place, and it
+ * holds only types.
  */
 import type { Logger } from 'pino';
 import type { z } from 'zod';
