@@ -1,4 +1,4 @@
-import { Metadata, status, type ServerWritableStream } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import {
   ConnectionMode,
   Status as LinkStatus,
@@ -7,12 +7,12 @@ import {
   type ConnectInfo,
   type DeviceInfo,
   type PendingDeviceInfo,
-  type StatusChange,
 } from '../proto/gen/gsdk/connect.js';
 import type { EventLog } from '../proto/gen/gsdk/event.js';
-import { BoundedStream } from './bounded-stream.js';
+import { allows } from './accept-filter.js';
 import { UserContentPool } from './content-pool.js';
 import { DEFAULT_DEVICE_PORT, resolveDeviceSpec, type DeviceSpec } from './device-spec.js';
+import { GatewayStreams, type StreamStats } from './gateway-streams.js';
 import { SimError, invalidArgument } from './sim-error.js';
 import { VirtualDevice } from './virtual-device.js';
 
@@ -27,17 +27,6 @@ interface Link {
   port: number;
   /** EnableMonitoring state; lost when the connection drops, as the V1.8 samples expect. */
   monitoring: boolean;
-}
-
-interface RealtimeSubscription {
-  stream: BoundedStream<EventLog>;
-  deviceIds: ReadonlySet<number> | undefined;
-  eventCodes: ReadonlySet<number> | undefined;
-}
-
-export interface StreamStats {
-  delivered: number;
-  dropped: number;
 }
 
 export interface GatewayStats {
@@ -56,8 +45,9 @@ export interface GatewayOptions {
 
 /**
  * The simulated device gateway: the virtual devices, the gateway's connections to them,
- * monitoring, the accept filter, and the two server streams. The gRPC services are thin
- * shells over this class; the control service drives the same methods a test calls.
+ * monitoring, the accept filter (accept-filter.ts), and the two server streams
+ * (gateway-streams.ts). The gRPC services are thin shells over this class; the control
+ * service drives the same methods a test calls.
  */
 export class SimulatedGateway {
   readonly pool = new UserContentPool();
@@ -69,14 +59,14 @@ export class SimulatedGateway {
   private readonly refused = new Set<number>();
   private readonly lastTry = new Map<number, number>();
   private filter: AcceptFilter = { allowAll: false, deviceIDs: [], IPAddrs: [], subnetMasks: [] };
-  private readonly realtime = new Set<RealtimeSubscription>();
-  private readonly statusStreams = new Set<BoundedStream<StatusChange>>();
-  private readonly counts = { realtime: { delivered: 0, dropped: 0 }, status: { delivered: 0, dropped: 0 } };
+  /** SubscribeRealtimeLog and SubscribeStatus subscribers; the gateway feeds them. */
+  readonly streams: GatewayStreams;
   private nextPosition = 0;
 
   constructor(options: GatewayOptions) {
     this.realtimeQueueDefault = options.realtimeQueueDefault;
     this.clock = options.clock;
+    this.streams = new GatewayStreams(options.realtimeQueueDefault);
   }
 
   // ---- devices
@@ -288,52 +278,13 @@ export class SimulatedGateway {
     return this.links.get(id)?.monitoring ?? false;
   }
 
-  subscribeRealtime(
-    call: ServerWritableStream<unknown, EventLog>,
-    queueSize: number,
-    deviceIds: readonly number[],
-    eventCodes: readonly number[],
-  ): void {
-    const subscription: RealtimeSubscription = {
-      stream: new BoundedStream(call, queueSize > 0 ? queueSize : this.realtimeQueueDefault),
-      deviceIds: deviceIds.length > 0 ? new Set(deviceIds) : undefined,
-      eventCodes: eventCodes.length > 0 ? new Set(eventCodes) : undefined,
-    };
-    this.realtime.add(subscription);
-    const forget = (): void => {
-      this.realtime.delete(subscription);
-    };
-    call.on('cancelled', forget);
-    call.on('close', forget);
-    // Headers now tell the client the subscription is live: events from here on reach it.
-    call.sendMetadata(new Metadata());
-  }
-
-  subscribeStatus(call: ServerWritableStream<unknown, StatusChange>, queueSize: number): void {
-    const stream = new BoundedStream(call, queueSize > 0 ? queueSize : this.realtimeQueueDefault);
-    this.statusStreams.add(stream);
-    const forget = (): void => {
-      this.statusStreams.delete(stream);
-    };
-    call.on('cancelled', forget);
-    call.on('close', forget);
-    call.sendMetadata(new Metadata());
-  }
-
   stats(): GatewayStats {
-    return {
-      realtime: { ...this.counts.realtime },
-      status: { ...this.counts.status },
-      sharedUserRecords: this.pool.size,
-    };
+    return { ...this.streams.stats(), sharedUserRecords: this.pool.size };
   }
 
   /** Ends every stream with OK and releases every device. */
   close(): void {
-    for (const subscription of this.realtime) subscription.stream.end();
-    for (const stream of this.statusStreams) stream.end();
-    this.realtime.clear();
-    this.statusStreams.clear();
+    this.streams.close();
     for (const device of this.devices.values()) device.dispose();
     this.devices.clear();
     this.links.clear();
@@ -342,13 +293,8 @@ export class SimulatedGateway {
   // ---- internals
 
   private deliver(event: EventLog): void {
-    if (this.realtime.size === 0 || !this.isMonitoring(event.deviceID) || !this.isConnected(event.deviceID)) return;
-    for (const { stream, deviceIds, eventCodes } of this.realtime) {
-      if (deviceIds && !deviceIds.has(event.deviceID)) continue;
-      if (eventCodes && !eventCodes.has(event.eventCode)) continue;
-      if (stream.offer(event)) this.counts.realtime.delivered += 1;
-      else if (!stream.isClosed) this.counts.realtime.dropped += 1;
-    }
+    if (!this.streams.hasRealtimeSubscribers || !this.isMonitoring(event.deviceID) || !this.isConnected(event.deviceID)) return;
+    this.streams.deliver(event);
   }
 
   private dropLink(id: number): void {
@@ -368,14 +314,7 @@ export class SimulatedGateway {
       if (now === previous) continue;
       const link = this.links.get(id);
       if (link && !this.isConnected(id)) link.monitoring = false;
-      this.announce({ deviceID: id, status: now, timestamp });
-    }
-  }
-
-  private announce(change: StatusChange): void {
-    for (const stream of this.statusStreams) {
-      if (stream.offer(change)) this.counts.status.delivered += 1;
-      else if (!stream.isClosed) this.counts.status.dropped += 1;
+      this.streams.announce({ deviceID: id, status: now, timestamp });
     }
   }
 
@@ -407,30 +346,4 @@ export class SimulatedGateway {
 
 function addressMatches(link: Link, device: VirtualDevice): boolean {
   return link.ipAddr === '' || (link.ipAddr === device.ipAddr && link.port === device.port);
-}
-
-export function allows(filter: AcceptFilter, device: { id: number; ipAddr: string }): boolean {
-  if (filter.allowAll) return true;
-  if (filter.deviceIDs.includes(device.id)) return true;
-  return filter.IPAddrs.some((address, i) => ipMatches(device.ipAddr, address, filter.subnetMasks[i] ?? '255.255.255.255'));
-}
-
-function ipMatches(ip: string, network: string, mask: string): boolean {
-  const a = ipv4(ip);
-  const b = ipv4(network);
-  const m = ipv4(mask);
-  if (a === undefined || b === undefined || m === undefined) return ip === network;
-  return ((a & m) >>> 0) === ((b & m) >>> 0);
-}
-
-function ipv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    const n = Number(part);
-    if (!/^\d{1,3}$/.test(part) || n > 255) return undefined;
-    value = (value << 8) | n;
-  }
-  return value >>> 0;
 }

@@ -6,7 +6,8 @@ export { startSimulator, type RunningSimulator, type SimulatorOptions } from './
 export type { DeviceSpec, TemplateFormatName } from './device-spec.js';
 export { DeviceControl, type CapacityChange } from './device-control.js';
 export type { FaultPlan } from './faults.js';
-export type { GatewayStats, StreamStats } from './gateway.js';
+export type { GatewayStats } from './gateway.js';
+export type { StreamStats } from './gateway-streams.js';
 export { SimError } from './sim-error.js';
 export { configSchema, deviceSchema, devicesFromConfig, type SimulatorConfig, type SimulatorConfigInput } from './schema.js';
 export { loadSimulatorConfig } from './config-file.js';

@@ -32,7 +32,7 @@ export function connectService(scope: CallScope): ConnectServer {
       return {};
     }),
     subscribeStatus: (call) => {
-      gateway.subscribeStatus(call, call.request.queueSize);
+      gateway.streams.subscribeStatus(call, call.request.queueSize);
     },
   };
 }

@@ -24,7 +24,7 @@ export function eventService(scope: CallScope): EventServer {
     ),
     subscribeRealtimeLog: (call) => {
       const { queueSize, deviceIDs, eventCodes } = call.request;
-      gateway.subscribeRealtime(call, queueSize, deviceIDs, eventCodes);
+      gateway.streams.subscribeRealtime(call, queueSize, deviceIDs, eventCodes);
     },
     getLog: scope.unary(async (req, call) =>
       scope.onDevice(req.deviceID, call, (d) => ({ events: d.log.read(req.startEventID, req.maxNumOfLog) })),

@@ -6,7 +6,7 @@ import { DeviceFaults, seededRandom } from '../../simulator/faults.js';
 import { UserContentPool } from '../../simulator/content-pool.js';
 import { applyInfoMask, applyUpdateMask, normalizeUser, prepareUser } from '../../simulator/user-record.js';
 import { csnCardFromDecimal, decimalOfCsnCard } from '../../simulator/conventions.js';
-import { allows } from '../../simulator/gateway.js';
+import { allows } from '../../simulator/accept-filter.js';
 import type { AcceptFilter } from '../../proto/gen/gsdk/connect.js';
 
 const full = UserInfo.fromPartial({

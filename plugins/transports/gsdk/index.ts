@@ -7,6 +7,7 @@ import { configSchema, type GatewayConfig } from './schema.js';
 import { GsdkTransport } from './transport.js';
 
 export type { GsdkTransport } from './transport.js';
+export type { GatewayClient } from './gateway-client.js';
 export type { GatewayConfig } from './schema.js';
 export * from './types.js';
 export { toUserInfo, fromUserInfo, fromPartialUserInfo, fieldsOfInfoMask, encodedSize } from './user-info.js';

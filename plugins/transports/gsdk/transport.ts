@@ -1,10 +1,10 @@
 /**
  * The gsdk transport: rollcall's device side, a thin adapter over the G-SDK device
- * gateway's gRPC API (spec/gsdk-wire.md). Two layers of one class: the transport contract
- * of daemon/plugins/api.ts in domain terms (what the sync engine calls), built on thin
- * methods named after the RPCs. The channel underneath makes every call a promise with a
- * deadline, an AbortSignal and metrics. Retrying is the caller's choice (backoff.ts), and
- * so is reconnecting a stream.
+ * gateway's gRPC API (spec/gsdk-wire.md). This file is the transport contract of
+ * daemon/plugins/api.ts in domain terms (what the sync engine calls) and the channel's
+ * lifecycle; the RPCs themselves are methods of `gateway` (gateway-client.ts). The channel
+ * underneath makes every call a promise with a deadline, an AbortSignal and metrics.
+ * Retrying is the caller's choice (backoff.ts), and so is reconnecting a stream.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -20,56 +20,18 @@ import type {
   PluginContext,
   TransportInstance,
 } from '../../../daemon/plugins/api.js';
-import { ConnectService, type DeviceInfo, type StatusChange } from '../../../proto/gen/gsdk/connect.js';
-import {
-  CapabilityInfo,
-  DeviceCapability,
-  DeviceService,
-  FactoryInfo,
-} from '../../../proto/gen/gsdk/device.js';
-import type { ErrorResponse } from '../../../proto/gen/gsdk/err.js';
-import { EventService, type EventLog } from '../../../proto/gen/gsdk/event.js';
-import { SystemService } from '../../../proto/gen/gsdk/system.js';
-import { UserService, UserStatistic, type UserHdr } from '../../../proto/gen/gsdk/user.js';
-import {
-  callCode,
-  callTrailers,
-  gatewayInstruments,
-  GatewayChannel,
-  type CallLength,
-  type CallOptions,
-  type MethodDefinition,
-} from './channel.js';
+import type { StatusChange } from '../../../proto/gen/gsdk/connect.js';
+import type { EventLog } from '../../../proto/gen/gsdk/event.js';
+import { callCode, gatewayInstruments, GatewayChannel, type CallOptions } from './channel.js';
 import { channelCredentials, channelOptions } from './credentials.js';
 import { toDeviceEvent, toDeviceProfile, toDeviceStatusChange, toDeviceUserHeader, toGatewayDevice } from './device-views.js';
-import {
-  deviceErrorsFromTrailer,
-  multiResult,
-  needsDeviceCheck,
-  STATUS_DETAILS_TRAILER,
-  unknownDevicesUnavailable,
-  type MultiResult,
-} from './multi-result.js';
+import { GatewayClient } from './gateway-client.js';
+import type { MultiResult } from './multi-result.js';
 import type { GatewayConfig } from './schema.js';
 import { GrpcCode } from './status-code.js';
 import type { Subscription } from './subscription.js';
-import { configBytesOf, readUseAlphanumericID, setConfigRequest, withUseAlphanumericID } from './system-config.js';
-import type { DeviceEndpoint, EnrollOptions, RealtimeLogFilter, UpdateOptions } from './types.js';
-import { encodedSize, fromPartialUserInfo, fromUserInfo, toUserInfo, type PartialUser } from './user-info.js';
-
-/** The port a device listens on unless configured otherwise. */
-const DEVICE_PORT = 51211;
-
-/**
- * A generous size of one user read back with Get: a 16 KB photo, ten fingers of two 384-byte
- * templates and a ~90 KB face set. Pages of users are sized from it, so a response stays
- * under the message limit; a page that still overflows is split in two.
- */
-const HEAVY_USER_BYTES = 128 * 1024;
-const MAX_USERS_PER_PAGE = 1000;
-
-/** The subscriber queue asked of the gateway when the caller does not say. */
-const DEFAULT_QUEUE_SIZE = 1024;
+import type { RealtimeLogFilter } from './types.js';
+import { encodedSize } from './user-info.js';
 
 /** How the transport reaches the embedded simulator; the module is loaded only in that mode. */
 interface EmbeddedGateway {
@@ -77,41 +39,20 @@ interface EmbeddedGateway {
   stop(): Promise<void>;
 }
 
-/** Thrown by a page reader to have its page split in two. */
-class SplitPage extends Error {}
-
-function realtimeLogRequest(filter: RealtimeLogFilter): { queueSize: number; deviceIDs: number[]; eventCodes: number[] } {
-  return {
-    queueSize: filter.queueSize ?? DEFAULT_QUEUE_SIZE,
-    deviceIDs: [...(filter.deviceIds ?? [])],
-    eventCodes: [...(filter.eventCodes ?? [])],
-  };
-}
-
-const rawSystem = {
-  getConfig: {
-    path: SystemService.getConfig.path,
-    requestSerialize: SystemService.getConfig.requestSerialize,
-    responseDeserialize: (value: Buffer): Buffer => value,
-  },
-  setConfig: {
-    path: SystemService.setConfig.path,
-    requestSerialize: (value: Buffer): Buffer => value,
-    responseDeserialize: SystemService.setConfig.responseDeserialize,
-  },
-};
-
 export class GsdkTransport implements TransportInstance {
   private readonly logger: Logger;
   private readonly ctx: PluginContext;
   private config: GatewayConfig;
   private channel: GatewayChannel | undefined;
   private embedded: EmbeddedGateway | undefined;
+  /** The gateway's RPCs, one method each, over this transport's channel (rejecting while it is not started). */
+  readonly gateway: GatewayClient;
 
   constructor(ctx: PluginContext, config: GatewayConfig) {
     this.ctx = ctx;
     this.logger = ctx.logger;
     this.config = config;
+    this.gateway = new GatewayClient({ channel: () => this.live(), maxMessageBytes: () => this.config.maxMessageBytes, logger: ctx.logger });
   }
 
   // ---------------------------------------------------------------------------
@@ -201,11 +142,11 @@ export class GsdkTransport implements TransportInstance {
   // The transport contract (daemon/plugins/api.ts), in domain terms
 
   async listDevices(options?: CallOptions): Promise<GatewayDevice[]> {
-    return (await this.getDeviceList(options)).map(toGatewayDevice);
+    return (await this.gateway.getDeviceList(options)).map(toGatewayDevice);
   }
 
   async connectDevices(devices: { id: number; address: string; port: number; useSSL?: boolean }[], options?: CallOptions): Promise<void> {
-    await this.addAsyncConnection(
+    await this.gateway.addAsyncConnection(
       devices.map((device) => ({ deviceId: device.id, address: device.address, port: device.port, useSSL: device.useSSL ?? false })),
       options,
     );
@@ -213,12 +154,7 @@ export class GsdkTransport implements TransportInstance {
 
   /** Connection status changes of every device, until cancelled. */
   subscribeStatus(filter: { queueSize?: number } = {}, options: Pick<CallOptions, 'signal'> = {}): Subscription<DeviceStatusChange, StatusChange> {
-    return this.live().serverStream(
-      ConnectService.subscribeStatus,
-      { queueSize: filter.queueSize ?? DEFAULT_QUEUE_SIZE },
-      toDeviceStatusChange,
-      options,
-    );
+    return this.gateway.subscribeStatusAs(toDeviceStatusChange, filter, options);
   }
 
   /**
@@ -236,260 +172,52 @@ export class GsdkTransport implements TransportInstance {
       }
     };
     const [capInfo, capability, useAlphanumericID] = await Promise.all([
-      unlessUnimplemented(this.getCapabilityInfo(deviceId, options)),
-      unlessUnimplemented(this.getCapability(deviceId, options)),
-      unlessUnimplemented(this.getUseAlphanumericID(deviceId, options)),
+      unlessUnimplemented(this.gateway.getCapabilityInfo(deviceId, options)),
+      unlessUnimplemented(this.gateway.getCapability(deviceId, options)),
+      unlessUnimplemented(this.gateway.getUseAlphanumericID(deviceId, options)),
     ]);
     return toDeviceProfile(capInfo, capability, useAlphanumericID);
   }
 
   async listUsers(deviceId: number, options?: CallOptions): Promise<DeviceUserHeader[]> {
-    return (await this.getList(deviceId, options)).map(toDeviceUserHeader);
+    return (await this.gateway.getList(deviceId, options)).map(toDeviceUserHeader);
   }
 
   /** Users read whole; IDs the device does not hold are absent from the result. */
   async getUsers(deviceId: number, ids: readonly string[], options?: CallOptions): Promise<User[]> {
-    return this.readUsers(deviceId, ids, options, 'skip');
+    return this.gateway.get(deviceId, ids, { ...options, missing: 'skip' });
   }
 
   /** Enroll with overwrite on every device in one call. */
   async enrollUsers(deviceIds: readonly number[], users: readonly User[], options?: CallOptions): Promise<MultiResult> {
-    return this.enrollMulti(deviceIds, users, { ...options, overwrite: true });
+    return this.gateway.enrollMulti(deviceIds, users, { ...options, overwrite: true });
   }
 
   async deleteUsers(deviceIds: readonly number[], ids: readonly string[], options?: CallOptions): Promise<MultiResult> {
-    return this.deleteMulti(deviceIds, ids, options);
+    return this.gateway.deleteMulti(deviceIds, ids, options);
   }
 
-  /** Events of monitored devices as they happen, until cancelled (see subscribeRealtimeLog). */
+  /** Turns on the realtime events of these devices (EnableMonitoringMulti). */
+  async enableMonitoring(deviceIds: readonly number[], options?: CallOptions): Promise<MultiResult> {
+    return this.gateway.enableMonitoring(deviceIds, options);
+  }
+
+  /** Events of monitored devices as they happen, until cancelled (see gateway.subscribeRealtimeLog). */
   subscribeEvents(filter: RealtimeLogFilter = {}, options: Pick<CallOptions, 'signal'> = {}): Subscription<DeviceEvent, EventLog> {
-    return this.live().serverStream(EventService.subscribeRealtimeLog, realtimeLogRequest(filter), toDeviceEvent, options);
+    return this.gateway.subscribeRealtimeLogAs(toDeviceEvent, filter, options);
   }
 
   async readEvents(deviceId: number, fromId: number, max: number, options?: CallOptions): Promise<DeviceEvent[]> {
-    return (await this.getLog(deviceId, fromId, max, options)).map(toDeviceEvent);
+    return (await this.gateway.getLog(deviceId, fromId, max, options)).map(toDeviceEvent);
   }
 
   /** getPINHash as base64, the form User.pinHash takes. */
   async hashPin(pin: string, options?: CallOptions): Promise<string> {
-    return (await this.getPINHash(pin, options)).toString('base64');
+    return (await this.gateway.getPINHash(pin, options)).toString('base64');
   }
 
   encodedSize(user: User): number {
     return encodedSize(user);
-  }
-
-  // ---------------------------------------------------------------------------
-  // gsdk.connect.Connect
-
-  /** Connects the gateway to a device synchronously; resolves with the device's ID. */
-  async connect(device: DeviceEndpoint, options?: CallOptions): Promise<number> {
-    const response = await this.live().unary(
-      ConnectService.connect,
-      { connectInfo: { IPAddr: device.address, port: device.port ?? DEVICE_PORT, useSSL: device.useSSL ?? false } },
-      options,
-    );
-    return response.deviceID;
-  }
-
-  /** Has the gateway keep connections to these devices, reconnecting by itself. */
-  async addAsyncConnection(devices: readonly (DeviceEndpoint & { deviceId: number })[], options?: CallOptions): Promise<void> {
-    const connectInfos = devices.map((device) => ({
-      deviceID: device.deviceId,
-      IPAddr: device.address,
-      port: device.port ?? DEVICE_PORT,
-      useSSL: device.useSSL ?? false,
-    }));
-    await this.live().unary(ConnectService.addAsyncConnection, { connectInfos }, options, 'default', {
-      deviceIds: connectInfos.map((info) => info.deviceID),
-    });
-  }
-
-  async deleteAsyncConnection(deviceIds: readonly number[], options?: CallOptions): Promise<void> {
-    await this.live().unary(ConnectService.deleteAsyncConnection, { deviceIDs: [...deviceIds] }, options, 'default', { deviceIds });
-  }
-
-  /** Devices the gateway knows, with their connection status. */
-  async getDeviceList(options?: CallOptions): Promise<DeviceInfo[]> {
-    return (await this.live().unary(ConnectService.getDeviceList, {}, options)).deviceInfos;
-  }
-
-  async disconnect(deviceIds: readonly number[], options?: CallOptions): Promise<void> {
-    await this.live().unary(ConnectService.disconnect, { deviceIDs: [...deviceIds] }, options, 'default', { deviceIds });
-  }
-
-  // ---------------------------------------------------------------------------
-  // gsdk.device.Device and gsdk.system.System
-
-  async getInfo(deviceId: number, options?: CallOptions): Promise<FactoryInfo> {
-    const response = await this.live().unary(DeviceService.getInfo, { deviceID: deviceId }, options, 'default', { deviceId });
-    return response.info ?? FactoryInfo.fromPartial({});
-  }
-
-  async getCapabilityInfo(deviceId: number, options?: CallOptions): Promise<CapabilityInfo> {
-    const response = await this.live().unary(DeviceService.getCapabilityInfo, { deviceID: deviceId }, options, 'default', { deviceId });
-    return response.capInfo ?? CapabilityInfo.fromPartial({});
-  }
-
-  async getCapability(deviceId: number, options?: CallOptions): Promise<DeviceCapability> {
-    const response = await this.live().unary(DeviceService.getCapability, { deviceID: deviceId }, options, 'default', { deviceId });
-    return response.deviceCapability ?? DeviceCapability.fromPartial({});
-  }
-
-  /** SystemConfig.useAlphanumericID of the device. */
-  async getUseAlphanumericID(deviceId: number, options?: CallOptions): Promise<boolean> {
-    const response = await this.live().unary(rawSystem.getConfig, { deviceID: deviceId }, options, 'default', { deviceId });
-    return readUseAlphanumericID(configBytesOf(response));
-  }
-
-  /**
-   * Turns alphanumeric user IDs on or off, keeping every other system setting of the device
-   * as it was (read, change one field, write back; see system-config.ts).
-   */
-  async setUseAlphanumericID(deviceId: number, value: boolean, options?: CallOptions): Promise<void> {
-    const channel = this.live();
-    const current = configBytesOf(await channel.unary(rawSystem.getConfig, { deviceID: deviceId }, options, 'default', { deviceId }));
-    await channel.unary(rawSystem.setConfig, setConfigRequest(deviceId, withUseAlphanumericID(current, value)), options, 'default', { deviceId });
-  }
-
-  // ---------------------------------------------------------------------------
-  // gsdk.user.User
-
-  /** Headers of every user on the device: IDs, flags and credential counts. */
-  async getList(deviceId: number, options?: CallOptions): Promise<UserHdr[]> {
-    return (await this.live().unary(UserService.getList, { deviceID: deviceId }, options, 'long', { deviceId })).hdrs;
-  }
-
-  /**
-   * Users read whole, in pages that keep each response under the message limit. As the
-   * RPC does, an ID the device does not hold fails the call (NOT_FOUND); getUsers skips it.
-   */
-  async get(deviceId: number, userIds: readonly string[], options?: CallOptions): Promise<User[]> {
-    return this.readUsers(deviceId, userIds, options, 'reject');
-  }
-
-  /** Parts of users (InfoMask bits): each result has the ID and only the fields asked for. */
-  async getPartial(deviceId: number, userIds: readonly string[], infoMask: number, options?: CallOptions): Promise<PartialUser[]> {
-    const users: PartialUser[] = [];
-    await this.paged(userIds, async (page) => {
-      const response = await this.live().unary(
-        UserService.getPartial,
-        { deviceID: deviceId, userIDs: page, infoMask },
-        options,
-        'long',
-        { deviceId },
-      );
-      for (const info of response.users) users.push(fromPartialUserInfo(info, infoMask));
-    });
-    return users;
-  }
-
-  /** Writes users to one device, replacing existing ones unless `overwrite` is false. */
-  async enroll(deviceId: number, users: readonly User[], options: CallOptions & EnrollOptions = {}): Promise<void> {
-    if (users.length === 0) return;
-    await this.live().unary(
-      UserService.enroll,
-      { deviceID: deviceId, users: users.map((user) => toUserInfo(user)), overwrite: options.overwrite ?? true },
-      options,
-      'default',
-      { deviceId },
-    );
-  }
-
-  async enrollMulti(deviceIds: readonly number[], users: readonly User[], options: CallOptions & EnrollOptions = {}): Promise<MultiResult> {
-    if (users.length === 0) return multiResult(deviceIds, []);
-    return this.multi(
-      UserService.enrollMulti,
-      { deviceIDs: [...deviceIds], users: users.map((user) => toUserInfo(user)), overwrite: options.overwrite ?? true },
-      deviceIds,
-      options,
-      'long',
-    );
-  }
-
-  /** Updates users in place; `updateMask` says which parts the device keeps. */
-  async update(deviceId: number, users: readonly User[], options: CallOptions & UpdateOptions = {}): Promise<void> {
-    if (users.length === 0) return;
-    const mask = options.updateMask ?? 0;
-    await this.live().unary(UserService.update, { deviceID: deviceId, users: users.map((user) => toUserInfo(user, mask)) }, options, 'default', {
-      deviceId,
-    });
-  }
-
-  async updateMulti(deviceIds: readonly number[], users: readonly User[], options: CallOptions & UpdateOptions = {}): Promise<MultiResult> {
-    if (users.length === 0) return multiResult(deviceIds, []);
-    const mask = options.updateMask ?? 0;
-    return this.multi(
-      UserService.updateMulti,
-      { deviceIDs: [...deviceIds], users: users.map((user) => toUserInfo(user, mask)) },
-      deviceIds,
-      options,
-      'long',
-    );
-  }
-
-  async delete(deviceId: number, userIds: readonly string[], options?: CallOptions): Promise<void> {
-    if (userIds.length === 0) return;
-    await this.live().unary(UserService.delete, { deviceID: deviceId, userIDs: [...userIds] }, options, 'default', { deviceId });
-  }
-
-  async deleteMulti(deviceIds: readonly number[], userIds: readonly string[], options?: CallOptions): Promise<MultiResult> {
-    if (userIds.length === 0) return multiResult(deviceIds, []);
-    return this.multi(UserService.deleteMulti, { deviceIDs: [...deviceIds], userIDs: [...userIds] }, deviceIds, options, 'long');
-  }
-
-  async deleteAll(deviceId: number, options?: CallOptions): Promise<void> {
-    await this.live().unary(UserService.deleteAll, { deviceID: deviceId }, options, 'long', { deviceId });
-  }
-
-  async deleteAllMulti(deviceIds: readonly number[], options?: CallOptions): Promise<MultiResult> {
-    return this.multi(UserService.deleteAllMulti, { deviceIDs: [...deviceIds] }, deviceIds, options, 'long');
-  }
-
-  /**
-   * The 32-byte value a device stores for a PIN, computed by the gateway (the algorithm is
-   * not public). The plaintext goes only into the request: never into logs or errors.
-   */
-  async getPINHash(pin: string, options?: CallOptions): Promise<Buffer> {
-    return (await this.live().unary(UserService.getPinHash, { PIN: pin }, options)).hashVal;
-  }
-
-  async getStatistic(deviceId: number, options?: CallOptions): Promise<UserStatistic> {
-    const response = await this.live().unary(UserService.getStatistic, { deviceID: deviceId }, options, 'default', { deviceId });
-    return response.userStatistic ?? UserStatistic.fromPartial({});
-  }
-
-  // ---------------------------------------------------------------------------
-  // gsdk.event.Event
-
-  /** Turns on the realtime events of these devices (EnableMonitoringMulti). */
-  async enableMonitoring(deviceIds: readonly number[], options?: CallOptions): Promise<MultiResult> {
-    return this.multi(EventService.enableMonitoringMulti, { deviceIDs: [...deviceIds] }, deviceIds, options, 'default');
-  }
-
-  /** Turns them off again (DisableMonitoringMulti). */
-  async disableMonitoring(deviceIds: readonly number[], options?: CallOptions): Promise<MultiResult> {
-    return this.multi(EventService.disableMonitoringMulti, { deviceIDs: [...deviceIds] }, deviceIds, options, 'default');
-  }
-
-  /** Events from `startEventId` on (inclusive; 0 = the oldest), at most `max` (0 = all). */
-  async getLog(deviceId: number, startEventId: number, max: number, options?: CallOptions): Promise<EventLog[]> {
-    const response = await this.live().unary(
-      EventService.getLog,
-      { deviceID: deviceId, startEventID: startEventId, maxNumOfLog: max },
-      options,
-      'long',
-      { deviceId },
-    );
-    return response.events;
-  }
-
-  /**
-   * Events of monitored devices as they happen, until cancelled. Events are dropped when
-   * the gateway's queue fills: after an end or a reconnect, catch up with getLog.
-   */
-  subscribeRealtimeLog(filter: RealtimeLogFilter = {}, options: Pick<CallOptions, 'signal'> = {}): Subscription<EventLog> {
-    return this.live().serverStream(EventService.subscribeRealtimeLog, realtimeLogRequest(filter), (log: EventLog) => log, options);
   }
 
   // ---------------------------------------------------------------------------
@@ -506,95 +234,5 @@ export class GsdkTransport implements TransportInstance {
     const simulator = await startSimulator({ devices, host: '127.0.0.1', port });
     this.logger.info({ address: simulator.address, devices: simulator.deviceIds }, 'embedded gateway simulator started');
     return simulator;
-  }
-
-  /**
-   * Get, page by page. With `missing` = 'skip', a page that fails NOT_FOUND is split until
-   * the missing IDs stand alone and are left out; first, one GetStatistic makes sure it is
-   * a user that is missing and not the device.
-   */
-  private async readUsers(
-    deviceId: number,
-    userIds: readonly string[],
-    options: CallOptions | undefined,
-    missing: 'skip' | 'reject',
-  ): Promise<User[]> {
-    const users: User[] = [];
-    let deviceChecked = false;
-    await this.paged(userIds, async (page) => {
-      try {
-        const response = await this.live().unary(UserService.get, { deviceID: deviceId, userIDs: page }, options, 'long', { deviceId });
-        for (const info of response.users) users.push(fromUserInfo(info));
-      } catch (error) {
-        if (missing === 'reject' || callCode(error) !== GrpcCode.NOT_FOUND) throw error;
-        if (!deviceChecked) {
-          await this.getStatistic(deviceId, options);
-          deviceChecked = true;
-        }
-        if (page.length > 1) throw new SplitPage();
-      }
-    });
-    return users;
-  }
-
-  /**
-   * Calls `read` page by page. Pages start at a size that keeps a response of heavy users
-   * under the message limit; a page the gateway or the channel still finds too large
-   * (RESOURCE_EXHAUSTED), or that `read` asks to split, is split in two and read again.
-   */
-  private async paged(userIds: readonly string[], read: (page: string[]) => Promise<void>): Promise<void> {
-    const size = Math.max(1, Math.min(MAX_USERS_PER_PAGE, Math.floor(this.config.maxMessageBytes / HEAVY_USER_BYTES)));
-    const pages: string[][] = [];
-    for (let i = 0; i < userIds.length; i += size) pages.push(userIds.slice(i, i + size));
-    for (let page = pages.shift(); page !== undefined; page = pages.shift()) {
-      try {
-        await read(page);
-      } catch (error) {
-        const split = error instanceof SplitPage || callCode(error) === GrpcCode.RESOURCE_EXHAUSTED;
-        if (!split || page.length === 1) throw error;
-        const half = Math.ceil(page.length / 2);
-        pages.unshift(page.slice(0, half), page.slice(half));
-      }
-    }
-  }
-
-  /**
-   * A Multi call resolved per device. A failed call whose trailer carries the per-device
-   * errors resolves too, with those devices in `failed`; one without that trailer rejects,
-   * since then no device is known to have done the operation.
-   */
-  private async multi<Req>(
-    method: MethodDefinition<Req, { deviceErrors: ErrorResponse[] }>,
-    request: Req,
-    deviceIds: readonly number[],
-    options: CallOptions | undefined,
-    length: CallLength,
-  ): Promise<MultiResult> {
-    if (deviceIds.length === 0) return multiResult([], []);
-    let result: MultiResult;
-    try {
-      const response = await this.live().unary(method, request, options, length, { deviceIds });
-      result = multiResult(deviceIds, response.deviceErrors);
-    } catch (error) {
-      const trailer = callTrailers(error)?.get(STATUS_DETAILS_TRAILER)[0];
-      const deviceErrors = Buffer.isBuffer(trailer) ? deviceErrorsFromTrailer(trailer) : undefined;
-      if (!deviceErrors || deviceErrors.every((entry) => entry.code === GrpcCode.OK)) throw error;
-      result = multiResult(deviceIds, deviceErrors);
-      this.logger.debug({ method: (error as RollcallError).detail?.['method'], ok: result.ok, failed: [...result.failed.keys()] }, 'multi call failed on some devices');
-    }
-    return needsDeviceCheck(result) ? unknownDevicesUnavailable(result, await this.knownDeviceIds(options)) : result;
-  }
-
-  /**
-   * The devices the gateway has an entry for, to tell a missing user from a missing device
-   * (see unknownDevicesUnavailable); undefined when the list cannot be read.
-   */
-  private async knownDeviceIds(options: CallOptions | undefined): Promise<Set<number> | undefined> {
-    try {
-      return new Set((await this.getDeviceList(options)).map((info) => info.deviceID));
-    } catch (error) {
-      this.logger.warn({ err: error }, 'the device list could not be read to check NOT_FOUND answers');
-      return undefined;
-    }
   }
 }

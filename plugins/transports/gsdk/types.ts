@@ -31,6 +31,11 @@ export interface EnrollOptions {
   overwrite?: boolean;
 }
 
+export interface GetOptions {
+  /** What an ID the device does not hold does: fail the call (NOT_FOUND, as the RPC does; default) or be left out. */
+  missing?: 'reject' | 'skip';
+}
+
 export interface UpdateOptions {
   /** UpdateMask bits: a set bit keeps that part of the stored user. 0 (default) replaces it whole. */
   updateMask?: number;

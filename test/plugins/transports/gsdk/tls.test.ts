@@ -76,7 +76,7 @@ describe('TLS to the gateway', { skip: existsSync(OPENSSL) ? false : 'openssl is
   test('connects with the gateway\'s CA', async () => {
     const transport = await transportFor({ address: tlsSim.address, tls: { caFile: join(dir, 'ca.crt') } });
     await transport.ready();
-    assert.equal((await transport.getStatistic(1001)).numOfUsers, 0);
+    assert.equal((await transport.gateway.getStatistic(1001)).numOfUsers, 0);
     assert.equal(transport.health().ok, true);
   });
 
@@ -90,18 +90,18 @@ describe('TLS to the gateway', { skip: existsSync(OPENSSL) ? false : 'openssl is
       address: tlsSim.address,
       tls: { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'client.crt'), keyFile: join(dir, 'client.key') },
     });
-    assert.equal((await transport.getStatistic(1001)).numOfUsers, 0);
+    assert.equal((await transport.gateway.getStatistic(1001)).numOfUsers, 0);
   });
 
   test('a certificate from another CA is refused', async () => {
     const transport = await transportFor({ address: tlsSim.address, tls: { caFile: join(dir, 'other.crt') } });
-    await rejectsWithCode(transport.getStatistic(1001), 'UNAVAILABLE');
+    await rejectsWithCode(transport.gateway.getStatistic(1001), 'UNAVAILABLE');
     assert.equal(transport.health().ok, false);
   });
 
   test('plaintext to a TLS gateway: UNAVAILABLE with a hint', async () => {
     const transport = await transportFor({ address: tlsSim.address });
-    const error = await rejectsWithCode(transport.getStatistic(1001), 'UNAVAILABLE');
+    const error = await rejectsWithCode(transport.gateway.getStatistic(1001), 'UNAVAILABLE');
     assert.match(error.message, /connecting with plaintext/);
     await assert.rejects(transport.ready({ deadlineMs: 500 }), (e: unknown) => {
       assert.ok(e instanceof RollcallError);
@@ -113,7 +113,7 @@ describe('TLS to the gateway', { skip: existsSync(OPENSSL) ? false : 'openssl is
 
   test('TLS to a plaintext gateway: UNAVAILABLE with a hint', async () => {
     const transport = await transportFor({ address: plainSim.address, tls: { caFile: join(dir, 'ca.crt') } });
-    const error = await rejectsWithCode(transport.getStatistic(1001), 'UNAVAILABLE');
+    const error = await rejectsWithCode(transport.gateway.getStatistic(1001), 'UNAVAILABLE');
     assert.match(error.message, /connecting with TLS/);
   });
 

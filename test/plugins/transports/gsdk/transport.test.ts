@@ -28,7 +28,7 @@ describe('gsdk transport against the simulator', () => {
     });
 
     test('getDeviceList and listDevices', async () => {
-      const infos = await h.transport.getDeviceList();
+      const infos = await h.transport.gateway.getDeviceList();
       assert.deepEqual(infos.map((info) => info.deviceID).sort(), DEVICES);
       assert.ok(infos.every((info) => info.status === ConnectionStatus.TCP_CONNECTED));
       const devices = await h.transport.listDevices();
@@ -39,44 +39,44 @@ describe('gsdk transport against the simulator', () => {
     });
 
     test('disconnect, connect, async connections', async () => {
-      await h.transport.disconnect([1003]);
-      assert.ok(!(await h.transport.getDeviceList()).some((info) => info.deviceID === 1003));
-      await rejectsWithCode(h.transport.getStatistic(1003), 'NOT_FOUND', { method: 'GetStatistic', deviceId: 1003 });
+      await h.transport.gateway.disconnect([1003]);
+      assert.ok(!(await h.transport.gateway.getDeviceList()).some((info) => info.deviceID === 1003));
+      await rejectsWithCode(h.transport.gateway.getStatistic(1003), 'NOT_FOUND', { method: 'GetStatistic', deviceId: 1003 });
 
       // The simulator puts the third device at 10.0.0.3.
-      assert.equal(await h.transport.connect({ address: '10.0.0.3' }), 1003);
-      assert.equal((await h.transport.getStatistic(1003)).numOfUsers, 0);
+      assert.equal(await h.transport.gateway.connect({ address: '10.0.0.3' }), 1003);
+      assert.equal((await h.transport.gateway.getStatistic(1003)).numOfUsers, 0);
 
-      await h.transport.disconnect([1003]);
+      await h.transport.gateway.disconnect([1003]);
       await h.transport.connectDevices([{ id: 1003, address: '10.0.0.3', port: 51211 }]);
-      const info = (await h.transport.getDeviceList()).find((entry) => entry.deviceID === 1003);
+      const info = (await h.transport.gateway.getDeviceList()).find((entry) => entry.deviceID === 1003);
       assert.equal(info?.autoReconnect, true);
 
-      await h.transport.deleteAsyncConnection([1003]);
-      assert.ok(!(await h.transport.getDeviceList()).some((entry) => entry.deviceID === 1003));
-      await h.transport.addAsyncConnection([{ deviceId: 1003, address: '10.0.0.3' }]);
-      assert.ok((await h.transport.getDeviceList()).some((entry) => entry.deviceID === 1003));
+      await h.transport.gateway.deleteAsyncConnection([1003]);
+      assert.ok(!(await h.transport.gateway.getDeviceList()).some((entry) => entry.deviceID === 1003));
+      await h.transport.gateway.addAsyncConnection([{ deviceId: 1003, address: '10.0.0.3' }]);
+      assert.ok((await h.transport.gateway.getDeviceList()).some((entry) => entry.deviceID === 1003));
     });
 
     test('a connect to an address without a device fails with the gateway\'s code', async () => {
-      await rejectsWithCode(h.transport.connect({ address: '192.0.2.1', port: 51211 }), 'UNAVAILABLE', { method: 'Connect' });
+      await rejectsWithCode(h.transport.gateway.connect({ address: '192.0.2.1', port: 51211 }), 'UNAVAILABLE', { method: 'Connect' });
     });
   });
 
   describe('device', () => {
     test('getInfo, getCapabilityInfo, getCapability', async () => {
-      const info = await h.transport.getInfo(1001);
+      const info = await h.transport.gateway.getInfo(1001);
       assert.ok(info.modelName.length > 0);
-      const capInfo = await h.transport.getCapabilityInfo(1001);
+      const capInfo = await h.transport.gateway.getCapabilityInfo(1001);
       assert.ok(capInfo.type > 0);
       assert.ok(capInfo.maxNumOfUser > 0);
-      const capability = await h.transport.getCapability(1001);
+      const capability = await h.transport.gateway.getCapability(1001);
       assert.equal(capability.maxUsers, 500_000);
       assert.equal(capability.maxCardsPerUser, 8);
     });
 
     test('deviceProfile', async () => {
-      const capInfo = await h.transport.getCapabilityInfo(1002);
+      const capInfo = await h.transport.gateway.getCapabilityInfo(1002);
       assert.deepEqual(await h.transport.deviceProfile(1002), {
         type: capInfo.type,
         maxUsers: 500_000,
@@ -86,32 +86,32 @@ describe('gsdk transport against the simulator', () => {
     });
 
     test('alphanumeric IDs on and off', async () => {
-      assert.equal(await h.transport.getUseAlphanumericID(1002), false);
-      await rejectsWithCode(h.transport.enroll(1002, [emptyUser('badge-A1')]), 'INVALID_ARGUMENT');
-      await h.transport.setUseAlphanumericID(1002, true);
-      assert.equal(await h.transport.getUseAlphanumericID(1002), true);
+      assert.equal(await h.transport.gateway.getUseAlphanumericID(1002), false);
+      await rejectsWithCode(h.transport.gateway.enroll(1002, [emptyUser('badge-A1')]), 'INVALID_ARGUMENT');
+      await h.transport.gateway.setUseAlphanumericID(1002, true);
+      assert.equal(await h.transport.gateway.getUseAlphanumericID(1002), true);
       assert.equal(h.sim.device(1002).state().useAlphanumericID, true);
-      await h.transport.enroll(1002, [emptyUser('badge-A1')]);
+      await h.transport.gateway.enroll(1002, [emptyUser('badge-A1')]);
       // The device refuses to go back while it holds a non-numeric ID.
-      await rejectsWithCode(h.transport.setUseAlphanumericID(1002, false), 'FAILED_PRECONDITION', { method: 'SetConfig', deviceId: 1002 });
-      await h.transport.delete(1002, ['badge-A1']);
-      await h.transport.setUseAlphanumericID(1002, false);
-      assert.equal(await h.transport.getUseAlphanumericID(1002), false);
+      await rejectsWithCode(h.transport.gateway.setUseAlphanumericID(1002, false), 'FAILED_PRECONDITION', { method: 'SetConfig', deviceId: 1002 });
+      await h.transport.gateway.delete(1002, ['badge-A1']);
+      await h.transport.gateway.setUseAlphanumericID(1002, false);
+      assert.equal(await h.transport.gateway.getUseAlphanumericID(1002), false);
     });
   });
 
   describe('users on one device', () => {
     test('enroll, get back the same user, same projection hash', async () => {
       const user = fullUser('100');
-      await h.transport.enroll(1001, [user]);
-      const [read] = await h.transport.get(1001, ['100']);
+      await h.transport.gateway.enroll(1001, [user]);
+      const [read] = await h.transport.gateway.get(1001, ['100']);
       assert.deepEqual(read, user);
       assert.equal(deviceProjectionHash(read!), deviceProjectionHash(user));
     });
 
     test('getList and listUsers give headers', async () => {
-      await h.transport.enroll(1001, [emptyUser('101')]);
-      const hdrs = await h.transport.getList(1001);
+      await h.transport.gateway.enroll(1001, [emptyUser('101')]);
+      const hdrs = await h.transport.gateway.getList(1001);
       const hdr = hdrs.find((entry) => entry.ID === '100');
       assert.deepEqual([hdr?.numOfCard, hdr?.numOfFinger, hdr?.numOfFace], [2, 2, 1]);
       const headers = await h.transport.listUsers(1001);
@@ -121,36 +121,36 @@ describe('gsdk transport against the simulator', () => {
 
     test('getPartial returns only the masked fields', async () => {
       const user = fullUser('100');
-      const [partial] = await h.transport.getPartial(1001, ['100'], InfoMask.INFO_MASK_NAME | InfoMask.INFO_MASK_CARD);
+      const [partial] = await h.transport.gateway.getPartial(1001, ['100'], InfoMask.INFO_MASK_NAME | InfoMask.INFO_MASK_CARD);
       assert.deepEqual(partial, { id: '100', name: user.name, cards: user.cards });
     });
 
     test('enroll without overwrite refuses an existing ID', async () => {
-      await rejectsWithCode(h.transport.enroll(1001, [emptyUser('100')], { overwrite: false }), 'ALREADY_EXISTS', {
+      await rejectsWithCode(h.transport.gateway.enroll(1001, [emptyUser('100')], { overwrite: false }), 'ALREADY_EXISTS', {
         method: 'Enroll',
         code: 6,
         deviceId: 1001,
       });
       const replaced: User = { ...emptyUser('101'), name: 'Replaced' };
-      await h.transport.enroll(1001, [replaced]);
-      assert.equal((await h.transport.get(1001, ['101']))[0]?.name, 'Replaced');
+      await h.transport.gateway.enroll(1001, [replaced]);
+      assert.equal((await h.transport.gateway.get(1001, ['101']))[0]?.name, 'Replaced');
     });
 
     test('update replaces, or keeps the parts the mask says', async () => {
       const user = fullUser('102');
-      await h.transport.enroll(1001, [user]);
-      await h.transport.update(1001, [{ ...user, name: 'Kept cards', cards: [] }], { updateMask: UpdateMask.UPDATE_MASK_CARD });
-      const [kept] = await h.transport.get(1001, ['102']);
+      await h.transport.gateway.enroll(1001, [user]);
+      await h.transport.gateway.update(1001, [{ ...user, name: 'Kept cards', cards: [] }], { updateMask: UpdateMask.UPDATE_MASK_CARD });
+      const [kept] = await h.transport.gateway.get(1001, ['102']);
       assert.equal(kept?.name, 'Kept cards');
       assert.deepEqual(kept?.cards, user.cards);
-      await h.transport.update(1001, [{ ...user, name: 'No cards', cards: [] }]);
-      const [replaced] = await h.transport.get(1001, ['102']);
+      await h.transport.gateway.update(1001, [{ ...user, name: 'No cards', cards: [] }]);
+      const [replaced] = await h.transport.gateway.get(1001, ['102']);
       assert.deepEqual(replaced?.cards, []);
-      await rejectsWithCode(h.transport.update(1001, [emptyUser('999999')]), 'NOT_FOUND', { method: 'Update' });
+      await rejectsWithCode(h.transport.gateway.update(1001, [emptyUser('999999')]), 'NOT_FOUND', { method: 'Update' });
     });
 
     test('get is strict about unknown IDs; getUsers leaves them out', async () => {
-      await rejectsWithCode(h.transport.get(1001, ['100', '424242']), 'NOT_FOUND', { method: 'Get', deviceId: 1001 });
+      await rejectsWithCode(h.transport.gateway.get(1001, ['100', '424242']), 'NOT_FOUND', { method: 'Get', deviceId: 1001 });
       const users = await h.transport.getUsers(1001, ['424242', '100', '434343', '101']);
       assert.deepEqual(users.map((user) => user.id).sort(), ['100', '101']);
       assert.deepEqual(await h.transport.getUsers(1001, ['555']), []);
@@ -162,35 +162,35 @@ describe('gsdk transport against the simulator', () => {
     });
 
     test('delete and deleteAll', async () => {
-      await h.transport.enroll(1002, [emptyUser('200'), emptyUser('201'), emptyUser('202')]);
-      await h.transport.delete(1002, ['200']);
+      await h.transport.gateway.enroll(1002, [emptyUser('200'), emptyUser('201'), emptyUser('202')]);
+      await h.transport.gateway.delete(1002, ['200']);
       assert.deepEqual((await h.transport.listUsers(1002)).map((hdr) => hdr.id).sort(), ['201', '202']);
-      await h.transport.deleteAll(1002);
-      assert.deepEqual(await h.transport.getList(1002), []);
+      await h.transport.gateway.deleteAll(1002);
+      assert.deepEqual(await h.transport.gateway.getList(1002), []);
     });
 
     test('getStatistic counts what the device holds', async () => {
-      await h.transport.deleteAll(1002);
-      await h.transport.enroll(1002, [fullUser('300'), emptyUser('301')]);
-      const statistic = await h.transport.getStatistic(1002);
+      await h.transport.gateway.deleteAll(1002);
+      await h.transport.gateway.enroll(1002, [fullUser('300'), emptyUser('301')]);
+      const statistic = await h.transport.gateway.getStatistic(1002);
       assert.equal(statistic.numOfUsers, 2);
       assert.equal(statistic.numOfCards, 2);
       assert.equal(statistic.numOfFingerprints, 2);
       assert.equal(statistic.numOfFaces, 1);
-      await h.transport.deleteAll(1002);
+      await h.transport.gateway.deleteAll(1002);
     });
 
     test('getPINHash: 32 bytes, the same for the same PIN', async () => {
-      const first = await h.transport.getPINHash('1234');
+      const first = await h.transport.gateway.getPINHash('1234');
       assert.equal(first.length, 32);
-      assert.deepEqual(await h.transport.getPINHash('1234'), first);
-      assert.notDeepEqual(await h.transport.getPINHash('4321'), first);
+      assert.deepEqual(await h.transport.gateway.getPINHash('1234'), first);
+      assert.notDeepEqual(await h.transport.gateway.getPINHash('4321'), first);
       assert.equal(await h.transport.hashPin('1234'), first.toString('base64'));
     });
 
     test('a PIN never appears in an error', async () => {
       const secret = '98765432109876543210';
-      const error = await rejectsWithCode(h.transport.getPINHash(secret), 'INVALID_ARGUMENT', { method: 'GetPINHash' });
+      const error = await rejectsWithCode(h.transport.gateway.getPINHash(secret), 'INVALID_ARGUMENT', { method: 'GetPINHash' });
       assert.ok(!error.message.includes(secret));
       assert.ok(!JSON.stringify(error.detail).includes(secret));
     });
@@ -203,7 +203,7 @@ describe('gsdk transport against the simulator', () => {
 
   describe('Multi calls', () => {
     test('all devices succeed', async () => {
-      const result = await h.transport.enrollMulti(DEVICES, [emptyUser('400')]);
+      const result = await h.transport.gateway.enrollMulti(DEVICES, [emptyUser('400')]);
       assert.deepEqual(result.ok, DEVICES);
       assert.equal(result.failed.size, 0);
       for (const id of DEVICES) assert.equal(h.sim.device(id).user('400')?.hdr?.ID, '400');
@@ -239,36 +239,36 @@ describe('gsdk transport against the simulator', () => {
 
     test('every device failing still resolves per device', async () => {
       for (const id of DEVICES) h.sim.device(id).setFault({ failNextCode: 13, failNextCount: 1 });
-      const result = await h.transport.deleteAllMulti(DEVICES);
+      const result = await h.transport.gateway.deleteAllMulti(DEVICES);
       assert.deepEqual(result.ok, []);
       assert.deepEqual([...result.failed.keys()].sort(), DEVICES);
       assert.ok([...result.failed.values()].every((failure) => failure.codeName === 'INTERNAL'));
     });
 
     test('updateMulti, deleteMulti, deleteAllMulti', async () => {
-      await h.transport.enrollMulti([1001, 1002], [emptyUser('402')]);
-      const updated = await h.transport.updateMulti([1001, 1002], [{ ...emptyUser('402'), name: 'Multi' }]);
+      await h.transport.gateway.enrollMulti([1001, 1002], [emptyUser('402')]);
+      const updated = await h.transport.gateway.updateMulti([1001, 1002], [{ ...emptyUser('402'), name: 'Multi' }]);
       assert.deepEqual(updated.ok, [1001, 1002]);
       assert.equal(h.sim.device(1002).user('402')?.name, 'Multi');
-      const deleted = await h.transport.deleteMulti([1001, 1002], ['402']);
+      const deleted = await h.transport.gateway.deleteMulti([1001, 1002], ['402']);
       assert.deepEqual(deleted.ok, [1001, 1002]);
       assert.equal(h.sim.device(1001).user('402'), undefined);
-      await h.transport.enrollMulti([1002, 1003], [emptyUser('403')]);
-      const cleared = await h.transport.deleteAllMulti([1002, 1003]);
+      await h.transport.gateway.enrollMulti([1002, 1003], [emptyUser('403')]);
+      const cleared = await h.transport.gateway.deleteAllMulti([1002, 1003]);
       assert.deepEqual(cleared.ok, [1002, 1003]);
       assert.equal(h.sim.device(1003).userCount, 0);
     });
 
     test('nothing to do makes no call', async () => {
       const before = await counterValue(h.test.metrics, 'rollcall_gateway_calls_total', { method: 'EnrollMulti' });
-      assert.deepEqual((await h.transport.enrollMulti(DEVICES, [])).ok, DEVICES);
-      assert.deepEqual((await h.transport.deleteMulti([], ['1'])).ok, []);
+      assert.deepEqual((await h.transport.gateway.enrollMulti(DEVICES, [])).ok, DEVICES);
+      assert.deepEqual((await h.transport.gateway.deleteMulti([], ['1'])).ok, []);
       assert.equal(await counterValue(h.test.metrics, 'rollcall_gateway_calls_total', { method: 'EnrollMulti' }), before);
     });
 
     test('a Multi call that fails without a trailer rejects for all devices', async () => {
       h.sim.device(1002).setFault({ hangCount: 1 });
-      await rejectsWithCode(h.transport.enrollMulti(DEVICES, [emptyUser('404')], { deadlineMs: 300 }), 'DEADLINE_EXCEEDED', {
+      await rejectsWithCode(h.transport.gateway.enrollMulti(DEVICES, [emptyUser('404')], { deadlineMs: 300 }), 'DEADLINE_EXCEEDED', {
         method: 'EnrollMulti',
         deviceIds: DEVICES,
       });
@@ -296,13 +296,13 @@ describe('gsdk transport against the simulator', () => {
       await reading;
       assert.deepEqual(seen[seen.length - 1], { userId: '501', subCode: 2, changedOnDevice: true });
       assert.equal(stream.cancelled, true);
-      const disabled = await h.transport.disableMonitoring([1001, 1002]);
+      const disabled = await h.transport.gateway.disableMonitoring([1001, 1002]);
       assert.deepEqual(disabled.ok, [1001, 1002]);
     });
 
     test('getLog and readEvents read the device log from an ID on', async () => {
-      await h.transport.enroll(1003, [emptyUser('600')]);
-      const all = await h.transport.getLog(1003, 0, 0);
+      await h.transport.gateway.enroll(1003, [emptyUser('600')]);
+      const all = await h.transport.gateway.getLog(1003, 0, 0);
       assert.ok(all.length > 0);
       const ids = all.map((event) => event.ID);
       assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
@@ -311,7 +311,7 @@ describe('gsdk transport against the simulator', () => {
       const tail = await h.transport.readEvents(1003, last.ID, 10);
       assert.deepEqual(tail.map((event) => event.id), [last.ID]);
       assert.equal(tail[0]?.userId, '600');
-      assert.equal((await h.transport.getLog(1003, 0, 1)).length, 1);
+      assert.equal((await h.transport.gateway.getLog(1003, 0, 1)).length, 1);
     });
 
     test('status changes of a device that drops and returns', async () => {
@@ -360,7 +360,7 @@ describe('gsdk transport against the simulator', () => {
 
     test('a stream can be iterated only once, and an abort signal cancels it', async () => {
       const abort = new AbortController();
-      const stream = h.transport.subscribeRealtimeLog({}, { signal: abort.signal });
+      const stream = h.transport.gateway.subscribeRealtimeLog({}, { signal: abort.signal });
       const iterator = stream[Symbol.asyncIterator]();
       assert.throws(() => stream[Symbol.asyncIterator](), /only once/);
       abort.abort();
@@ -374,7 +374,7 @@ describe('gsdk transport against the simulator', () => {
     test('a call that never answers ends DEADLINE_EXCEEDED, not before its deadline', async () => {
       h.sim.device(1001).setFault({ hangCount: 1 });
       const started = performance.now();
-      await rejectsWithCode(h.transport.getStatistic(1001, { deadlineMs: 400 }), 'DEADLINE_EXCEEDED', { deviceId: 1001, code: 4 });
+      await rejectsWithCode(h.transport.gateway.getStatistic(1001, { deadlineMs: 400 }), 'DEADLINE_EXCEEDED', { deviceId: 1001, code: 4 });
       const elapsed = performance.now() - started;
       // Timers may fire a millisecond early; never a deadline's worth.
       assert.ok(elapsed >= 390, `ended after ${elapsed} ms`);
@@ -383,7 +383,7 @@ describe('gsdk transport against the simulator', () => {
     test('an AbortSignal cancels a call: CANCELLED', async () => {
       h.sim.device(1001).setFault({ hangCount: 1 });
       const abort = new AbortController();
-      const pending = h.transport.getStatistic(1001, { signal: abort.signal });
+      const pending = h.transport.gateway.getStatistic(1001, { signal: abort.signal });
       setImmediate(() => abort.abort());
       const started = performance.now();
       await rejectsWithCode(pending, 'CANCELLED', { code: 1, deviceId: 1001 });
@@ -394,7 +394,7 @@ describe('gsdk transport against the simulator', () => {
 
     test('an already aborted signal rejects without a call', async () => {
       const before = await counterValue(h.test.metrics, 'rollcall_gateway_calls_total', { method: 'GetInfo', code: 'CANCELLED' });
-      await rejectsWithCode(h.transport.getInfo(1001, { signal: AbortSignal.abort() }), 'CANCELLED');
+      await rejectsWithCode(h.transport.gateway.getInfo(1001, { signal: AbortSignal.abort() }), 'CANCELLED');
       assert.equal(await counterValue(h.test.metrics, 'rollcall_gateway_calls_total', { method: 'GetInfo', code: 'CANCELLED' }), before + 1);
     });
 
@@ -402,9 +402,9 @@ describe('gsdk transport against the simulator', () => {
       const metrics = h.test.metrics;
       const ok = await counterValue(metrics, 'rollcall_gateway_calls_total', { method: 'GetStatistic', code: 'OK' });
       const notFound = await counterValue(metrics, 'rollcall_gateway_calls_total', { method: 'GetStatistic', code: 'NOT_FOUND' });
-      await h.transport.getStatistic(1002);
-      await h.transport.getStatistic(1002);
-      await rejectsWithCode(h.transport.getStatistic(9999), 'NOT_FOUND');
+      await h.transport.gateway.getStatistic(1002);
+      await h.transport.gateway.getStatistic(1002);
+      await rejectsWithCode(h.transport.gateway.getStatistic(9999), 'NOT_FOUND');
       assert.equal(await counterValue(metrics, 'rollcall_gateway_calls_total', { method: 'GetStatistic', code: 'OK' }), ok + 2);
       assert.equal(await counterValue(metrics, 'rollcall_gateway_calls_total', { method: 'GetStatistic', code: 'NOT_FOUND' }), notFound + 1);
       const histogram = await metrics.registry.getSingleMetric('rollcall_gateway_call_duration_seconds')!.get();
@@ -417,7 +417,7 @@ describe('gsdk transport against the simulator', () => {
     });
 
     test('errors name the RPC, the code and the device, with the gRPC error as cause', async () => {
-      const error = await rejectsWithCode(h.transport.getInfo(7777), 'NOT_FOUND', { method: 'GetInfo', code: 5, deviceId: 7777 });
+      const error = await rejectsWithCode(h.transport.gateway.getInfo(7777), 'NOT_FOUND', { method: 'GetInfo', code: 5, deviceId: 7777 });
       assert.match(error.message, /GetInfo on device 7777 failed: NOT_FOUND/);
       assert.equal((error.cause as { code?: number }).code, 5);
     });
@@ -441,19 +441,19 @@ describe('paging of Get under the message limit', () => {
       faces: [{ index: 0, flag: 0, templates: [b64(134_000, 1)] }],
     });
     const ids = ['1', '2', '3', '4', '5'];
-    for (const id of ids) await h.transport.enroll(2001, [heavy(id)]);
+    for (const id of ids) await h.transport.gateway.enroll(2001, [heavy(id)]);
     const metrics = h.test.metrics;
     const exhausted = await counterValue(metrics, 'rollcall_gateway_calls_total', { method: 'Get', code: 'RESOURCE_EXHAUSTED' });
-    const users = await h.transport.get(2001, ids);
+    const users = await h.transport.gateway.get(2001, ids);
     assert.deepEqual(users.map((user) => user.id), ids);
     assert.deepEqual(users[4], heavy('5'));
     assert.ok((await counterValue(metrics, 'rollcall_gateway_calls_total', { method: 'Get', code: 'RESOURCE_EXHAUSTED' })) > exhausted);
   });
 
   test('small users come in pages of the computed size', async () => {
-    await h.transport.deleteAll(2001);
+    await h.transport.gateway.deleteAll(2001);
     const ids = Array.from({ length: 5 }, (_, i) => String(100 + i));
-    await h.transport.enroll(2001, ids.map((id) => emptyUser(id)));
+    await h.transport.gateway.enroll(2001, ids.map((id) => emptyUser(id)));
     const before = await counterValue(h.test.metrics, 'rollcall_gateway_calls_total', { method: 'Get', code: 'OK' });
     const users = await h.transport.getUsers(2001, ids);
     assert.equal(users.length, 5);
@@ -474,10 +474,10 @@ describe('long calls get the long deadline', () => {
   test('GetStatistic uses the default deadline, GetList the long one', async () => {
     h.sim.device(3001).setFault({ hangCount: 2 });
     let started = performance.now();
-    await rejectsWithCode(h.transport.getStatistic(3001), 'DEADLINE_EXCEEDED');
+    await rejectsWithCode(h.transport.gateway.getStatistic(3001), 'DEADLINE_EXCEEDED');
     const short = performance.now() - started;
     started = performance.now();
-    await rejectsWithCode(h.transport.getList(3001), 'DEADLINE_EXCEEDED');
+    await rejectsWithCode(h.transport.gateway.getList(3001), 'DEADLINE_EXCEEDED');
     const long = performance.now() - started;
     assert.ok(short >= 140, `default deadline ended after ${short} ms`);
     assert.ok(long >= 590, `long deadline ended after ${long} ms`);
@@ -487,7 +487,7 @@ describe('long calls get the long deadline', () => {
     h.transport.reload({ address: h.sim.address, deadlines: { defaultMs: 400, longMs: 400 }, maxMessageBytes: 4 * 1024 * 1024, embedded: { devices: [] } });
     h.sim.device(3001).setFault({ hangCount: 1 });
     const started = performance.now();
-    await rejectsWithCode(h.transport.getStatistic(3001), 'DEADLINE_EXCEEDED');
+    await rejectsWithCode(h.transport.gateway.getStatistic(3001), 'DEADLINE_EXCEEDED');
     assert.ok(performance.now() - started >= 390);
   });
 });
@@ -496,10 +496,10 @@ describe('a gateway that is gone', () => {
   test('calls fail UNAVAILABLE with a hint, health turns bad, streams end with the error', async () => {
     const h = await startHarness({ deadlines: { defaultMs: 3000, longMs: 3000 } }, [4001]);
     try {
-      await h.transport.getStatistic(4001);
+      await h.transport.gateway.getStatistic(4001);
       assert.equal(h.transport.health().ok, true);
       await h.sim.stop();
-      const error = await rejectsWithCode(h.transport.getStatistic(4001), 'UNAVAILABLE', { deviceId: 4001 });
+      const error = await rejectsWithCode(h.transport.gateway.getStatistic(4001), 'UNAVAILABLE', { deviceId: 4001 });
       assert.match(error.message, /plaintext/);
       const health = h.transport.health();
       assert.equal(health.ok, false, health.detail);
@@ -521,13 +521,13 @@ describe('a gateway that is gone', () => {
     const h = await startHarness({ deadlines: { defaultMs: 60_000, longMs: 60_000 } }, [4003]);
     try {
       h.sim.device(4003).setFault({ hangCount: 1 });
-      const hanging = h.transport.getStatistic(4003);
+      const hanging = h.transport.gateway.getStatistic(4003);
       const stream = h.transport.subscribeStatus();
       const reading = (async () => {
         for await (const change of stream) assert.fail(`unexpected change of ${change.deviceId}`);
       })();
       // Let the call reach the simulator before stopping.
-      await h.transport.getInfo(4003).catch(() => undefined);
+      await h.transport.gateway.getInfo(4003).catch(() => undefined);
       await h.transport.stop();
       await rejectsWithCode(hanging, 'CANCELLED', { deviceId: 4003 });
       await reading;
@@ -540,7 +540,7 @@ describe('a gateway that is gone', () => {
   test('a stopped transport refuses calls', async () => {
     const h = await startHarness({}, [4002]);
     await h.close();
-    await assert.rejects(h.transport.getStatistic(4002), (e: unknown) => e instanceof RollcallError && e.code === 'ROLLCALL_ERR_GATEWAY_UNAVAILABLE');
+    await assert.rejects(h.transport.gateway.getStatistic(4002), (e: unknown) => e instanceof RollcallError && e.code === 'ROLLCALL_ERR_GATEWAY_UNAVAILABLE');
     assert.equal(h.transport.health().ok, false);
   });
 });
@@ -552,7 +552,7 @@ function delay(ms: number): Promise<void> {
 /** Enrolls users through the gateway until the stream has reported one (the subscription may open late). */
 async function enrollUntilSeen(h: Harness, seen: unknown[]): Promise<void> {
   for (let i = 0; i < 100 && seen.length === 0; i++) {
-    await h.transport.enroll(1001, [emptyUser(String(510 + i))]);
+    await h.transport.gateway.enroll(1001, [emptyUser(String(510 + i))]);
     if (seen.length === 0) await delay(20);
   }
   assert.ok(seen.length > 0, 'no realtime event arrived');
