@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { RollcallError } from '../errors.js';
 import type { Metrics } from '../obs/metrics.js';
 import type { HealthReport, Store, WatcherInstance } from '../plugins/api.js';
+import { usersInIdOrder } from './export-order.js';
 import { ExportTriggers, type ExportTrigger } from './export-triggers.js';
 import { writeExport, type Exporter } from './export.js';
 import { importFromProcessing, type FileImportContext } from './file-import.js';
@@ -307,7 +308,8 @@ export class DropFolder {
     const metrics = this.#metrics!;
     const { store, logger } = this.#o;
     try {
-      const written = await writeExport(store.scanUsers(), exporter, dir, name, signal);
+      // BioStar's order (1, 2, …, 1001), not the store's key order (1, 1001, 2).
+      const written = await writeExport(usersInIdOrder(store, { signal }), exporter, dir, name, signal);
       metrics.exports.inc({ format, result: 'done' });
       await store.commit([
         {

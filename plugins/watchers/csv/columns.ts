@@ -8,6 +8,12 @@
  * reason; other unknown columns are ignored too. BioStar refuses a file with a column it
  * does not know; rollcall is more forgiving and says so once per file instead.
  * Two columns that map to the same field refuse the file: which one wins would be a guess.
+ *
+ * A header is *recognised* when at least one of its cells names a column rollcall knows: a
+ * field key, a custom field, a header named in `remap`, or a BioStar column rollcall does
+ * not import. A header with no recognised cell is most likely the first data row of a file
+ * without a header, so the refusal counts its cells and never quotes them: they may hold a
+ * PIN (or anything else the file holds).
  */
 import { isFieldKey, type FieldKey } from './fields.js';
 
@@ -25,6 +31,8 @@ export interface IgnoredColumn {
   index: number;
   header: string;
   reason: string;
+  /** Whether the header names a column rollcall knows (see the file header); false for blank and unknown ones. */
+  recognised: boolean;
 }
 
 export interface ColumnMap {
@@ -71,20 +79,29 @@ function notImportedReason(header: string, normalized: string): string | undefin
 }
 
 /** What one header maps to under a config, before duplicates are checked. */
-export function resolveHeader(header: string, config: ColumnConfig): ColumnTarget | { kind: 'ignored'; reason: string } {
+export function resolveHeader(header: string, config: ColumnConfig): ColumnTarget | { kind: 'ignored'; reason: string; recognised: boolean } {
   const normalized = normalizeHeader(header);
-  if (normalized === '') return { kind: 'ignored', reason: 'the header cell is blank' };
+  if (normalized === '') return { kind: 'ignored', reason: 'the header cell is blank', recognised: false };
   const remapped = remapOf(header, normalized, config.remap);
-  if (remapped === 'ignore') return { kind: 'ignored', reason: 'unmapped by watchers.csv.remap' };
+  if (remapped === 'ignore') return { kind: 'ignored', reason: 'unmapped by watchers.csv.remap', recognised: true };
   if (remapped !== undefined) return { kind: 'field', key: remapped };
   if (config.customFields.includes(header.trim())) return { kind: 'custom', name: header.trim() };
   if (isFieldKey(normalized)) return { kind: 'field', key: normalized };
   const reason = notImportedReason(header, normalized);
-  if (reason) return { kind: 'ignored', reason };
+  if (reason) return { kind: 'ignored', reason, recognised: true };
   return {
     kind: 'ignored',
     reason: 'not a field rollcall reads; list it in watchers.csv.customFields to keep it as a custom field, or remap it',
+    recognised: false,
   };
+}
+
+/** Whether any cell of a header names a column rollcall knows (see the file header). */
+export function isRecognisedHeader(header: readonly string[], config: ColumnConfig): boolean {
+  return header.some((cell) => {
+    const target = resolveHeader(cell, config);
+    return target.kind !== 'ignored' || target.recognised;
+  });
 }
 
 function remapOf(header: string, normalized: string, remap: ColumnConfig['remap']): FieldKey | 'ignore' | undefined {
@@ -104,7 +121,7 @@ export function mapColumns(header: readonly string[], config: ColumnConfig): Col
   for (const [index, text] of header.entries()) {
     const target = resolveHeader(text, config);
     if (target.kind === 'ignored') {
-      ignored.push({ index, header: text, reason: target.reason });
+      ignored.push({ index, header: text, reason: target.reason, recognised: target.recognised });
       continue;
     }
     const column: MappedColumn = { index, header: text, target };
@@ -120,8 +137,34 @@ export function mapColumns(header: readonly string[], config: ColumnConfig): Col
     taken.set(slot, column);
     columns.push(column);
   }
+  if (columns.length === 0 && ignored.every((column) => !column.recognised)) {
+    return {
+      ok: false,
+      reason:
+        `the header row names no column rollcall knows (${header.length} ${header.length === 1 ? 'cell' : 'cells'}, not shown: they may be data): ` +
+        'a file without a header row, or the wrong watchers.csv.startRow? The first row read must name the columns, among them user_id',
+    };
+  }
   if (!taken.has('field:user_id')) {
     return { ok: false, reason: `there is no user_id column (the header is: ${header.map((h) => JSON.stringify(h)).join(', ')})` };
   }
   return { ok: true, map: { columns, ignored } };
+}
+
+/** Columns named in one note before the rest are counted. */
+const NOTE_COLUMNS_MAX = 20;
+
+/**
+ * The report's notes about a mapped header's ignored columns, one per reason:
+ * `columns 5 "Shoe Size", 7 "Hat" not imported: not a field rollcall reads; …`. Only for a
+ * header that mapped (so a recognised one): a refused header is never quoted this way.
+ */
+export function ignoredColumnNotes(ignored: readonly IgnoredColumn[]): string[] {
+  const byReason = new Map<string, IgnoredColumn[]>();
+  for (const column of ignored) byReason.set(column.reason, [...(byReason.get(column.reason) ?? []), column]);
+  return [...byReason].map(([reason, columns]) => {
+    const named = columns.slice(0, NOTE_COLUMNS_MAX).map((c) => `${c.index + 1} ${JSON.stringify(c.header)}`);
+    const more = columns.length > NOTE_COLUMNS_MAX ? ` and ${columns.length - NOTE_COLUMNS_MAX} more` : '';
+    return `${columns.length === 1 ? 'column' : 'columns'} ${named.join(', ')}${more} not imported: ${reason}`;
+  });
 }

@@ -10,7 +10,7 @@
  * - Line breaks are refused in every cell rather than flattened: BioStar splits a row
  *   there (spec §1.3), and a silently changed name is worse than a row to fix.
  * - The PIN goes to `patch.pin` as it was written, to be hashed by the gateway. Its value
- *   is never put into a reason; `redactRow` blanks it in rows kept for reports.
+ *   is never put into a reason; redact.ts blanks it in rows kept for reports.
  *
  * The user ID and the name are checked with the device rules of daemon/model/validate.ts
  * (IDs as on a site with alphanumeric IDs, the wider of the two rules). Whether the site
@@ -20,8 +20,7 @@
 import type { UserPatch } from '../../../daemon/plugins/api.js';
 import { CardType, emptyUser, type User } from '../../../daemon/model/user.js';
 import { validateUser } from '../../../daemon/model/validate.js';
-import type { ColumnConfig, ColumnMap } from './columns.js';
-import { normalizeHeader, resolveHeader } from './columns.js';
+import type { ColumnMap } from './columns.js';
 import { readCsn } from './csn.js';
 import type { PeriodCellReader } from './dates.js';
 import { undefuseCell } from './defuse.js';
@@ -162,28 +161,4 @@ function readFlag(text: string): boolean | undefined {
   if (['true', '1', 'yes', 'y'].includes(lower)) return true;
   if (['false', '0', 'no', 'n'].includes(lower)) return false;
   return undefined;
-}
-
-/**
- * Indexes of the cells that hold PINs: columns mapped to pin (through the header and the
- * watcher's remap), and columns headed "pin" even when remapped away, since their cells
- * are still PINs.
- */
-export function pinIndexes(header: readonly string[], remap: ColumnConfig['remap'] = {}): Set<number> {
-  const config: ColumnConfig = { remap, customFields: [] };
-  const pins = new Set<number>();
-  for (const [index, name] of header.entries()) {
-    const target = resolveHeader(name, config);
-    if ((target.kind === 'field' && target.key === 'pin') || normalizeHeader(name) === 'pin') pins.add(index);
-  }
-  return pins;
-}
-
-/** A copy of a row with its PIN cells blanked, for error CSVs and reports. */
-export function redactRow(raw: readonly string[], header: readonly string[], remap: ColumnConfig['remap'] = {}): string[] {
-  return blankCells(raw, pinIndexes(header, remap));
-}
-
-export function blankCells(raw: readonly string[], indexes: ReadonlySet<number>): string[] {
-  return raw.map((cell, index) => (indexes.has(index) ? '' : cell));
 }

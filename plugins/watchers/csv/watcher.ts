@@ -8,7 +8,10 @@
  * Records are counted in file order, rejected ones included and blank lines not; the
  * first `sink.resumeFrom` of them were handled by an interrupted earlier run and are
  * skipped. Rows handed to the sink (accepted or rejected) never carry a PIN in `raw`: PIN
- * cells are blanked here, so the error CSV cannot leak one.
+ * cells are blanked here (redact.ts, misaligned rows included), so the rejection journal
+ * and the error CSV cannot leak one. Header cells reach a reason, a note or a log only
+ * when the header is recognised (columns.ts): the first row of a file without a header is
+ * data, perhaps a PIN. Ignored columns are listed in the report's notes.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
@@ -28,12 +31,13 @@ import type {
   PluginContext,
   WatcherInstance,
 } from '../../../daemon/plugins/api.js';
-import { mapColumns, type ColumnMap } from './columns.js';
+import { ignoredColumnNotes, isRecognisedHeader, mapColumns, type ColumnMap } from './columns.js';
 import { periodCellReader, timeZone } from './dates.js';
 import { checkEncoding, decodeText } from './decode.js';
 import { exportCsv, type ExportSummary } from './export.js';
 import { readCsv } from './reader.js';
-import { blankCells, mapRow, pinIndexes } from './row.js';
+import { pinIndexes, redactCells, redactionOf, type RowRedaction } from './redact.js';
+import { mapRow } from './row.js';
 import { configSchema, type CsvConfig } from './schema.js';
 
 export class CsvWatcher implements WatcherInstance {
@@ -70,7 +74,7 @@ export class CsvWatcher implements WatcherInstance {
     this.ctx.logger.info({ file: file.name, encoding: encoding.encoding, bom: encoding.bom }, 'reading CSV');
 
     let map: ColumnMap | undefined;
-    let pins = new Set<number>();
+    let redaction: RowRedaction | undefined;
     let batch: IngestRecord[] = [];
     let records = 0;
     const counts = { accepted: 0, rejected: 0, resumed: 0 };
@@ -83,12 +87,13 @@ export class CsvWatcher implements WatcherInstance {
           throw new RollcallError('ROLLCALL_ERR_IMPORT_REFUSED', mapping.reason, { detail: { file: file.name, line: event.row } });
         }
         map = mapping.map;
-        pins = pinIndexes(event.cells, config.remap);
+        redaction = redactionOf(event.cells, config);
         if (map.ignored.length > 0) {
           this.ctx.logger.warn(
             { file: file.name, ignored: map.ignored.map((c) => ({ column: c.index + 1, header: c.header, reason: c.reason })) },
             'ignored columns (BioStar would refuse this file; rollcall imports the other columns)',
           );
+          for (const note of ignoredColumnNotes(map.ignored)) sink.note?.(note);
         }
         sink.setHeader(event.cells);
         continue;
@@ -98,7 +103,7 @@ export class CsvWatcher implements WatcherInstance {
         counts.resumed++;
         continue;
       }
-      const raw = blankCells(event.cells, pins);
+      const raw = redactCells(event.cells, redaction!);
       if (event.kind === 'error') {
         counts.rejected++;
         sink.reject({ row: event.row, raw, reason: event.reason });
@@ -126,34 +131,38 @@ export class CsvWatcher implements WatcherInstance {
 
   /**
    * The copy of a handled file that the drop folder keeps in done/ or failed/: when the
-   * file has a PIN column, its header and rows with the PIN cells blanked (UTF-8 with BOM,
-   * CRLF), so no plaintext PIN stays on disk; rows the parser could not split are left
-   * out. 'as-dropped' when there is no PIN column. A file that cannot be read as CSV (an
-   * encoding error, a broken header, anywhere in the file) cannot be blanked: it is
-   * 'withheld' when a line near its start names a PIN column, and kept as dropped otherwise.
+   * file has a PIN column, its header and rows with the PIN cells blanked (misaligned rows
+   * as redact.ts says; UTF-8 with BOM, CRLF), so no plaintext PIN stays on disk; rows the
+   * parser could not split are left out. 'as-dropped' when there is no PIN column. A file
+   * whose header row is not recognised (most likely a file without a header) may hold
+   * PINs in any column: 'withheld'. A file that cannot be read as CSV (an encoding error,
+   * a broken header, anywhere in the file) cannot be blanked: it is 'withheld' when a line
+   * near its start names a PIN column, and kept as dropped otherwise.
    */
   async redactedCopy(from: string, to: string): Promise<KeptCopy> {
     const config = this.config;
-    const pinsOf = async (): Promise<Set<number>> => {
+    const headerOf = async (): Promise<string[]> => {
       for await (const event of readCsv(decodeText(createReadStream(from)), { delimiter: config.delimiter, startRow: config.startRow })) {
-        if (event.kind === 'header') return pinIndexes(event.cells, config.remap);
+        if (event.kind === 'header') return event.cells;
       }
-      return new Set();
+      return [];
     };
     const unreadable = async (): Promise<KeptCopy> => ((await namesPinColumn(from, config.delimiter, config.remap)) ? 'withheld' : 'as-dropped');
-    let pins: Set<number>;
+    let header: string[];
     try {
-      pins = await pinsOf();
+      header = await headerOf();
     } catch (error) {
       if (error instanceof RollcallError) return unreadable();
       throw error;
     }
-    if (pins.size === 0) return 'as-dropped';
+    if (!isRecognisedHeader(header, config)) return 'withheld';
+    const redaction = redactionOf(header, config);
+    if (redaction.pins.size === 0) return 'as-dropped';
     const temporary = `${to}.partial`;
     const rows = async function* (): AsyncGenerator<string[]> {
       for await (const event of readCsv(decodeText(createReadStream(from)), { delimiter: config.delimiter, startRow: config.startRow })) {
         if (event.kind === 'error' && event.cells.length === 0) continue;
-        yield event.kind === 'header' ? event.cells : blankCells(event.cells, pins);
+        yield event.kind === 'header' ? event.cells : redactCells(event.cells, redaction);
       }
     };
     try {

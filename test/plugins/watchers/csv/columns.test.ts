@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapColumns, normalizeHeader, resolveHeader, type ColumnConfig } from '../../../../plugins/watchers/csv/columns.js';
+import { ignoredColumnNotes, isRecognisedHeader, mapColumns, normalizeHeader, resolveHeader, type ColumnConfig } from '../../../../plugins/watchers/csv/columns.js';
 import { fixtureText } from './fixtures.js';
 
 const none: ColumnConfig = { remap: {}, customFields: [] };
@@ -93,7 +93,11 @@ describe('mapColumns', () => {
     { name: 'a remap onto a mapped field', header: ['user_id', 'csn', 'Badge'], config: { remap: { Badge: 'csn' } }, says: /both map to csn/ },
     { name: 'the same custom field twice', header: ['user_id', 'Remarks', 'Remarks'], config: { customFields: ['Remarks'] }, says: /custom field "Remarks"/ },
     { name: 'no user_id column', header: ['name', 'csn'], says: /no user_id column \(the header is: "name", "csn"\)/ },
-    { name: 'an empty header', header: [''], says: /no user_id column/ },
+    { name: 'an empty header', header: [''], says: /names no column rollcall knows \(1 cell, not shown/ },
+    // The first row of a file without a header: counted, never quoted (a cell may be a PIN).
+    { name: 'a data row read as the header', header: ['9101', 'Jones', 'Ops', '83716204'], says: /^the header row names no column rollcall knows \(4 cells, not shown: they may be data\)[^0-9]*$/ },
+    // One recognised cell is enough to quote the header: it is one.
+    { name: 'a header with only a BioStar column rollcall does not import', header: ['photo', 'Employee No'], says: /no user_id column \(the header is: "photo", "Employee No"\)/ },
   ];
   for (const row of refusals) {
     test(`refuses ${row.name}`, () => {
@@ -102,4 +106,40 @@ describe('mapColumns', () => {
       assert.match(result.ok ? '' : result.reason, row.says);
     });
   }
+});
+
+describe('recognised headers', () => {
+  const table: { header: string[]; config?: Partial<ColumnConfig>; recognised: boolean }[] = [
+    { header: ['user_id'], recognised: true },
+    { header: ['Remarks'], config: { customFields: ['Remarks'] }, recognised: true },
+    { header: ['Employee No'], config: { remap: { 'Employee No': 'ignore' } }, recognised: true },
+    { header: ['x', 'face_image_file1'], recognised: true },
+    { header: ['9101', 'Jones', '83716204'], recognised: false },
+    { header: ['', ' '], recognised: false },
+    { header: [], recognised: false },
+  ];
+  for (const row of table) {
+    test(`${JSON.stringify(row.header)} is ${row.recognised ? '' : 'not '}recognised`, () => {
+      assert.equal(isRecognisedHeader(row.header, { ...none, ...row.config }), row.recognised);
+    });
+  }
+});
+
+describe('ignoredColumnNotes', () => {
+  test('one note per reason, columns by number and header', () => {
+    const result = mapColumns(['user_id', 'Shoe Size', '', 'qr', 'Hat'], none);
+    assert.ok(result.ok);
+    assert.deepEqual(ignoredColumnNotes(result.map.ignored), [
+      'columns 2 "Shoe Size", 5 "Hat" not imported: not a field rollcall reads; list it in watchers.csv.customFields to keep it as a custom field, or remap it',
+      'column 3 "" not imported: the header cell is blank',
+      'column 4 "qr" not imported: QR credentials are not imported from CSV',
+    ]);
+  });
+
+  test('past 20 columns of one reason the rest are counted', () => {
+    const result = mapColumns(['user_id', ...Array.from({ length: 25 }, (_, i) => `extra ${i}`)], none);
+    assert.ok(result.ok);
+    const [note] = ignoredColumnNotes(result.map.ignored);
+    assert.match(note!, /^columns 2 "extra 0", .*, 21 "extra 19" and 5 more not imported: /);
+  });
 });

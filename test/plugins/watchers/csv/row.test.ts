@@ -4,7 +4,7 @@ import { CardType } from '../../../../daemon/model/user.js';
 import { mapColumns, type ColumnMap } from '../../../../plugins/watchers/csv/columns.js';
 import { csnToCardData } from '../../../../plugins/watchers/csv/csn.js';
 import { periodCellReader, timeZone } from '../../../../plugins/watchers/csv/dates.js';
-import { mapRow, pinIndexes, redactRow } from '../../../../plugins/watchers/csv/row.js';
+import { mapRow } from '../../../../plugins/watchers/csv/row.js';
 
 const HEADER = [
   'user_id', 'name', 'department', 'user_title', 'phone', 'email', 'user_group',
@@ -130,17 +130,5 @@ describe('mapRow', () => {
       assert.equal(result.ok, false);
       assert.ok(!(result.ok ? '' : result.reason).includes(pin));
     }
-  });
-});
-
-describe('redactRow', () => {
-  test('blanks pin cells, by header and through a remap', () => {
-    assert.deepEqual(redactRow(['1', 'Kim', '4821'], ['user_id', 'name', 'PIN']), ['1', 'Kim', '']);
-    assert.deepEqual(redactRow(['1', '4821'], ['user_id', 'Code'], { Code: 'pin' }), ['1', '']);
-    // A pin column remapped away still holds PINs.
-    assert.deepEqual(redactRow(['1', '4821'], ['user_id', 'pin'], { pin: 'ignore' }), ['1', '']);
-    // Cells past the header stay (they are not PINs by any header).
-    assert.deepEqual(redactRow(['1', '4821', 'x'], ['user_id', 'pin']), ['1', '', 'x']);
-    assert.deepEqual([...pinIndexes(['pin', 'user_id', ' P I N '])], [0]);
   });
 });

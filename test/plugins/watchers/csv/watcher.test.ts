@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -21,6 +21,7 @@ class RecordingSink implements IngestSink {
   header: string[] | undefined;
   batches: IngestRecord[][] = [];
   rejected: IngestRejection[] = [];
+  notes: string[] = [];
   calls: string[] = [];
 
   constructor(
@@ -44,6 +45,10 @@ class RecordingSink implements IngestSink {
   reject(rejection: IngestRejection): void {
     this.rejected.push(rejection);
     this.calls.push(`reject ${rejection.row}`);
+  }
+
+  note(message: string): void {
+    this.notes.push(message);
   }
 
   get records(): IngestRecord[] {
@@ -240,6 +245,64 @@ describe('csv watcher', () => {
     for (const pin of pins) assert.ok(!everythingElse.includes(pin), `PIN ${pin} leaked`);
     assert.equal(sink.rejected.length, 3);
     assert.deepEqual(sink.rejected.map((r) => r.raw[2] ?? ''), ['', '', '']);
+  });
+
+  test('misaligned rows in a file with a PIN column reach the sink with every cell blank but the user ID', async () => {
+    const pins = ['91827463', '91827551', '40518263'];
+    const content = ['user_id,name,department,pin', `9002,Smith, John,Ops,${pins[0]}`, `9003,${pins[1]}`, `9004,"Lee",Ops,x,${pins[2]}`, ''].join('\r\n');
+    const sink = new RecordingSink();
+    logLines.length = 0;
+    await watcher().ingest(await drop(content), sink, never);
+    assert.deepEqual(
+      sink.rejected.map((r) => [r.row, r.raw]),
+      [
+        [2, ['9002', '', '', '', '']],
+        // Cells left out may have moved the PIN into the ID column: nothing is kept.
+        [3, ['', '']],
+        [4, ['9004', '', '', '', '']],
+      ],
+    );
+    assert.match(sink.rejected[0]!.reason, /5 cells but the header has 4/);
+    const everything = JSON.stringify({ rejected: sink.rejected, logs: logLines });
+    for (const pin of pins) assert.ok(!everything.includes(pin), `PIN ${pin} leaked`);
+  });
+
+  test('a file without a header is refused without quoting its first row', async () => {
+    const pin = '83716204';
+    const sink = new RecordingSink();
+    logLines.length = 0;
+    await assert.rejects(watcher().ingest(await drop(`9101,Jones,Ops,${pin}\r\n9102,Kim,Ops,27064915\r\n`), sink, never), (error: unknown) => {
+      assert.ok(isRollcallError(error, 'ROLLCALL_ERR_IMPORT_REFUSED'), String(error));
+      assert.match(error.message, /names no column rollcall knows \(4 cells, not shown/);
+      for (const cell of ['9101', 'Jones', 'Ops', pin]) assert.ok(!JSON.stringify({ message: error.message, detail: error.detail }).includes(cell), `${cell} quoted`);
+      return true;
+    });
+    assert.equal(sink.header, undefined);
+    assert.ok(!logLines.join('').includes(pin));
+  });
+
+  test('ignored columns are listed in the report notes by header name', async () => {
+    const sink = new RecordingSink();
+    await watcher().ingest(await drop('user_id,Shoe Size,name,photo,Hat\n1,44,Kim,x.jpg,L\n'), sink, never);
+    assert.equal(sink.records.length, 1);
+    assert.deepEqual(sink.notes, [
+      'columns 2 "Shoe Size", 5 "Hat" not imported: not a field rollcall reads; list it in watchers.csv.customFields to keep it as a custom field, or remap it',
+      'column 4 "photo" not imported: photos are not imported from CSV',
+    ]);
+  });
+
+  test('the kept copy blanks misaligned rows but the user ID, and a file without a header is not kept', async () => {
+    const w = watcher();
+    const misaligned = await drop(['user_id,name,pin', '1,Kim,11112222', '2,Smith, John,33334444', '3,55556666', ''].join('\r\n'));
+    const kept = join(dir, 'kept-misaligned.csv');
+    assert.equal(await w.redactedCopy(misaligned.path, kept), 'redacted');
+    assert.equal(await readFile(kept, 'utf8'), '\uFEFFuser_id,name,pin\r\n1,Kim,\r\n2,,,\r\n,\r\n');
+    const headerless = await drop('9101,Jones,Ops,83716204\r\n');
+    const notKept = join(dir, 'kept-headerless.csv');
+    assert.equal(await w.redactedCopy(headerless.path, notKept), 'withheld');
+    await assert.rejects(stat(notKept), { code: 'ENOENT' });
+    // A recognised header without a PIN column is kept as dropped.
+    assert.equal(await w.redactedCopy((await drop('user_id,name\r\n1,Kim\r\n')).path, join(dir, 'unused.csv')), 'as-dropped');
   });
 
   test('an export written by the watcher imports back into the same users', async () => {
