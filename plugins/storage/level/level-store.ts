@@ -2,6 +2,11 @@
  * The store contract on LevelDB (classic-level through `level`). Every commit is one
  * atomic `batch()`: user records, feed entries, the user counter, cursors, devices, import
  * checkpoints and events land together or not at all. The key layout is in README.md.
+ *
+ * Over 400 lines because the store contract is one class of `_method` overrides (the
+ * abstract-level pattern); what is not the contract is beside it: the directory checks
+ * (store-directory.ts), the value seals (sealed-values.ts), the sublevels (tables.ts) and
+ * the offline repair (repair.ts).
  */
 import type { AbstractSublevel } from 'abstract-level';
 import { Level } from 'level';
