@@ -1,7 +1,7 @@
 /**
  * The `rollcall` command line. `run` is the daemon; `check-config` and `config-schema`
- * work on the config alone; `sim` is the gateway simulator. Exit codes follow sysexits
- * where one fits: 0 ok, 1 failure, 64 usage, 78 invalid config (EX_CONFIG).
+ * work on the config alone; `sim` is the gateway simulator; `store repair` mends the store's
+ * files offline. Exit codes: daemon/exit-codes.ts.
  */
 import { Command, CommanderError } from 'commander';
 import { writeSync } from 'node:fs';
@@ -11,15 +11,17 @@ import { SystemdNotifier } from './obs/sdnotify.js';
 import { BUILTIN_PLUGINS } from './plugins/registry.js';
 import { loadPluginPackages } from './plugins/loader.js';
 import type { PluginDefinition } from './plugins/api.js';
-import { configError, readConfig, validateConfig, type ConfigIssue } from './config/load.js';
-import { configJsonSchema } from './config/schema.js';
+import { configError, readConfig, validateConfig, type ConfigIssue, type ConfigSource } from './config/load.js';
+import { configJsonSchema, type RollcallConfig } from './config/schema.js';
 import { configReference } from './config/reference.js';
 import { Daemon } from './daemon.js';
 import type { DaemonSignal, SignalLatch } from './signals.js';
 import { registerSimCommands } from '../simulator/cli.js';
 import { registerAdminCommands } from './admin/cli.js';
+import { registerStoreCommands } from './store-cli.js';
+import { EXIT, startFailureExit } from './exit-codes.js';
 
-export const EXIT = { OK: 0, FAILURE: 1, USAGE: 64, CONFIG: 78 } as const;
+export { EXIT } from './exit-codes.js';
 
 /** Built-ins plus the third-party packages the config names (read before validation). */
 async function definitionsFor(raw: unknown, searchFrom: string[]): Promise<PluginDefinition[]> {
@@ -57,11 +59,12 @@ async function checkConfig(options: { config?: string; json?: boolean }): Promis
   }
 }
 
-async function run(options: { config?: string }, latch: SignalLatch): Promise<number> {
+/** The config read, with its plugins, and validated; on failure the problem is printed and EXIT.CONFIG returned. */
+export async function loadValidConfig(configPath: string | undefined): Promise<{ source: ConfigSource; definitions: PluginDefinition[]; config: RollcallConfig } | number> {
   let source;
   let definitions: PluginDefinition[];
   try {
-    source = await readConfig({ configPath: options.config });
+    source = await readConfig({ configPath });
     definitions = await definitionsFor(source.raw, [source.baseDir, process.cwd()]);
   } catch (error) {
     process.stderr.write(`rollcall: ${(error as Error).message}\n`);
@@ -72,7 +75,13 @@ async function run(options: { config?: string }, latch: SignalLatch): Promise<nu
     process.stderr.write(`rollcall: ${configError(source, result.issues).message}\n`);
     return EXIT.CONFIG;
   }
-  const config = result.config;
+  return { source, definitions, config: result.config };
+}
+
+async function run(options: { config?: string }, latch: SignalLatch): Promise<number> {
+  const loaded = await loadValidConfig(options.config);
+  if (typeof loaded === 'number') return loaded;
+  const { source, definitions, config } = loaded;
   const logger = createLogger({ level: config.log.level });
   const notifier = new SystemdNotifier({ logger });
   const daemon = new Daemon({ loaded: { ...source, config }, definitions, logger, notifier, configPath: options.config });
@@ -107,7 +116,7 @@ async function run(options: { config?: string }, latch: SignalLatch): Promise<nu
   } catch (error) {
     if (daemon.state !== 'stopping' && daemon.state !== 'stopped') {
       logger.fatal({ err: error, code: isRollcallError(error) ? error.code : undefined }, `could not start: ${(error as Error).message}`);
-      exitCode = EXIT.FAILURE;
+      exitCode = startFailureExit(error);
       await daemon.stop('start failed');
       latch.uninstall();
       return exitCode;
@@ -150,6 +159,7 @@ export function buildProgram(latch: SignalLatch, setExit: (code: number) => void
       setExit(EXIT.OK);
     });
 
+  registerStoreCommands(program, { setExit, loadConfig: loadValidConfig });
   registerSimCommands(program);
   registerAdminCommands(program, { setExit });
   return program;

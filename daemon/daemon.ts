@@ -7,7 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { RollcallError } from './errors.js';
+import { RollcallError, isRollcallError } from './errors.js';
 import { Metrics } from './obs/metrics.js';
 import { ObservabilityServer } from './obs/http.js';
 import type { SystemdNotifier } from './obs/sdnotify.js';
@@ -132,7 +132,8 @@ export class Daemon {
     const { logger, notifier } = this.#options;
     const config = this.config;
     notifier.status('starting');
-    await mkdir(config.dataDir, { recursive: true });
+    // Private: it holds the store (PIN hashes, templates). Under systemd StateDirectoryMode does the same.
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
     this.metrics.collectProcessMetrics();
     this.#http = new ObservabilityServer({
@@ -167,6 +168,9 @@ export class Daemon {
     const storage = this.#definition('storage', config.storage.backend);
     const store = (await host.start(storage, this.#pluginConfig(storage))) as Store | undefined;
     if (!store) {
+      // The store's own error, when it has a code, decides how the daemon exits (a damaged store is not restarted into a loop).
+      const failure = host.plugins.find((p) => p.definition === storage)?.failure;
+      if (isRollcallError(failure) && failure.code.startsWith('ROLLCALL_ERR_STORE_')) throw failure;
       throw new RollcallError('ROLLCALL_ERR_PLUGIN_FAILED', `the store (storage/${storage.name}) could not be opened; see the error above`);
     }
     await this.#seed(store);

@@ -70,6 +70,18 @@ export interface PluginDefinition<C = unknown, I extends PluginInstance = Plugin
   configSchema: z.ZodType<C>;
   /** Only assigns fields. */
   create(ctx: PluginContext, config: C): I;
+  /**
+   * Storage plugins that keep files: repairs them offline (`rollcall store repair`, with
+   * the daemon stopped). `dataDir` is the plugin's data directory, as `create` gets it.
+   */
+  repair?(ctx: { dataDir: string; logger: Logger }, config: C, options: { dropCorrupt: boolean }): Promise<StoreRepairReport>;
+}
+
+/** What `rollcall store repair` prints (`lines`) and returns with `--json` (`detail`); `ok` is false while damage remains. */
+export interface StoreRepairReport {
+  ok: boolean;
+  lines: string[];
+  detail: Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------------------

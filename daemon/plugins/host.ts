@@ -32,6 +32,8 @@ export interface HostedPlugin {
   config: unknown;
   /** Why it failed, for /readyz and `rollcall status`. */
   error: string | undefined;
+  /** The error it failed with, for a caller that must act on its code (the store's decides the exit code). */
+  failure?: unknown;
   readonly controller: AbortController;
 }
 
@@ -42,6 +44,11 @@ export interface PluginHostOptions {
   dataDir: string;
   startTimeoutMs: number;
   stopTimeoutMs: number;
+}
+
+/** `<dataDir>/plugins/<kind>/<name>`: the directory a plugin gets as `ctx.dataDir`. */
+export function pluginDataDir(dataDir: string, definition: Pick<PluginDefinition, 'kind' | 'name'>): string {
+  return join(dataDir, 'plugins', definition.kind, definition.name);
 }
 
 function message(error: unknown): string {
@@ -107,6 +114,7 @@ export class PluginHost {
   #fail(plugin: HostedPlugin, stage: string, error: unknown): void {
     plugin.state = 'failed';
     plugin.error = `${stage}: ${message(error)}`;
+    plugin.failure = error;
     this.#gauge().set({ kind: plugin.definition.kind, name: plugin.definition.name }, 0);
     // The line carries the code an operator greps for; the plugin's own error, with its code when it has one, is in err.
     const code: ErrorCode = 'ROLLCALL_ERR_PLUGIN_FAILED';
@@ -135,7 +143,7 @@ export class PluginHost {
     const labels = { kind: definition.kind, name: definition.name };
     this.#gauge().set(labels, 0);
 
-    const dataDir = join(this.#options.dataDir, 'plugins', definition.kind, definition.name);
+    const dataDir = pluginDataDir(this.#options.dataDir, definition);
     try {
       await mkdir(dataDir, { recursive: true });
       plugin.instance = definition.create(this.#context(plugin, dataDir), config);

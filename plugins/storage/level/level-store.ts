@@ -2,13 +2,18 @@
  * The store contract on LevelDB (classic-level through `level`). Every commit is one
  * atomic `batch()`: user records, feed entries, the user counter, cursors, devices, import
  * checkpoints and events land together or not at all. The key layout is in README.md.
+ *
+ * Over 400 lines because the store contract is one class of `_method` overrides (the
+ * abstract-level pattern); what is not the contract is beside it: the directory checks
+ * (store-directory.ts), the value seals (sealed-values.ts), the sublevels (tables.ts) and
+ * the offline repair (repair.ts).
  */
 import type { AbstractSublevel } from 'abstract-level';
 import { Level } from 'level';
 import type { Logger } from 'pino';
 import { RollcallError } from '../../../daemon/errors.js';
 import type { DeviceRecord } from '../../../daemon/model/device.js';
-import type { Origin, User } from '../../../daemon/model/user.js';
+import type { User } from '../../../daemon/model/user.js';
 import type { Change, EventQuery, ImportRecord, StoredEvent } from '../../../daemon/plugins/api.js';
 import { AbstractStore, type AbstractStoreOptions, type OpenedState } from '../../../daemon/store/abstract-store.js';
 import type { CommitPlan } from '../../../daemon/store/commit-plan.js';
@@ -24,15 +29,22 @@ import {
   timeIndexKey,
   userIndexPrefix,
 } from './keys.js';
+import { BrokenSealError, seal, unseal, type SealPolicy } from './sealed-values.js';
+import { damagedError, prepareStoreDirectory, tightenFiles, writeMarker } from './store-directory.js';
+import { defineTables, type Root, type Sublevel, type Tables } from './tables.js';
 
-/** Bumped when the key layout changes; a store of another format is refused, not guessed at. */
-const storeFormat = 1;
+/**
+ * Bumped when the key layout changes; a store of another format is refused, not guessed at.
+ * 2: every value sealed with its checksum. 1 (no seals) is still read; see sealed-values.ts.
+ */
+export const storeFormat = 2;
+const unsealedFormat = 1;
 
 /** How many index keys are resolved to events per read. */
 const eventPage = 256;
 
 export interface LevelStoreOptions extends AbstractStoreOptions {
-  /** The LevelDB directory; created when missing. */
+  /** The LevelDB directory; created (0700) when missing. A database is created only in a directory with no LevelDB files. */
   location: string;
   logger: Logger;
   /** LevelDB block cache, bytes. */
@@ -43,43 +55,6 @@ export interface LevelStoreOptions extends AbstractStoreOptions {
   sync?: boolean;
 }
 
-interface FeedEntry {
-  userId: string;
-  op: Change['op'];
-  at: number;
-  origin: Origin;
-}
-
-interface UserSeq {
-  seq: number;
-  op: Change['op'];
-}
-
-interface Tombstone {
-  userId: string;
-  at: number;
-}
-
-type Root = Level<string, string>;
-type Sublevel<V> = AbstractSublevel<Root, string | Buffer | Uint8Array, string, V>;
-
-interface Tables {
-  db: Root;
-  meta: Sublevel<number>;
-  /** User records as JSON text (written as given, parsed on read). */
-  users: Sublevel<string>;
-  userSeq: Sublevel<UserSeq>;
-  feed: Sublevel<FeedEntry>;
-  tombstones: Sublevel<Tombstone>;
-  cursors: Sublevel<number>;
-  devices: Sublevel<DeviceRecord>;
-  imports: Sublevel<ImportRecord>;
-  events: Sublevel<StoredEvent>;
-  eventsByUser: Sublevel<string>;
-  eventsByDevice: Sublevel<string>;
-  eventsByTime: Sublevel<string>;
-}
-
 // abstract-level types a batch across sublevels this loosely too.
 type AnySublevel = AbstractSublevel<Root, any, any, any>;
 type BatchOp =
@@ -88,6 +63,8 @@ type BatchOp =
 
 export class LevelStore extends AbstractStore {
   readonly #options: LevelStoreOptions;
+  /** Unsealed values are read until the format says whether the store predates seals. */
+  readonly #seals: SealPolicy = { legacy: true };
   #tables: Tables | undefined = undefined;
   #userCount = 0;
   #horizon = 0;
@@ -103,8 +80,10 @@ export class LevelStore extends AbstractStore {
 
   protected override async _open(signal?: AbortSignal): Promise<OpenedState> {
     const { location, cacheSize, writeBufferSize } = this.#options;
+    // A database is created only in a directory with no LevelDB in it: see store-directory.ts.
+    const directory = await prepareStoreDirectory(location);
     const db: Root = new Level<string, string>(location, {
-      createIfMissing: true,
+      createIfMissing: directory.fresh,
       keyEncoding: 'utf8',
       valueEncoding: 'utf8',
       ...(cacheSize === undefined ? {} : { cacheSize }),
@@ -113,20 +92,14 @@ export class LevelStore extends AbstractStore {
     try {
       await db.open();
     } catch (error) {
-      // Most often LEVEL_LOCKED: another process has this store open.
-      const cause = (error as { cause?: { code?: unknown; message?: string } }).cause;
-      const reason = cause?.message ?? (error as Error).message;
-      const code = cause?.code === 'LEVEL_CORRUPTION' ? 'ROLLCALL_ERR_STORE_CORRUPT' : 'ROLLCALL_ERR_STORE_CLOSED';
-      throw new RollcallError(code, `The LevelDB store at ${location} could not be opened: ${reason}`, {
-        cause: error,
-        detail: { location },
-      });
+      throw openError(location, error);
     }
     try {
       signal?.throwIfAborted();
-      const tables = defineTables(db);
-      const opened = await this.#readState(tables);
+      const tables = defineTables(db, this.#seals);
+      const opened = await this.#readState(tables, directory);
       this.#tables = tables;
+      await tightenFiles(location);
       this.#options.logger.info(
         { location, seq: opened.seq, users: this.#userCount, horizon: this.#horizon },
         'store opened',
@@ -134,7 +107,7 @@ export class LevelStore extends AbstractStore {
       return opened;
     } catch (error) {
       await db.close().catch(() => {});
-      throw translate(error);
+      throw translate(error, location);
     }
   }
 
@@ -142,6 +115,8 @@ export class LevelStore extends AbstractStore {
     const tables = this.#tables;
     this.#tables = undefined;
     await tables?.db.close();
+    // Files LevelDB made while open (new tables, logs) got the process umask.
+    await tightenFiles(this.#options.location).catch(() => undefined);
     this.#options.logger.info({ location: this.#options.location }, 'store closed');
   }
 
@@ -155,7 +130,7 @@ export class LevelStore extends AbstractStore {
       ops.push({ type: 'del', sublevel, key });
     };
 
-    const priors = plan.users.length === 0 ? [] : await guard(t.userSeq.getMany(plan.users.map((c) => c.userId)));
+    const priors = plan.users.length === 0 ? [] : await this.#guard(t.userSeq.getMany(plan.users.map((c) => c.userId)));
     let delta = 0;
     plan.users.forEach((change, index) => {
       const prior = priors[index];
@@ -168,7 +143,7 @@ export class LevelStore extends AbstractStore {
       put(t.feed, key, { userId: change.userId, op: change.op, at: plan.at, origin: change.origin });
       put(t.userSeq, change.userId, { seq: change.seq, op: change.op });
       if (change.op === 'upsert') {
-        put(t.users, change.userId, change.record);
+        put(t.users, change.userId, seal(change.record));
       } else {
         del(t.users, change.userId);
         put(t.tombstones, key, { userId: change.userId, at: plan.at });
@@ -194,7 +169,7 @@ export class LevelStore extends AbstractStore {
     if (plan.users.length > 0) put(t.meta, 'seq', plan.seq);
     if (delta !== 0) put(t.meta, 'users', this.#userCount + delta);
 
-    await guard(t.db.batch(ops, this.#options.sync ? { sync: true } : {}));
+    await this.#guard(t.db.batch(ops, this.#options.sync ? { sync: true } : {}));
     this.#userCount += delta;
   }
 
@@ -204,7 +179,7 @@ export class LevelStore extends AbstractStore {
     let highest = -1;
     let pruned = 0;
     // All tombstones are looked at: commit times follow the wall clock, which can step back.
-    for await (const [key, tombstone] of guardIterable(t.tombstones.iterator())) {
+    for await (const [key, tombstone] of this.#guardIterable(t.tombstones.iterator())) {
       if (tombstone.at >= before) continue;
       ops.push({ type: 'del', sublevel: t.tombstones, key });
       ops.push({ type: 'del', sublevel: t.feed, key });
@@ -215,20 +190,37 @@ export class LevelStore extends AbstractStore {
     if (pruned === 0) return 0;
     const horizon = Math.max(this.#horizon, highest + 1);
     ops.push({ type: 'put', sublevel: t.meta, key: 'horizon', value: horizon });
-    await guard(t.db.batch(ops, this.#options.sync ? { sync: true } : {}));
+    await this.#guard(t.db.batch(ops, this.#options.sync ? { sync: true } : {}));
     this.#horizon = horizon;
     return pruned;
   }
 
   protected override async _getUsers(ids: string[]): Promise<(User | undefined)[]> {
-    const records = await guard(this.#t.users.getMany(ids));
-    return records.map((record, index) => (record === undefined ? undefined : parseUser(record, ids[index]!)));
+    let records: (string | undefined)[];
+    try {
+      records = await this.#t.users.getMany(ids);
+    } catch (error) {
+      throw await this.#nameBrokenUser(ids, error);
+    }
+    return records.map((record, index) => (record === undefined ? undefined : this.#parseUser(record, ids[index]!)));
   }
 
   protected override async *_scanUsers(options: { after: string | undefined; limit: number | undefined }): AsyncGenerator<User> {
     const range = options.after === undefined ? {} : { gt: options.after };
     const iterator = this.#t.users.iterator({ ...range, limit: options.limit ?? -1 });
-    for await (const [id, record] of guardIterable(iterator)) yield parseUser(record, id);
+    let last = options.after;
+    try {
+      for await (const [id, record] of iterator) {
+        const user = this.#parseUser(record, id);
+        last = id;
+        yield user;
+      }
+    } catch (error) {
+      if (error instanceof RollcallError) throw error;
+      // LevelDB could not read a block: the user after `last` is the first it could not give.
+      const after = last === undefined ? 'at the start of the users' : `after user ${JSON.stringify(last)}`;
+      throw translate(error, this.#options.location, `LevelDB could not read the users ${after}`, last === undefined ? {} : { afterUserId: last });
+    }
   }
 
   protected override async _countUsers(): Promise<number> {
@@ -236,7 +228,7 @@ export class LevelStore extends AbstractStore {
   }
 
   protected override async _changesSince(seq: number, upTo: number, limit: number | undefined): Promise<Change[]> {
-    const entries = await guard(
+    const entries = await this.#guard(
       this.#t.feed.iterator({ gt: numberKey(seq), lte: numberKey(upTo), limit: limit ?? -1 }).all(),
     );
     return entries.map(([key, entry]) => ({
@@ -253,23 +245,23 @@ export class LevelStore extends AbstractStore {
   }
 
   protected override async _cursor(deviceId: number): Promise<number> {
-    return (await guard(this.#t.cursors.get(numberKey(deviceId)))) ?? 0;
+    return (await this.#guard(this.#t.cursors.get(numberKey(deviceId)))) ?? 0;
   }
 
   protected override async _getDevice(id: number): Promise<DeviceRecord | undefined> {
-    return guard(this.#t.devices.get(numberKey(id)));
+    return this.#guard(this.#t.devices.get(numberKey(id)));
   }
 
   protected override async _listDevices(): Promise<DeviceRecord[]> {
-    return guard(this.#t.devices.values().all());
+    return this.#guard(this.#t.devices.values().all());
   }
 
   protected override async _getImport(hash: string): Promise<ImportRecord | undefined> {
-    return guard(this.#t.imports.get(hash));
+    return this.#guard(this.#t.imports.get(hash));
   }
 
   protected override async _listImports(state: ImportRecord['state'] | undefined): Promise<ImportRecord[]> {
-    const records = await guard(this.#t.imports.values().all());
+    const records = await this.#guard(this.#t.imports.values().all());
     return records
       .filter((record) => state === undefined || record.state === state)
       .sort((a, b) => a.startedAt - b.startedAt || compareIds(a.hash, b.hash));
@@ -290,7 +282,7 @@ export class LevelStore extends AbstractStore {
     }
     if (query.since !== undefined || query.until !== undefined) return this.#throughTimeIndex(query, afterId);
     const found: StoredEvent[] = [];
-    for await (const event of guardIterable(t.events.values({ gt: numberKey(afterId) }))) {
+    for await (const event of this.#guardIterable(t.events.values({ gt: numberKey(afterId) }))) {
       if (!eventMatches(event, query)) continue;
       found.push(event);
       if (query.limit !== undefined && found.length >= query.limit) break;
@@ -300,28 +292,50 @@ export class LevelStore extends AbstractStore {
 
   // -------------------------------------------------------------------------
 
+  async #guard<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      throw translate(error, this.#options.location);
+    }
+  }
+
+  async *#guardIterable<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+    try {
+      yield* source;
+    } catch (error) {
+      throw translate(error, this.#options.location);
+    }
+  }
+
   get #t(): Tables {
     if (!this.#tables) throw storeClosedError('closed');
     return this.#tables;
   }
 
-  async #readState(t: Tables): Promise<OpenedState> {
+  async #readState(t: Tables, directory: { fresh: boolean; marked: boolean }): Promise<OpenedState> {
+    const location = this.#options.location;
     const format = await t.meta.get('format');
     if (format === undefined) {
-      // A new store, or a directory that holds some other LevelDB.
+      // A new store, a directory that holds some other LevelDB, or a rollcall store whose
+      // data LevelDB no longer has (the marker says one was created here).
       const [anyKey] = await t.db.keys({ limit: 1 }).all();
       if (anyKey !== undefined) {
-        throw corruptRecordError(`${this.#options.location} holds a LevelDB that is not a rollcall store`, undefined, {
-          location: this.#options.location,
-        });
+        throw corruptRecordError(`${location} holds a LevelDB that is not a rollcall store`, undefined, { location });
       }
+      if (directory.marked) throw damagedError(location, 'holds no rollcall data, though a rollcall store was created here (its marker is present)', { missing: 'data' });
       await t.meta.put('format', storeFormat);
-    } else if (format !== storeFormat) {
-      throw corruptRecordError(`The store at ${this.#options.location} has format ${format}; this rollcall reads ${storeFormat}`, undefined, {
-        location: this.#options.location,
+      await writeMarker(location, storeFormat);
+    } else if (format !== storeFormat && format !== unsealedFormat) {
+      throw corruptRecordError(`The store at ${location} has format ${format}; this rollcall reads ${unsealedFormat} and ${storeFormat}`, undefined, {
+        location,
         format,
       });
+    } else if (!directory.marked) {
+      // A store made before markers: it gets one now.
+      await writeMarker(location, format);
     }
+    this.#seals.legacy = format === unsealedFormat;
     const [seq, horizon, users] = await t.meta.getMany(['seq', 'horizon', 'users']);
     const [lastEventKey] = await t.events.keys({ reverse: true, limit: 1 }).all();
     this.#horizon = horizon ?? 0;
@@ -329,12 +343,39 @@ export class LevelStore extends AbstractStore {
     return { seq: seq ?? 0, lastEventId: lastEventKey === undefined ? 0 : parseNumberKey(lastEventKey) };
   }
 
+  /** A user record unsealed and parsed; a broken one is an error that names the user, never the data. */
+  #parseUser(record: string, id: string): User {
+    let user: User;
+    try {
+      user = JSON.parse(unseal(record, this.#seals.legacy)) as User;
+    } catch (error) {
+      const reason = error instanceof BrokenSealError ? error.message : 'the value is not JSON';
+      throw brokenUserError(this.#options.location, id, reason);
+    }
+    if (user === null || typeof user !== 'object' || user.id !== id) {
+      throw brokenUserError(this.#options.location, id, 'the record belongs to another key');
+    }
+    return user;
+  }
+
+  /** LevelDB failed a multi-get: the users are read one by one to name the first it cannot read. */
+  async #nameBrokenUser(ids: string[], error: unknown): Promise<unknown> {
+    for (const id of ids) {
+      try {
+        await this.#t.users.get(id);
+      } catch {
+        return translate(error, this.#options.location, `LevelDB could not read the record of user ${JSON.stringify(id)}`, { userId: id });
+      }
+    }
+    return translate(error, this.#options.location);
+  }
+
   async #throughIndex(index: Sublevel<string>, prefix: string, afterId: number, query: EventQuery): Promise<StoredEvent[]> {
     const keys = index.keys({ gt: prefix + numberKey(afterId), lt: prefix + indexRangeEnd });
     const found: StoredEvent[] = [];
     try {
       while (query.limit === undefined || found.length < query.limit) {
-        const page = await guard(keys.nextv(eventPage));
+        const page = await this.#guard(keys.nextv(eventPage));
         if (page.length === 0) break;
         await this.#resolve(page.map(eventIdOfIndexKey), query, found);
       }
@@ -355,7 +396,7 @@ export class LevelStore extends AbstractStore {
     if (until !== undefined && until <= since) return [];
     const upper = until === undefined || until > Number.MAX_SAFE_INTEGER ? indexRangeEnd : numberKey(until);
     const ids: number[] = [];
-    for await (const key of guardIterable(this.#t.eventsByTime.keys({ gte: numberKey(since), lt: upper }))) {
+    for await (const key of this.#guardIterable(this.#t.eventsByTime.keys({ gte: numberKey(since), lt: upper }))) {
       const id = eventIdOfIndexKey(key);
       if (id > afterId) ids.push(id);
     }
@@ -370,7 +411,7 @@ export class LevelStore extends AbstractStore {
 
   /** Reads events by ID and appends those that match, up to the query's limit. */
   async #resolve(ids: number[], query: EventQuery, found: StoredEvent[]): Promise<void> {
-    const events = await guard(this.#t.events.getMany(ids.map(numberKey)));
+    const events = await this.#guard(this.#t.events.getMany(ids.map(numberKey)));
     for (const event of events) {
       if (query.limit !== undefined && found.length >= query.limit) return;
       if (event !== undefined && eventMatches(event, query)) found.push(event);
@@ -378,54 +419,42 @@ export class LevelStore extends AbstractStore {
   }
 }
 
-function defineTables(db: Root): Tables {
-  const json = { valueEncoding: 'json' } as const;
-  return {
-    db,
-    meta: db.sublevel<string, number>('m', json),
-    users: db.sublevel<string, string>('u', { valueEncoding: 'utf8' }),
-    userSeq: db.sublevel<string, UserSeq>('us', json),
-    feed: db.sublevel<string, FeedEntry>('f', json),
-    tombstones: db.sublevel<string, Tombstone>('t', json),
-    cursors: db.sublevel<string, number>('c', json),
-    devices: db.sublevel<string, DeviceRecord>('d', json),
-    imports: db.sublevel<string, ImportRecord>('i', json),
-    events: db.sublevel<string, StoredEvent>('e', json),
-    eventsByUser: db.sublevel<string, string>('eu', { valueEncoding: 'utf8' }),
-    eventsByDevice: db.sublevel<string, string>('ed', { valueEncoding: 'utf8' }),
-    eventsByTime: db.sublevel<string, string>('et', { valueEncoding: 'utf8' }),
-  };
+function brokenUserError(location: string, id: string, reason: string): RollcallError {
+  return corruptRecordError(
+    `The stored record of user ${JSON.stringify(id)} is corrupt (${reason}); it is not served. Stop rollcall and run \`rollcall store repair\``,
+    undefined,
+    { location, userId: id, reason },
+  );
 }
 
-function parseUser(record: string, id: string): User {
-  try {
-    return JSON.parse(record) as User;
-  } catch (error) {
-    throw corruptRecordError(`The stored record of a user could not be read`, error, { userId: id });
+/** Why LevelDB would not open the directory, with the store's code. */
+function openError(location: string, error: unknown): RollcallError {
+  const cause = (error as { cause?: { code?: unknown; message?: string } }).cause;
+  const reason = cause?.message ?? (error as Error).message;
+  // A damaged manifest, a table file the manifest lists gone, an unreadable file.
+  if (cause?.code === 'LEVEL_CORRUPTION' || cause?.code === 'LEVEL_IO_ERROR') {
+    return damagedError(location, `could not be opened: ${reason}`, { reason }, error);
   }
+  // Most often LEVEL_LOCKED: another process has this store open.
+  return new RollcallError('ROLLCALL_ERR_STORE_CLOSED', `The LevelDB store at ${location} could not be opened: ${reason}`, {
+    cause: error,
+    detail: { location },
+  });
 }
 
-/** LevelDB's own error codes become the store's. */
-function translate(error: unknown): unknown {
+/**
+ * LevelDB's own error codes become the store's. A value that cannot be decoded loses its
+ * cause: JSON parse errors quote the text, and stored text is never put in an error.
+ */
+function translate(error: unknown, location?: string, what?: string, detail: Record<string, unknown> = {}): unknown {
+  if (error instanceof RollcallError) return error;
   const code = (error as { code?: unknown } | undefined)?.code;
-  if (code === 'LEVEL_DECODE_ERROR') return corruptRecordError('A stored record could not be read', error);
-  if (code === 'LEVEL_CORRUPTION') return corruptRecordError('LevelDB reports corruption', error);
+  const where = location === undefined ? {} : { location };
+  if (code === 'LEVEL_DECODE_ERROR') return corruptRecordError(`${what ?? 'A stored record could not be read'}: its checksum or encoding is broken`, undefined, { ...where, ...detail });
+  if (code === 'LEVEL_CORRUPTION') return corruptRecordError(`${what ?? 'LevelDB reports corruption'}: ${(error as Error).message}`, error, { ...where, ...detail });
+  if (code === 'LEVEL_IO_ERROR' && location !== undefined) {
+    return damagedError(location, `has a file LevelDB cannot read (${(error as Error).message})${what ? `; ${what}` : ''}`, detail, error);
+  }
   if (code === 'LEVEL_DATABASE_NOT_OPEN' || code === 'LEVEL_ITERATOR_NOT_OPEN') return storeClosedError('closed', error);
   return error;
-}
-
-async function guard<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    throw translate(error);
-  }
-}
-
-async function* guardIterable<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
-  try {
-    yield* source;
-  } catch (error) {
-    throw translate(error);
-  }
 }
