@@ -150,6 +150,7 @@ export class Daemon {
     this.#admin = new AdminServer({
       socketPath: adminSocketPath({ configured: config.admin.socket, baseDir: this.#loaded.baseDir }),
       maxMessageBytes: config.admin.maxMessageBytes,
+      maxUploadBytes: config.admin.maxUploadBytes,
       logger: logger.child({ component: 'admin' }),
       metrics: this.metrics,
       backend: this.#adminBackend(),
@@ -225,6 +226,8 @@ export class Daemon {
         metrics: this.metrics,
         siteAlphanumericIds: () => this.config.site.alphanumericIds,
         stableMs: config.spool.stableMs,
+        rejectLimits: config.spool.rejects,
+        pinRetry: config.spool.pinRetry,
         stopTimeoutMs: config.plugins.stopTimeoutMs,
         exports: exportTriggersFrom(watchers.map((w) => ({ format: w.instance.format, config: w.config }))),
       });

@@ -13,6 +13,8 @@ export interface SimProcessOptions {
   firstId?: number;
   /** V8 old-space limit of the simulator, MiB: 100 devices × 100k users need a few GiB. */
   heapMb?: number;
+  /** Loopback port to listen on (a restart on the address of an earlier run); default a free one. */
+  port?: number;
 }
 
 export interface SimProcess {
@@ -30,7 +32,7 @@ export async function startSimProcess(options: SimProcessOptions): Promise<SimPr
     cliPath,
     'sim',
     '--port',
-    '0',
+    String(options.port ?? 0),
     '--devices',
     String(options.devices),
     '--first-id',

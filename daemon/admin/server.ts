@@ -59,6 +59,8 @@ export interface AdminServerOptions {
   logger: Logger;
   /** Largest request accepted (default 4 MiB). */
   maxMessageBytes?: number;
+  /** Largest file an Import may upload (default 1 GiB). */
+  maxUploadBytes?: number;
   metrics?: Metrics;
   /** How often FollowEvents looks for new events (default 500 ms). */
   followPollMs?: number;
@@ -144,7 +146,12 @@ export class AdminServer {
       help: 'Admin API requests by method and gRPC status code name.',
       labelNames: ['method', 'code'],
     });
-    this.#service = new AdminService({ backend: this.#o.backend, logger: logger, ...(this.#o.followPollMs !== undefined ? { followPollMs: this.#o.followPollMs } : {}) });
+    this.#service = new AdminService({
+      backend: this.#o.backend,
+      logger: logger,
+      ...(this.#o.followPollMs !== undefined ? { followPollMs: this.#o.followPollMs } : {}),
+      ...(this.#o.maxUploadBytes !== undefined ? { maxUploadBytes: this.#o.maxUploadBytes } : {}),
+    });
     const server = new Server({ 'grpc.max_receive_message_length': this.#o.maxMessageBytes ?? DEFAULT_ADMIN_MAX_MESSAGE_BYTES });
     server.addService(AdminDefinition, this.#handlers() as unknown as UntypedServiceImplementation);
     try {

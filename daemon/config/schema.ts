@@ -7,6 +7,8 @@
  * true })` marks the keys a SIGHUP cannot apply.
  */
 import { z } from 'zod';
+import type { PinRetryPolicy } from '../ingest/pin-hashing.js';
+import type { RejectLimits } from '../ingest/reject-limits.js';
 import type { PluginDefinition, PluginKind } from '../plugins/api.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -18,6 +20,8 @@ const restart = { requiresRestart: true } as const;
 
 /** The admin socket's largest request unless `admin.maxMessageBytes` says otherwise. */
 export const DEFAULT_ADMIN_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** The largest upload of `rollcall import` unless `admin.maxUploadBytes` says otherwise. */
+export const DEFAULT_ADMIN_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 
 /** The `admin` section: the admin API's socket (daemon/admin/socket-path.ts decides its default path). */
 export function adminConfigTree(): ConfigTree {
@@ -37,6 +41,13 @@ export function adminConfigTree(): ConfigTree {
       .max(256 * 1024 * 1024)
       .default(DEFAULT_ADMIN_MAX_MESSAGE_BYTES)
       .describe('Largest admin request the daemon accepts; a larger one is refused (RESOURCE_EXHAUSTED). Uploads are sent in small chunks, so this only bounds single requests (users set).')
+      .meta(restart),
+    maxUploadBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(DEFAULT_ADMIN_MAX_UPLOAD_BYTES)
+      .describe('Largest file `rollcall import` may upload (1 GiB by default); a larger upload is refused with this limit named, and what was received is removed.')
       .meta(restart),
   };
 }
@@ -166,6 +177,35 @@ function coreTree(): ConfigTree {
         .default(1000)
         .describe('A dropped file is taken once its size and time have not changed for this long.')
         .meta(restart),
+      rejects: {
+        maxRows: z
+          .number()
+          .int()
+          .min(1)
+          .default(10_000)
+          .describe('A file with more rejected rows than this is refused (ROLLCALL_ERR_IMPORT_REFUSED) as soon as it has them; batches committed before stay.')
+          .meta(restart),
+        maxShare: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.5)
+          .describe('...or with more than this share of its rows rejected, once `minRows` rows have been read (1 = never by share).')
+          .meta(restart),
+        minRows: z.number().int().min(1).default(1000).describe('Rows read before `maxShare` is judged.').meta(restart),
+        errorCsvRows: z
+          .number()
+          .int()
+          .min(0)
+          .default(1000)
+          .describe('Rejected rows kept in NAME.errors.csv (the first ones, in file order); the report says how many more there were.')
+          .meta(restart),
+      },
+      pinRetry: {
+        baseMs: z.number().int().min(10).default(1000).describe('While the gateway cannot be reached to hash PINs, the import waits this long before trying again...').meta(restart),
+        factor: z.number().min(1).default(1.6).describe('...each time this much longer...').meta(restart),
+        maxMs: z.number().int().min(10).default(60_000).describe('...up to this; the file stays in processing/ until the gateway answers, and a stop resumes it from its checkpoint.').meta(restart),
+      },
     },
     seed: {
       users: z
@@ -257,7 +297,7 @@ export interface RollcallConfig {
   sync: SyncConfig;
   devices: DeviceConfig[];
   site: { alphanumericIds: boolean };
-  spool: { dir: string; stableMs: number };
+  spool: { dir: string; stableMs: number; rejects: RejectLimits; pinRetry: PinRetryPolicy };
   seed: { users: { id: string; name: string; csn?: string; accessGroups: number[] }[] };
   watchers: { enabled: string[]; [plugin: string]: unknown };
   [key: string]: unknown;
@@ -266,7 +306,9 @@ export interface RollcallConfig {
 export interface AdminConfig {
   socket?: string;
   maxMessageBytes: number;
+  maxUploadBytes: number;
 }
+
 
 export interface SyncConfig {
   mode: string;

@@ -8,10 +8,15 @@
  * resumes from its checkpoint (or finishes, if its end was committed); then the files
  * already waiting in incoming/; then whatever chokidar reports. A file that breaks
  * anything is reported and the folder goes on with the next one.
+ *
+ * Over 400 lines: it is the one owner of the folder's state (the queue, claimed and
+ * settling names, waiters, the file in progress) that start, stop, the watcher's events,
+ * requests of the admin API and exports all touch; what one file goes through is in
+ * file-import.ts, and the pure parts are in their own files.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, type Dirent } from 'node:fs';
-import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, lstat, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
@@ -24,13 +29,15 @@ import { writeExport, type Exporter } from './export.js';
 import { importFromProcessing, type FileImportContext } from './file-import.js';
 import { importMetrics, type ImportMetrics } from './import-metrics.js';
 import { defaultExportName, describePatterns, isTemporaryName, watcherFor } from './names.js';
-import type { HashPin } from './sink.js';
+import type { HashPin, PinRetryPolicy } from './pin-hashing.js';
+import type { RejectLimits } from './reject-limits.js';
 import { Spool, exists, freeName } from './spool.js';
 import { SettlingFiles, type FileStat } from './stability.js';
 import type { ExportResult, ImportProgress, ImportReport } from './types.js';
 
 export { exportTriggersFrom, type ExportTrigger } from './export-triggers.js';
-export type { HashPin } from './sink.js';
+export type { HashPin, PinRetryPolicy } from './pin-hashing.js';
+export type { RejectLimits } from './reject-limits.js';
 
 export interface DropFolderOptions {
   /** The spool directory; incoming/ processing/ done/ failed/ outgoing/ are made under it. */
@@ -38,8 +45,15 @@ export interface DropFolderOptions {
   store: Store;
   /** The running watcher plugins; a name goes to the first whose pattern matches. */
   watchers: readonly WatcherInstance[];
-  /** The transport's hashPin. When it rejects, the rows with a PIN fail with the reason. */
+  /**
+   * The transport's hashPin. While the gateway cannot be reached the import waits for it
+   * (with `pinRetry` backoff); when it answers with a refusal, the rows fail with the reason.
+   */
   hashPin: HashPin;
+  /** Backoff while the gateway cannot be reached to hash PINs. Default 1 s × 1.6 up to 60 s. */
+  pinRetry?: PinRetryPolicy;
+  /** When a file with many rejected rows is refused; how many the error CSV keeps (reject-limits.ts). */
+  rejectLimits?: RejectLimits;
   logger: Logger;
   metrics: Metrics;
   /** Whether the site takes alphanumeric user IDs (read per file when a function). Default false. */
@@ -66,8 +80,8 @@ export interface ImportRequestOptions {
 
 export interface DropFolderStatus {
   state: 'created' | 'running' | 'stopping' | 'stopped';
-  /** The file being imported, and how far it is. */
-  current?: { file: string; progress?: ImportProgress };
+  /** The file being imported, how far it is, and since when it waits for the gateway to hash PINs. */
+  current?: { file: string; progress?: ImportProgress; waitingForGatewaySince?: string };
   /** Files waiting their turn, in order. */
   queued: string[];
   /** Files in incoming/ still being written (not yet stable). */
@@ -146,6 +160,8 @@ export class DropFolder {
       depth: 0,
       ignoreInitial: true,
       persistent: true,
+      // A link is reported as itself, never followed: it is refused unread (file-type.ts).
+      followSymlinks: false,
       ignored: (path: string) => path !== incoming && isTemporaryName(basename(path)),
     });
     this.#fsWatcher = fsWatcher;
@@ -154,6 +170,10 @@ export class DropFolder {
     };
     fsWatcher.on('add', seen);
     fsWatcher.on('change', seen);
+    // A directory named like a file a watcher takes is refused like a link; other directories are left alone.
+    fsWatcher.on('addDir', (path: string) => {
+      if (dirname(path) === incoming && watcherFor(basename(path), this.#o.watchers) !== undefined) seen(path);
+    });
     fsWatcher.on('unlink', (path: string) => this.#settling?.forget(basename(path)));
     fsWatcher.on('error', (error: unknown) => logger.error({ err: error }, 'watching incoming/ failed'));
     await new Promise<void>((ready) => fsWatcher.once('ready', ready));
@@ -199,7 +219,8 @@ export class DropFolder {
     if (this.#state !== 'running') return { ok: false, detail: this.#state };
     const problems = this.#exportTriggers?.problems ?? [];
     const current = this.#current;
-    const doing = current ? `importing ${current.file}${current.progress ? ` (${current.progress.handled} records)` : ''}` : 'idle';
+    const waiting = current?.waitingForGatewaySince ? `, waiting since ${current.waitingForGatewaySince} for the gateway to hash PINs` : '';
+    const doing = current ? `importing ${current.file}${current.progress ? ` (${current.progress.handled} records)` : ''}${waiting}` : 'idle';
     return { ok: true, detail: [doing, ...problems].join('; ') };
   }
 
@@ -341,8 +362,10 @@ export class DropFolder {
     const entries: Dirent[] = await readdir(this.#spool.incoming, { withFileTypes: true });
     const files: { name: string; mtimeMs: number }[] = [];
     for (const entry of entries) {
-      if (!entry.isFile() || isTemporaryName(entry.name)) continue;
-      const info = await stat(join(this.#spool.incoming, entry.name)).catch(() => undefined);
+      if (isTemporaryName(entry.name)) continue;
+      // Links, FIFOs and devices are taken to be refused; directories only when a watcher takes their name.
+      if (entry.isDirectory() && watcherFor(entry.name, this.#o.watchers) === undefined) continue;
+      const info = await lstat(join(this.#spool.incoming, entry.name)).catch(() => undefined);
       if (info) files.push({ name: entry.name, mtimeMs: info.mtimeMs });
     }
     // Oldest first: the order they were dropped in, as near as the folder can tell.
@@ -386,8 +409,9 @@ export class DropFolder {
     const settling = this.#settling!;
     const stats = new Map<string, FileStat | undefined>();
     for (const name of settling.names()) {
-      const info = await stat(join(this.#spool.incoming, name)).catch(() => undefined);
-      stats.set(name, info?.isFile() ? { size: info.size, mtimeMs: info.mtimeMs } : undefined);
+      // lstat: a link settles as itself; whatever is not a regular file is refused once taken.
+      const info = await lstat(join(this.#spool.incoming, name)).catch(() => undefined);
+      stats.set(name, info ? { size: info.size, mtimeMs: info.mtimeMs } : undefined);
     }
     for (const name of settling.poll(stats, Date.now())) {
       if (this.#claimed.has(name)) continue;
@@ -506,6 +530,14 @@ export class DropFolder {
       metrics: this.#metrics!,
       hashPin: this.#o.hashPin,
       alphanumericIds: typeof alphanumeric === 'function' ? alphanumeric() : alphanumeric === true,
+      ...(this.#o.rejectLimits ? { rejectLimits: this.#o.rejectLimits } : {}),
+      ...(this.#o.pinRetry ? { pinRetry: this.#o.pinRetry } : {}),
+      onGatewayOutage: (since) => {
+        const current = this.#current;
+        if (!current) return;
+        const { waitingForGatewaySince: _was, ...rest } = current;
+        this.#current = since === undefined ? rest : { ...rest, waitingForGatewaySince: new Date(since).toISOString() };
+      },
     };
   }
 }

@@ -7,14 +7,17 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
-import { isRollcallError } from '../errors.js';
+import { isRollcallError, RollcallError } from '../errors.js';
 import type { ImportRecord, Store, WatcherInstance } from '../plugins/api.js';
 import { contentHash } from './content-hash.js';
 import { writeErrorCsv } from './error-csv.js';
+import { openRegularFile } from './file-type.js';
 import type { ImportMetrics } from './import-metrics.js';
 import { planImport, startRecord } from './ledger.js';
 import { dayFolder } from './names.js';
+import type { PinRetryPolicy } from './pin-hashing.js';
 import { RejectJournal } from './reject-journal.js';
+import { DEFAULT_REJECT_LIMITS, unlistedNote, type RejectLimits } from './reject-limits.js';
 import { duplicateReport, finishedReport, reportJson, unreadableReport, type ReportPlaces } from './report.js';
 import { ImportSink, type HashPin } from './sink.js';
 import { exists, freeName, syncDirectory, syncFile, writeFileAtomic, type Spool } from './spool.js';
@@ -27,6 +30,10 @@ export interface FileImportContext {
   metrics: ImportMetrics;
   hashPin: HashPin;
   alphanumericIds: boolean;
+  rejectLimits?: RejectLimits;
+  pinRetry?: PinRetryPolicy;
+  /** Told when the gateway went away while PINs were hashed (a time), and when it came back. */
+  onGatewayOutage?: (since: number | undefined) => void;
   now?: () => number;
 }
 
@@ -45,14 +52,24 @@ export async function importFromProcessing(
   const now = ctx.now ?? Date.now;
   const startedAt = now();
   const path = join(ctx.spool.processing, name);
-  if (watcher === undefined) {
-    return refuseUnread(ctx, name, 'unknown', 'no running watcher takes files named like this', startedAt);
-  }
-  const format = watcher.format;
+  const format = watcher?.format ?? 'unknown';
   let hash: string;
   let size: number;
   try {
-    ({ hash, size } = await contentHash(path, signal));
+    const opened = await openRegularFile(path);
+    if ('refused' in opened) {
+      const refusal = new RollcallError('ROLLCALL_ERR_IMPORT_REFUSED', `${name} ${opened.refused}; the drop folder takes regular files only, and this one was not read`);
+      return await refuseUnread(ctx, name, format, describeError(refusal), startedAt);
+    }
+    if (watcher === undefined) {
+      await opened.handle.close();
+      return await refuseUnread(ctx, name, format, 'no running watcher takes files named like this', startedAt);
+    }
+    try {
+      ({ hash, size } = await contentHash(opened.handle, signal));
+    } finally {
+      await opened.handle.close();
+    }
   } catch (error) {
     if (signal.aborted) return undefined;
     return refuseUnread(ctx, name, format, `the file could not be read: ${describeError(error)}`, startedAt);
@@ -70,6 +87,7 @@ export async function importFromProcessing(
 
   const notes: string[] = [];
   let record: ImportRecord;
+  let journaled = 0;
   if (plan.action === 'start') {
     record = startRecord(hash, name, format, startedAt);
     // The record first, then the journal: a journal without a running record would read
@@ -80,8 +98,9 @@ export async function importFromProcessing(
   } else {
     record = { ...plan.record, file: name };
     const kept = await journal.resume(record.counts.failed);
+    journaled = kept.rejections;
     notes.push(`resumed after an interruption, after record ${record.checkpoint}`);
-    const missing = record.counts.failed - kept.rejections;
+    const missing = listedRows(ctx, record.counts.failed) - kept.rejections;
     if (missing > 0) notes.push(`${missing} rows rejected before the interruption are missing from the error CSV: its journal was lost`);
     log.info({ size, checkpoint: record.checkpoint, counts: record.counts }, 'import resumed from its checkpoint');
   }
@@ -95,6 +114,11 @@ export async function importFromProcessing(
     alphanumericIds: ctx.alphanumericIds,
     signal,
     metrics: ctx.metrics,
+    journaled,
+    logger: log,
+    ...(ctx.rejectLimits ? { rejectLimits: ctx.rejectLimits } : {}),
+    ...(ctx.pinRetry ? { pinRetry: ctx.pinRetry } : {}),
+    ...(ctx.onGatewayOutage ? { onGatewayOutage: ctx.onGatewayOutage } : {}),
     ...(onProgress ? { onProgress } : {}),
     now,
   });
@@ -112,6 +136,13 @@ export async function importFromProcessing(
       }
     }
     finished ??= await sink.finish();
+    const waits = sink.gatewayWaits;
+    if (waits.outages > 0) {
+      notes.push(
+        `the gateway could not be reached to hash PINs ${waits.outages === 1 ? 'once' : `${waits.outages} times`} (${Math.round(waits.ms / 1000)} s in all); ` +
+          'the import waited in processing/ and went on when it answered: no row was lost to it',
+      );
+    }
   } catch (error) {
     await journal.close();
     if (signal.aborted) {
@@ -122,6 +153,21 @@ export async function importFromProcessing(
     return undefined;
   }
   return placeFinished(ctx, name, finished, journal, [...notes, ...sink.notes], startedAt, watcher);
+}
+
+/** Rejected rows the error CSV lists: the first `errorCsvRows` of them. */
+function listedRows(ctx: FileImportContext, failed: number): number {
+  return Math.min(failed, (ctx.rejectLimits ?? DEFAULT_REJECT_LIMITS).errorCsvRows);
+}
+
+/** The report's note about rows whose PIN the gateway would not hash, which make the content importable again. */
+function pinRefusedNote(record: ImportRecord): string | undefined {
+  const rows = record.pinRefused ?? 0;
+  if (rows === 0) return undefined;
+  return (
+    `${rows} row${rows === 1 ? '' : 's'} failed because the gateway would not hash ${rows === 1 ? 'its' : 'their'} PIN, which is not the file's fault: ` +
+    'this content is not recorded as imported, so dropping the same file again imports them (rows imported now count as unchanged under preserve)'
+  );
 }
 
 /**
@@ -172,15 +218,20 @@ async function placeFinished(
   if (record.counts.failed > 0) {
     const errorsPath = join(dir, `${placed}.errors.csv`);
     const temporary = spool.temporaryPath('errors.csv');
-    const kept = await writeErrorCsv(journal.path, record.counts.failed, temporary);
+    const listed = listedRows(ctx, record.counts.failed);
+    const kept = await writeErrorCsv(journal.path, listed, temporary);
     await syncFile(temporary);
     await rename(temporary, errorsPath);
     places.errorsCsv = relative(spool.root, errorsPath);
-    const missing = record.counts.failed - kept;
+    const missing = listed - kept;
     if (missing > 0 && !notes.some((note) => note.includes('missing from the error CSV'))) {
       notes.push(`${missing} rows rejected before an interruption are missing from the error CSV: its journal was lost`);
     }
+    const unlisted = unlistedNote(record.counts.failed, listed);
+    if (unlisted !== undefined) notes.push(unlisted);
   }
+  const refusedPins = pinRefusedNote(record);
+  if (refusedPins !== undefined) notes.push(refusedPins);
   let report = finishedReport(record, notes, places);
   await writeFileAtomic(spool.temporaryPath('report.json'), join(spool.root, places.reportJson), reportJson(report));
   await archive(watcher, join(spool.processing, name), join(spool.root, places.path), async () => {

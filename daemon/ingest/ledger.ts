@@ -7,7 +7,7 @@ import type { ImportRecord } from '../plugins/api.js';
 import type { ImportReport } from './types.js';
 
 export type ImportPlan =
-  /** Content never seen, or refused before (dropped again, it is tried again from the start). */
+  /** Content never seen, refused before, or with rows the gateway would not hash: (again) from the start. */
   | { action: 'start' }
   /** An import of this content was interrupted: go on after its checkpoint. */
   | { action: 'resume'; record: ImportRecord }
@@ -27,7 +27,10 @@ export function planImport(record: ImportRecord | undefined, journalExists: bool
     case 'running':
       return { action: 'resume', record };
     case 'done':
-      return journalExists ? { action: 'finish', record } : { action: 'duplicate', record };
+      if (journalExists) return { action: 'finish', record };
+      // Rows whose PIN the gateway would not hash were lost through no fault of the file:
+      // dropped again, it is imported again (rows imported before count as unchanged).
+      return (record.pinRefused ?? 0) > 0 ? { action: 'start' } : { action: 'duplicate', record };
     case 'failed':
       return journalExists ? { action: 'finish', record } : { action: 'start' };
   }

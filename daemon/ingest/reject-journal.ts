@@ -80,9 +80,11 @@ export class RejectJournal {
     this.#write([{ header }]);
   }
 
-  append(rejections: readonly IngestRejection[]): void {
-    if (rejections.length === 0) return;
+  /** Queues the rejections; the promise resolves once they are written (a write error shows at flush()). */
+  append(rejections: readonly IngestRejection[]): Promise<void> {
+    if (rejections.length === 0) return Promise.resolve();
     this.#write(rejections.map(({ row, raw, reason }) => ({ row, raw, reason })));
+    return this.#chain;
   }
 
   /** Resolves once everything appended is on disk (fsync); rejects with a write error. */

@@ -7,7 +7,12 @@
  * counts them (reject-journal.ts says why).
  *
  * A plaintext PIN is hashed through the gateway as soon as its batch arrives and dropped
- * from the record at once; it is never stored, logged or put in a reason.
+ * from the record at once; it is never stored, logged or put in a reason. While the
+ * gateway cannot be reached the batch waits for it (pin-hashing.ts).
+ *
+ * Work for a bad file is bounded: the journal keeps the first `errorCsvRows` rejections
+ * only, a flush of held rejections is awaited before more rows are taken, and a file past
+ * `spool.rejects` is refused as soon as it is (reject-limits.ts).
  */
 import type { ImportMergeOptions } from '../merge/import-merge.js';
 import type { User } from '../model/user.js';
@@ -21,14 +26,17 @@ import type {
   Store,
   WatcherInstance,
 } from '../plugins/api.js';
+import type { Logger } from 'pino';
+import { RollcallError } from '../errors.js';
 import { mergeBatch } from './batch.js';
 import type { ImportMetrics } from './import-metrics.js';
 import { countsOf, rowsOf } from './ledger.js';
+import { PinHasher, type HashPin, type PinRetryPolicy } from './pin-hashing.js';
 import type { RejectJournal } from './reject-journal.js';
+import { DEFAULT_REJECT_LIMITS, tooManyRejections, type RejectLimits } from './reject-limits.js';
 import type { ImportProgress, ImportReport } from './types.js';
 
-/** The transport's hashPin: the device's 32-byte hash of a plaintext PIN, base64. */
-export type HashPin = (pin: string, options?: { signal?: AbortSignal }) => Promise<string>;
+export type { HashPin } from './pin-hashing.js';
 
 const DEFAULT_MERGE: ImportMergeOptions = { mode: 'preserve', blankClears: false };
 /** PINs hashed at once per batch: enough to hide the gateway's round trip, few enough to be polite. */
@@ -48,6 +56,15 @@ export interface ImportSinkOptions {
   /** Aborts the import: nothing after the last commit is committed. */
   signal: AbortSignal;
   metrics: ImportMetrics;
+  /** When a file with many rejected rows is refused; how many the journal keeps. */
+  rejectLimits?: RejectLimits;
+  /** Rejections the journal already holds (a resumed import). */
+  journaled?: number;
+  /** Waiting for a gateway that cannot be reached to hash PINs. */
+  pinRetry?: PinRetryPolicy;
+  /** Told when the gateway went away while hashing PINs (a time), and when it came back (undefined). */
+  onGatewayOutage?: (since: number | undefined) => void;
+  logger?: Logger;
   onProgress?: (progress: ImportProgress) => void;
   now?: () => number;
 }
@@ -64,8 +81,14 @@ export class ImportSink implements IngestSink {
   #rows: ImportReport['rows'];
   /** Rows counted in #rows but not yet in the metrics (they count once committed). */
   #uncounted: ImportReport['rows'] = { imported: 0, unchanged: 0, failed: 0 };
-  /** Rejections from the watcher since the last batch, sorted by row as they come. */
+  /** Rejections from the watcher since the last batch, sorted by row as they come (only those the journal has room for). */
   #pending: IngestRejection[] = [];
+  readonly #limits: RejectLimits;
+  /** Rejections the journal may still take (the error CSV's first rows). */
+  #journalRoom: number;
+  /** Rows whose PIN the gateway answered it would not hash: outside the file's fault. */
+  #pinRefused: number;
+  readonly #pins: PinHasher;
   /** Set when a commit failed: the store, not the file, is at fault. */
   storeError: unknown;
 
@@ -76,6 +99,21 @@ export class ImportSink implements IngestSink {
     this.resumeFrom = options.record.checkpoint;
     this.#handled = options.record.checkpoint;
     this.#rows = rowsOf(options.record);
+    this.#limits = options.rejectLimits ?? DEFAULT_REJECT_LIMITS;
+    this.#journalRoom = Math.max(0, this.#limits.errorCsvRows - (options.journaled ?? 0));
+    this.#pinRefused = options.record.pinRefused ?? 0;
+    this.#pins = new PinHasher({
+      hashPin: options.hashPin,
+      signal: options.signal,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.pinRetry ? { retry: options.pinRetry } : {}),
+      ...(options.onGatewayOutage ? { onOutage: options.onGatewayOutage } : {}),
+    });
+  }
+
+  /** Outages of the gateway the import waited out while hashing PINs. */
+  get gatewayWaits(): { outages: number; ms: number } {
+    return this.#pins.waited;
   }
 
   get record(): ImportRecord {
@@ -94,12 +132,18 @@ export class ImportSink implements IngestSink {
     if (this.#notes.length < MAX_NOTES && !this.#notes.includes(message)) this.#notes.push(message);
   }
 
-  reject(rejection: IngestRejection): void {
+  /**
+   * Counts a rejected row and holds it for the journal while it has room. Returns a
+   * promise when held rows are written out (the watcher awaits it before reading on);
+   * throws ROLLCALL_ERR_IMPORT_REFUSED once the file is past `spool.rejects`.
+   */
+  reject(rejection: IngestRejection): Promise<void> | void {
     this.#handled++;
     this.#rows.failed++;
     this.#uncounted.failed++;
-    this.#pending.push({ row: rejection.row, raw: [...rejection.raw], reason: rejection.reason });
-    if (this.#pending.length >= PENDING_MAX) this.#o.journal.append(this.#pending.splice(0));
+    if (this.#pending.length < this.#journalRoom) this.#pending.push({ row: rejection.row, raw: [...rejection.raw], reason: rejection.reason });
+    this.#refuseWhenTooMany();
+    if (this.#pending.length >= PENDING_MAX) return this.#journal(this.#pending.splice(0));
   }
 
   async accept(records: IngestRecord[]): Promise<void> {
@@ -123,12 +167,14 @@ export class ImportSink implements IngestSink {
       unchanged: this.#rows.unchanged + outcome.unchanged,
       failed: this.#rows.failed + outcome.rejections.length,
     };
-    const record: ImportRecord = { ...this.#record, checkpoint: handled, counts: countsOf(rows) };
+    const pinRefused = this.#pinRefused + failed.size;
+    const record: ImportRecord = { ...this.#record, checkpoint: handled, counts: countsOf(rows), ...(pinRefused > 0 ? { pinRefused } : {}) };
     const origin = { kind: 'import' as const, file: record.file, format: record.format };
     await this.#commit(rejections, [
       ...outcome.users.map((user): Mutation => ({ type: 'putUser', user, origin })),
       { type: 'putImport', record },
     ]);
+    this.#pinRefused = record.pinRefused ?? 0;
     this.#handled = handled;
     this.#rows = rows;
     this.#record = record;
@@ -137,6 +183,7 @@ export class ImportSink implements IngestSink {
     this.#uncounted.failed += outcome.rejections.length;
     this.#countRows();
     this.#o.onProgress?.(this.progress());
+    this.#refuseWhenTooMany();
   }
 
   /** Commits the end of a file read to the last record, with its summary event. */
@@ -197,9 +244,22 @@ export class ImportSink implements IngestSink {
     };
   }
 
+  /** Throws the refusal of a file past `spool.rejects`; the caller commits it (refuse()). */
+  #refuseWhenTooMany(): void {
+    const reason = tooManyRejections(this.#rows.failed, this.#handled, this.#limits);
+    if (reason !== undefined) throw new RollcallError('ROLLCALL_ERR_IMPORT_REFUSED', reason, { detail: { failed: this.#rows.failed, handled: this.#handled } });
+  }
+
+  /** Appends the rejections the journal has room for (the first ones); resolves once written. */
+  #journal(rejections: readonly IngestRejection[]): Promise<void> {
+    const kept = rejections.length <= this.#journalRoom ? rejections : rejections.slice(0, this.#journalRoom);
+    this.#journalRoom -= kept.length;
+    return this.#o.journal.append(kept);
+  }
+
   /** The rejections reach the disk first: the commit then counts rows the journal surely holds. */
   async #commit(rejections: readonly IngestRejection[], mutations: Mutation[]): Promise<void> {
-    this.#o.journal.append(rejections);
+    void this.#journal(rejections);
     await this.#o.journal.flush();
     try {
       await this.#o.store.commit(mutations);
@@ -224,13 +284,13 @@ export class ImportSink implements IngestSink {
       if (this.#merge.mode === 'preserve' && stored.get(record.patch.id) !== undefined) continue;
       work.push({ record, pin });
     }
-    const { hashPin, signal } = this.#o;
+    const { signal } = this.#o;
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < work.length) {
         const item = work[next++]!;
         try {
-          const pinHash = await hashPin(item.pin, { signal });
+          const pinHash = await this.#pins.hash(item.pin);
           item.record.patch.values = { ...item.record.patch.values, pinHash };
         } catch (error) {
           signal.throwIfAborted();

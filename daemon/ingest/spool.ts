@@ -11,8 +11,7 @@
  * is in one place or the other, never half in both.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { numberedName } from './names.js';
 
@@ -58,7 +57,12 @@ export class Spool {
     const entries = await readdir(this.processing, { withFileTypes: true });
     const out = { files: [] as string[], journals: [] as string[], temporary: [] as string[] };
     for (const entry of entries) {
-      if (!entry.isFile()) continue;
+      // Anything else under a visible name (a link, a FIFO) was moved here from incoming/
+      // before it could be refused: it is taken again, and refused unread.
+      if (!entry.isFile()) {
+        if (!entry.name.startsWith('.')) out.files.push(entry.name);
+        continue;
+      }
       const journal = JOURNAL.exec(entry.name);
       if (journal) out.journals.push(journal[1]!);
       else if (TEMPORARY.test(entry.name)) out.temporary.push(entry.name);
@@ -73,9 +77,10 @@ export class Spool {
   }
 }
 
+/** Whether `path` names anything, a link included (a dangling one too: the link itself is there). */
 export async function exists(path: string): Promise<boolean> {
   try {
-    await access(path, constants.F_OK);
+    await lstat(path);
     return true;
   } catch {
     return false;

@@ -120,6 +120,11 @@ export interface ImportRecord {
   counts: { ok: number; failed: number; skipped: number };
   /** Why a failed import failed, when it failed as a whole. */
   reason?: string;
+  /**
+   * Rows that failed because the gateway answered it would not hash their PIN: not the
+   * file's fault, so the same content dropped again is imported again, not skipped.
+   */
+  pinRefused?: number;
 }
 
 export interface NewEvent {
@@ -426,8 +431,12 @@ export interface IngestSink {
   setHeader(header: string[]): void;
   /** Merges and commits a batch together with the checkpoint; awaits backpressure. */
   accept(records: IngestRecord[]): Promise<void>;
-  /** A row that could not be read or broke a rule. */
-  reject(rejection: IngestRejection): void;
+  /**
+   * A row that could not be read or broke a rule. Await what it returns before reading on
+   * (the host writes held rejections out); it throws ROLLCALL_ERR_IMPORT_REFUSED when the
+   * file has rejected too many rows (`spool.rejects`): let that end the read.
+   */
+  reject(rejection: IngestRejection): Promise<void> | void;
   /** A remark about the file as a whole for its report (an ignored column, a default taken). */
   note?(message: string): void;
 }

@@ -26,9 +26,12 @@ export class SimProcess {
     this.#control = new ControlClient(running.address, credentials.createInsecure());
   }
 
-  /** Starts `rollcall sim` on a free loopback port with `count` devices from `firstId` (bench/lib/sim-process.ts). */
-  static async start(count: number, firstId: number): Promise<SimProcess> {
-    return new SimProcess(await startSimProcess({ devices: count, firstId, heapMb: 512 }));
+  /**
+   * Starts `rollcall sim` with `count` devices from `firstId` (bench/lib/sim-process.ts), on a
+   * free loopback port, or on `port` (a gateway that comes back where it was).
+   */
+  static async start(count: number, firstId: number, port?: number): Promise<SimProcess> {
+    return new SimProcess(await startSimProcess({ devices: count, firstId, heapMb: 512, ...(port === undefined ? {} : { port }) }));
   }
 
   #call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {

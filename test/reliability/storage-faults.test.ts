@@ -22,6 +22,12 @@ const ROWS = 30_000;
 /** Room for the file and the first part of its import, not for all of it. */
 const SMALL = '3m';
 const LARGE = '256m';
+/**
+ * The reject limits opened up (spool.rejects): here the journal must grow until the disk is
+ * full, and the error CSV must list every bad row; with the defaults a file whose every row
+ * is an error is refused after 1,000 rows and the error CSV keeps the first 1,000.
+ */
+const NO_REJECT_LIMITS = { maxRows: ROWS, maxShare: 1, minRows: 1, errorCsvRows: ROWS };
 
 function canMount(dir: string): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -71,7 +77,7 @@ test(`the disk fills during an import${badEvery === 1 ? ' where every row is an 
     await writeFile(join(spoolDir, 'incoming', 'big.csv'), content);
 
     const stored = await levelStoreAt(db);
-    first = await SpoolHarness.start({ stored, spoolDir, stableMs: 50, csv: { batchSize: 500 } });
+    first = await SpoolHarness.start({ stored, spoolDir, stableMs: 50, csv: { batchSize: 500 }, rejectLimits: NO_REJECT_LIMITS });
     // The failure: a report, or the folder giving up on the file with a logged error.
     await until('the import failed for lack of space', () => first!.reports.length > 0 || first!.logLines.some((l) => /\bENOSPC\b|no space left/i.test(l)), 120_000);
     const report = first.reports[0];
@@ -101,7 +107,7 @@ test(`the disk fills during an import${badEvery === 1 ? ' where every row is an 
     // Restart on the same store and spool: the import resumes (or, if it was refused whole,
     // is dropped again by the operator) and ends with every row exactly once.
     const again = await levelStoreAt(db);
-    second = await SpoolHarness.start({ stored: again, spoolDir, stableMs: 50, csv: { batchSize: 500 } });
+    second = await SpoolHarness.start({ stored: again, spoolDir, stableMs: 50, csv: { batchSize: 500 }, rejectLimits: NO_REJECT_LIMITS });
     if (report?.state === 'failed') await second.drop('big-again.csv', content);
     const [final] = await second.reportsAtLeast(1, 120_000);
     console.log(`# storage faults: after space returned: ${JSON.stringify({ state: final!.state, rows: final!.rows, notes: final!.notes })}`);

@@ -4,6 +4,7 @@
  * the clock, and the types shared by the handlers (who asked, how a stream emits).
  */
 import type { Logger } from 'pino';
+import { DEFAULT_ADMIN_MAX_UPLOAD_BYTES } from '../../config/schema.js';
 import type { Store } from '../../plugins/api.js';
 import type { AdminBackend, AdminDropFolder, AdminEngine } from '../backend.js';
 import { notRunning } from '../request-error.js';
@@ -15,6 +16,8 @@ export interface AdminServiceOptions {
   logger: Logger;
   /** How often FollowEvents looks for new events. */
   followPollMs?: number;
+  /** Largest file an Import may upload (default admin.maxUploadBytes's, 1 GiB). */
+  maxUploadBytes?: number;
   now?: () => number;
 }
 
@@ -44,6 +47,10 @@ export class RequestContext {
 
   get followPollMs(): number {
     return this.#o.followPollMs ?? 500;
+  }
+
+  get maxUploadBytes(): number {
+    return this.#o.maxUploadBytes ?? DEFAULT_ADMIN_MAX_UPLOAD_BYTES;
   }
 
   now(): number {

@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { once } from 'node:events';
 import type { ImportReport as DropReport } from '../../ingest/types.js';
 import type { ExportRequest, ExportUpdate, ImportReport, ImportStart, ImportUpdate, Progress } from '../../../proto/gen/rollcall/admin/v1/admin.js';
+import { invalidField, type AdminRequestError } from '../request-error.js';
 import * as check from '../requests.js';
 import type { Emit, RequestContext } from './context.js';
 
@@ -51,6 +52,11 @@ function reportMessage(r: DropReport): ImportReport {
   };
 }
 
+/** An upload past `admin.maxUploadBytes`: refused with the limit named. */
+function uploadTooLarge(size: number, limit: number, atLeast = ''): AdminRequestError {
+  return invalidField('size', 'max', `the upload is ${atLeast}${size} bytes, more than admin.maxUploadBytes (${limit} bytes); raise it in the config or drop the file into the spool's incoming/`);
+}
+
 export class FileService {
   readonly #c: RequestContext;
 
@@ -65,6 +71,8 @@ export class FileService {
    */
   async import(start: ImportStart, chunks: AsyncIterable<Buffer>, emit: Emit<ImportUpdate>, signal: AbortSignal): Promise<void> {
     const name = check.fileName(start.name);
+    const limit = this.#c.maxUploadBytes;
+    if (start.size > limit) throw uploadTooLarge(start.size, limit);
     const folder = this.#c.dropFolder();
     await mkdir(this.#c.backend.stagingDir, { recursive: true, mode: 0o750 });
     const dir = await mkdtemp(join(this.#c.backend.stagingDir, 'import-'));
@@ -75,6 +83,8 @@ export class FileService {
       let received = 0;
       try {
         for await (const chunk of chunks) {
+          // Counted before it is written: an upload past the limit never lands whole.
+          if (received + chunk.length > limit) throw uploadTooLarge(received + chunk.length, limit, 'at least ');
           if (!out.write(chunk)) await once(out, 'drain', { signal });
           received += chunk.length;
           await progress.send({ phase: 'upload', done: received, total: start.size, unit: 'bytes' });

@@ -11,6 +11,7 @@ import type { Counter, Histogram } from 'prom-client';
 import { RollcallError } from '../../../daemon/errors.js';
 import type { Metrics } from '../../../daemon/obs/metrics.js';
 import type { CallOptions } from '../../../daemon/plugins/api.js';
+import { failureReason } from './failure-reason.js';
 import { codeName, GrpcCode } from './status-code.js';
 import { Subscription } from './subscription.js';
 
@@ -246,7 +247,9 @@ export class GatewayChannel {
           ? ` on devices ${target.deviceIds.join(',')}`
           : '';
     const unreachable = code === GrpcCode.UNAVAILABLE && this.state() !== grpc.connectivityState.READY ? this.hint() : '';
-    const detail: Record<string, unknown> = { method, code, codeName: codeName(code) };
+    // The reason travels across the plugin boundary (STYLE §16): the drop folder waits for a
+    // gateway that is `unavailable` instead of failing the rows whose PIN it hashes.
+    const detail: Record<string, unknown> = { method, code, codeName: codeName(code), reason: failureReason(code) };
     if (target.deviceId !== undefined) detail['deviceId'] = target.deviceId;
     if (target.deviceIds !== undefined) detail['deviceIds'] = [...target.deviceIds];
     // grpc-js details can span lines (TLS errors); an operator's log line should not.

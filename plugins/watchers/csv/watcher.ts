@@ -106,13 +106,13 @@ export class CsvWatcher implements WatcherInstance {
       const raw = redactCells(event.cells, redaction!);
       if (event.kind === 'error') {
         counts.rejected++;
-        sink.reject({ row: event.row, raw, reason: event.reason });
+        await sink.reject({ row: event.row, raw, reason: event.reason });
         continue;
       }
       const mapped = mapRow(event.cells, map!, rowOptions);
       if (!mapped.ok) {
         counts.rejected++;
-        sink.reject({ row: event.row, raw, reason: mapped.reason });
+        await sink.reject({ row: event.row, raw, reason: mapped.reason });
         continue;
       }
       batch.push({ row: event.row, patch: mapped.patch, raw });

@@ -83,8 +83,9 @@ export class DatafileWatcher implements WatcherInstance {
           break;
         }
         case 'invalid':
-          // Rejections need no commit of their own: the report takes them as they come.
-          sink.reject({ row: item.record, raw: [String(item.record), item.userId ?? ''], reason: item.reason });
+          // Rejections need no commit of their own; awaited, so the host's writes keep pace
+          // (and a file past the host's reject limits ends here, refused).
+          await sink.reject({ row: item.record, raw: [String(item.record), item.userId ?? ''], reason: item.reason });
           break;
         case 'manifest':
           break;

@@ -414,6 +414,12 @@ describe('drop folder', () => {
       assert.doesNotMatch(JSON.stringify(report), /739164/);
       assert.doesNotMatch(h.logLines.join('\n'), /739164/);
       assert.equal(await h.store.getUser('1102'), undefined);
+      assert.ok(report!.notes.some((n) => /1 row failed because the gateway would not hash its PIN.*dropping the same file again imports/.test(n)), JSON.stringify(report!.notes));
+      // Not the file's fault: the same content dropped again is imported again, not skipped as a duplicate.
+      await h.drop('pins-again.csv', csv(['user_id,name,pin', '1101,No Pin,', '1102,With Pin,739164']));
+      const [, again] = await h.reportsAtLeast(2);
+      assert.equal(again!.state, 'done');
+      assert.deepEqual(again!.rows, { imported: 0, unchanged: 1, failed: 1 });
     } finally {
       await h.stop();
     }
