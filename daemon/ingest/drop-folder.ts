@@ -282,7 +282,7 @@ export class DropFolder {
       throw new RollcallError('ROLLCALL_ERR_ADMIN_REQUEST', `no running watcher exports ${JSON.stringify(format)} (running: ${known})`);
     }
     if (!watcher.exportUsers) throw new RollcallError('ROLLCALL_ERR_ADMIN_REQUEST', `the ${format} watcher does not write exports`);
-    const exporter: Exporter = { exportUsers: watcher.exportUsers.bind(watcher) };
+    const exporter: Exporter = { exportUsers: watcher.exportUsers.bind(watcher), exportHoldsSecrets: watcher.exportHoldsSecrets === true };
     const now = new Date();
     let dir = this.#spool.outgoing;
     let name: string | undefined;
