@@ -125,7 +125,7 @@ export class DropFolder {
     signal?.addEventListener('abort', () => this.#controller.abort(signal.reason), { once: true });
     const { logger } = this.#o;
     const spool = this.#spool;
-    this.#metrics = importMetrics(this.#o.metrics);
+    this.#metrics = importMetrics(this.#o.metrics, this.#o.watchers);
     this.#settling = new SettlingFiles(this.#o.stableMs ?? DEFAULT_STABLE_MS);
     await spool.create();
 
