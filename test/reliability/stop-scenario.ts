@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DaemonProcess, freePort } from '../helpers/daemon-process.js';
+import { DaemonProcess, embeddedDaemonConfig, freePort } from '../helpers/daemon-process.js';
 
 export type StopAnchor = 'spawn' | 'healthz' | 'running';
 
@@ -58,32 +58,22 @@ export async function stopAt(point: StopPoint): Promise<StopOutcome> {
   const config = join(dir, 'rollcall.yaml');
   await writeFile(
     config,
-    [
-      `dataDir: ${join(dir, 'state')}`,
-      'admin:',
-      `  socket: ${join(dir, 'rollcall.sock')}`,
-      'http:',
-      `  listen: 127.0.0.1:${httpPort}`,
-      'shutdown:',
-      `  timeoutMs: ${SHUTDOWN_TIMEOUT_MS}`,
-      'spool:',
-      `  dir: ${join(dir, 'spool')}`,
-      'watchers:',
-      '  enabled: [csv, datafile]',
-      'gateway:',
-      '  address: embedded',
-      '  embedded:',
-      `    port: ${gatewayPort}`,
-      '    devices:',
-      '      - id: 1001',
-      '      - id: 1002',
-      '      - id: 1003',
-      'seed:',
-      '  users:',
-      '    - { id: "1", name: Ann }',
-      '    - { id: "2", name: Bob, csn: "1234567" }',
-      '',
-    ].join('\n'),
+    embeddedDaemonConfig({
+      dataDir: join(dir, 'state'),
+      httpPort,
+      gatewayPort,
+      devices: [1001, 1002, 1003],
+      extra: [
+        'admin:',
+        `  socket: ${join(dir, 'rollcall.sock')}`,
+        'shutdown:',
+        `  timeoutMs: ${SHUTDOWN_TIMEOUT_MS}`,
+        'spool:',
+        `  dir: ${join(dir, 'spool')}`,
+        'watchers:',
+        '  enabled: [csv, datafile]',
+      ],
+    }),
   );
   const daemon = new DaemonProcess(['run', '--config', config]);
   let exited = false;

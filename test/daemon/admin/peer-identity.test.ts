@@ -9,11 +9,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AdminHarness, cliEntry } from './admin-harness.js';
-import { repoRoot } from '../../helpers/daemon-process.js';
+import { repoRoot, runCommand, type CliResult } from '../../helpers/daemon-process.js';
 import { groupId } from '../../../daemon/admin/peer-credentials.js';
 
 const NOBODY = 65534;
@@ -30,28 +30,10 @@ function available(): string | undefined {
   return undefined;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `node ARGS` as uid 65534 with exactly `groups` (numeric gids). */
-function asNobody(groups: number[], args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+function asNobody(groups: number[], args: string[]): Promise<CliResult> {
   const groupArgs = groups.length > 0 ? [`--groups=${groups.join(',')}`] : ['--clear-groups'];
-  return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, ...groupArgs, process.execPath, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, HOME: '/nonexistent', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCommand('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, ...groupArgs, process.execPath, ...args], { env: { HOME: '/nonexistent' } });
 }
 
 const skip = available();
@@ -82,7 +64,7 @@ describe('admin callers are known by their uid from the kernel', { skip }, () =>
     await h?.stop();
   });
 
-  const cli = (groups: number[], args: string[]): Promise<Run> => asNobody(groups, [cliEntry, ...args, '--socket', h.socketPath, '--json']);
+  const cli = (groups: number[], args: string[]): Promise<CliResult> => asNobody(groups, [cliEntry, ...args, '--socket', h.socketPath, '--json']);
 
   test('a reader may read but not run users set; nothing is stored and the refusal is logged with its uid', async (t) => {
     if (groupsMissing) return t.skip(groupsMissing);
