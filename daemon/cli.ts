@@ -23,6 +23,23 @@ import { EXIT, startFailureExit } from './exit-codes.js';
 
 export { EXIT } from './exit-codes.js';
 
+/**
+ * After a completed stop, how long the process may stay before it exits anyway. Everything
+ * is closed by then; a handle still open is a leak, which is logged (with what it is)
+ * rather than left to keep a stopped daemon alive.
+ */
+const LINGER_AFTER_STOP_MS = 1000;
+
+/** Ends the process soon after a completed stop, with its exit code, whatever still holds the event loop. */
+function exitSoon(logger: ReturnType<typeof createLogger>, code: number, deadline: number): void {
+  const timer = setTimeout(() => {
+    logger.warn({ code: 'ROLLCALL_ERR_SHUTDOWN_LINGER', resources: process.getActiveResourcesInfo() }, 'stopped, but something still held the process; exiting');
+    logger.flush?.();
+    process.exit(code);
+  }, Math.max(0, Math.min(LINGER_AFTER_STOP_MS, deadline - Date.now())));
+  timer.unref();
+}
+
 /** Built-ins plus the third-party packages the config names (read before validation). */
 async function definitionsFor(raw: unknown, searchFrom: string[]): Promise<PluginDefinition[]> {
   const packages = (raw as { plugins?: { packages?: unknown } } | undefined)?.plugins?.packages;
@@ -88,6 +105,7 @@ async function run(options: { config?: string }, latch: SignalLatch): Promise<nu
 
   let exitCode: number = EXIT.OK;
   let hardExit: NodeJS.Timeout | undefined;
+  let deadline = Number.POSITIVE_INFINITY;
   const stopped = new Promise<void>((resolve) => {
     latch.attach((signal: DaemonSignal) => {
       if (signal === 'SIGHUP') {
@@ -101,6 +119,7 @@ async function run(options: { config?: string }, latch: SignalLatch): Promise<nu
       }
       logger.info({ signal }, `${signal}: stopping`);
       const timeoutMs = daemon.config.shutdown.timeoutMs;
+      deadline = Date.now() + timeoutMs;
       hardExit = setTimeout(() => {
         logger.fatal({ timeoutMs, code: 'ROLLCALL_ERR_SHUTDOWN_TIMEOUT' }, `did not stop within ${timeoutMs} ms; exiting now`);
         logger.flush?.();
@@ -112,19 +131,22 @@ async function run(options: { config?: string }, latch: SignalLatch): Promise<nu
   });
 
   try {
-    await daemon.start();
+    // Raced with the stop: a start step that never returns must not keep a stopped daemon.
+    await Promise.race([daemon.start(), stopped]);
   } catch (error) {
     if (daemon.state !== 'stopping' && daemon.state !== 'stopped') {
       logger.fatal({ err: error, code: isRollcallError(error) ? error.code : undefined }, `could not start: ${(error as Error).message}`);
       exitCode = startFailureExit(error);
       await daemon.stop('start failed');
       latch.uninstall();
+      exitSoon(logger, exitCode, Date.now() + LINGER_AFTER_STOP_MS);
       return exitCode;
     }
   }
   await stopped;
   clearTimeout(hardExit);
   latch.uninstall();
+  exitSoon(logger, exitCode, deadline);
   return exitCode;
 }
 

@@ -4,6 +4,11 @@
  * observability first (so /healthz answers during a slow start), then the store, the
  * transport, the sync mode and the watchers; on stop the reverse, the store last, within
  * a deadline.
+ *
+ * A stop can come at any moment of the start: the stop aborts the start's signal, waits
+ * (for part of its deadline) for the start to reach a check, then stops whatever had
+ * started. A component whose start was still under way is stopped by the start itself when
+ * that start returns (a second teardown), so nothing begins after the stop and stays.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -56,6 +61,10 @@ export class Daemon {
   #host: PluginHost | undefined;
   #http: ObservabilityServer | undefined;
   #stopping: Promise<void> | undefined;
+  /** The start under way or done; a stop waits for it to reach a check. */
+  #starting: Promise<void> | undefined;
+  /** Set once the stop has torn down what was running: a start that returns later tears down again. */
+  #tornDown = false;
   #engine: SyncEngine | undefined;
   #admin: AdminServer | undefined;
   #dropFolder: DropFolder | undefined;
@@ -126,9 +135,17 @@ export class Daemon {
     }
   }
 
-  async start(): Promise<void> {
-    if (this.#state !== 'created') throw new Error(`cannot start a daemon that is ${this.#state}`);
+  start(): Promise<void> {
+    if (this.#state !== 'created') return Promise.reject(new Error(`cannot start a daemon that is ${this.#state}`));
     this.#state = 'starting';
+    this.#starting = this.#start().finally(async () => {
+      // Components that finished starting after the stop's teardown: stop them too.
+      if (this.#tornDown) await this.#teardown();
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const { logger, notifier } = this.#options;
     const config = this.config;
     notifier.status('starting');
@@ -143,6 +160,7 @@ export class Daemon {
       logger,
     });
     await this.#http.start(this.#controller.signal);
+    this.#throwIfStopping();
     logger.info({ listen: config.http.listen }, 'metrics and health endpoints listening');
 
     // The admin socket before the store: a second daemon fails here with a clear error
@@ -151,11 +169,13 @@ export class Daemon {
       socketPath: adminSocketPath({ configured: config.admin.socket, baseDir: this.#loaded.baseDir }),
       maxMessageBytes: config.admin.maxMessageBytes,
       maxUploadBytes: config.admin.maxUploadBytes,
+      access: { readersGroup: config.admin.readersGroup, operatorsGroup: config.admin.operatorsGroup },
       logger: logger.child({ component: 'admin' }),
       metrics: this.metrics,
       backend: this.#adminBackend(),
     });
     await this.#admin.start(this.#controller.signal);
+    this.#throwIfStopping();
 
     const host = new PluginHost({
       logger,
@@ -165,6 +185,7 @@ export class Daemon {
       stopTimeoutMs: config.plugins.stopTimeoutMs,
     });
     this.#host = host;
+    this.#throwIfStopping();
 
     const storage = this.#definition('storage', config.storage.backend);
     const store = (await host.start(storage, this.#pluginConfig(storage))) as Store | undefined;
@@ -202,8 +223,9 @@ export class Daemon {
         logger: logger.child({ component: 'sync' }),
         metrics: this.metrics,
       });
-      await engine.start(this.#controller.signal);
+      // Assigned first: a stop that comes during engine.start() stops it.
       this.#engine = engine;
+      await engine.start(this.#controller.signal);
     } else {
       logger.error('no sync: the transport or the sync mode failed to start (see above); the store and the rest run on');
     }
@@ -231,12 +253,15 @@ export class Daemon {
         stopTimeoutMs: config.plugins.stopTimeoutMs,
         exports: exportTriggersFrom(watchers.map((w) => ({ format: w.instance.format, config: w.config }))),
       });
+      this.#throwIfStopping();
       try {
-        await folder.start(this.#controller.signal);
         this.#dropFolder = folder;
+        await folder.start(this.#controller.signal);
       } catch (error) {
-        logger.error({ err: error }, `the drop folder could not start (${(error as Error).message}); imports and exports are off`);
+        this.#dropFolder = undefined;
         await folder.stop().catch(() => undefined);
+        this.#throwIfStopping();
+        logger.error({ err: error }, `the drop folder could not start (${(error as Error).message}); imports and exports are off`);
       }
     }
     this.#throwIfStopping();
@@ -266,17 +291,47 @@ export class Daemon {
     logger.info({ reason, from: previous }, 'stopping');
     this.#controller.abort(new Error(`stopping: ${reason}`));
     try {
-      // The sync engine first: its in-flight batches finish (each call has a deadline) and
-      // commit what devices acknowledged; then the plugins, the store last.
-      await this.#admin?.stop().catch((error: unknown) => logger.warn({ err: error }, 'admin API did not close cleanly'));
-      await this.#engine?.stop().catch((error: unknown) => logger.warn({ err: error }, 'sync engine did not stop cleanly'));
-      // Before the plugins: the file in progress needs the watchers and the store to checkpoint.
-      await this.#dropFolder?.stop().catch((error: unknown) => logger.warn({ err: error }, 'drop folder did not stop cleanly'));
-      await this.#host?.stopAll();
+      await this.#startSettled();
+      await this.#teardown();
     } finally {
-      await this.#http?.stop().catch((error: unknown) => logger.warn({ err: error }, 'metrics server did not close cleanly'));
+      this.#tornDown = true;
       this.#state = 'stopped';
       logger.info('stopped');
+    }
+  }
+
+  /**
+   * Waits for an interrupted start to reach its next check, for at most half the shutdown
+   * deadline: a plugin start that ignores its signal must not take the whole deadline.
+   */
+  async #startSettled(): Promise<void> {
+    const starting = this.#starting;
+    if (!starting) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.config.shutdown.timeoutMs / 2);
+    });
+    await Promise.race([starting.catch(() => undefined), late]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Stops what runs, in order, and forgets it; a second call stops only what started since.
+   * The admin API and the sync engine first (in-flight batches finish, each call has a
+   * deadline, and commit what devices acknowledged); the drop folder before the plugins
+   * (the file in progress needs the watchers and the store to checkpoint); the plugins, the
+   * store last; the metrics server at the very end.
+   */
+  async #teardown(): Promise<void> {
+    const { logger } = this.#options;
+    const [admin, engine, folder, http] = [this.#admin, this.#engine, this.#dropFolder, this.#http];
+    try {
+      await admin?.stop().catch((error: unknown) => logger.warn({ err: error }, 'admin API did not close cleanly'));
+      await engine?.stop().catch((error: unknown) => logger.warn({ err: error }, 'sync engine did not stop cleanly'));
+      await folder?.stop().catch((error: unknown) => logger.warn({ err: error }, 'drop folder did not stop cleanly'));
+      await this.#host?.stopAll();
+    } finally {
+      await http?.stop().catch((error: unknown) => logger.warn({ err: error }, 'metrics server did not close cleanly'));
     }
   }
 

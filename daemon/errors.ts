@@ -22,8 +22,10 @@ export const ErrorCodes = {
   ROLLCALL_ERR_IMPORT_ROW: 'A row of an imported file reached the merge in a form it cannot apply (a PIN not hashed yet); that row is rejected',
   ROLLCALL_ERR_ARCHIVE_HOSTILE: 'An archive broke a safety rule (path, link, size, ratio)',
   ROLLCALL_ERR_ADMIN_REQUEST: 'An admin request was invalid; the message names the field',
+  ROLLCALL_ERR_ADMIN_FORBIDDEN: 'The caller (known by its uid from the kernel) may not use this admin command: changes need the operators\' group',
   ROLLCALL_ERR_ADMIN_SOCKET: 'The admin socket cannot be used: another daemon answers on it, or the path is not a socket',
   ROLLCALL_ERR_SHUTDOWN_TIMEOUT: 'The daemon did not stop within `shutdown.timeoutMs`',
+  ROLLCALL_ERR_SHUTDOWN_LINGER: 'The daemon stopped, but a handle still held the process (a leak, logged with what it is); it exited anyway',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

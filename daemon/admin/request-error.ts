@@ -54,3 +54,13 @@ export function notFound(field: string, text: string): AdminRequestError {
 export function notRunning(text: string): AdminRequestError {
   return new AdminRequestError('not-running', text, { code: 'ROLLCALL_ERR_PLUGIN_FAILED' });
 }
+
+export const ADMIN_FORBIDDEN_ERROR = 'ROLLCALL_ERR_ADMIN_FORBIDDEN' as const;
+
+/** The caller may not call this method (PERMISSION_DENIED): see access.ts. */
+export class AdminForbiddenError extends RollcallError {
+  constructor(message: string) {
+    super(ADMIN_FORBIDDEN_ERROR, message);
+    this.name = 'AdminForbiddenError';
+  }
+}

@@ -1,11 +1,16 @@
 /**
- * Finding, reading and validating the config. cosmiconfig (module name `rollcall`, YAML
- * or JSON only: a config never runs code) finds the file unless `--config FILE` names
- * it. Validation reports every problem at once, each with its path; unknown keys are
+ * Finding, reading and validating the config. YAML or JSON only: a config never runs code.
+ * The file is `--config FILE`, or the first non-empty one of SEARCH_PLACES in the working
+ * directory. The parsers are cosmiconfig's own YAML and JSON loaders, but not its explorer:
+ * the explorer picks a loader by extension (`.js`, `.cjs`, `.mjs`, `.ts` are imported and
+ * run) and, when created, reads a "meta config" from the working directory
+ * (`.config/config.mjs`, `package.json`...) with the code loaders included, which no option
+ * turns off. Validation reports every problem at once, each with its path; unknown keys are
  * problems too, also inside plugin sections whose schemas are not strict.
  */
-import { cosmiconfig } from 'cosmiconfig';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { defaultLoaders } from 'cosmiconfig';
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { RollcallError } from '../errors.js';
 import { buildConfigSchema, type RollcallConfig } from './schema.js';
@@ -42,20 +47,60 @@ export interface LoadedConfig extends ConfigSource {
   config: RollcallConfig;
 }
 
+/** Extensions a config file may have; no extension is YAML. Anything else is refused, never run. */
+export const CONFIG_EXTENSIONS = ['.yaml', '.yml', '.json', ''] as const;
+
+/** Refuses a config file whose extension is not YAML's or JSON's, before it is opened. */
+function checkConfigExtension(filepath: string): void {
+  const extension = extname(filepath).toLowerCase();
+  if (!(CONFIG_EXTENSIONS as readonly string[]).includes(extension)) {
+    throw new RollcallError(
+      'ROLLCALL_ERR_CONFIG_INVALID',
+      `cannot read config ${filepath}: a config is YAML (.yaml, .yml, or no extension) or JSON (.json); "${extension}" files are not read (a config never runs code)`,
+      { detail: { file: filepath, issues: [{ path: '(file)', message: `unsupported config file extension "${extension}"` }] } },
+    );
+  }
+}
+
+/** The parsed content of a YAML or JSON config file; `undefined` for an empty file. */
+function parseConfigText(filepath: string, text: string): unknown {
+  checkConfigExtension(filepath);
+  const extension = extname(filepath).toLowerCase();
+  if (text.trim() === '') return undefined;
+  return extension === '.json' ? defaultLoaders['.json'](filepath, text) : defaultLoaders['.yaml'](filepath, text);
+}
+
+async function readIfPresent(filepath: string): Promise<string | undefined> {
+  try {
+    return await readFile(filepath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
 /** Reads the config file (no validation). A missing `--config FILE` is an error; a missing search result is not. */
 export async function readConfig(options: { configPath?: string; cwd?: string } = {}): Promise<ConfigSource> {
   const cwd = options.cwd ?? process.cwd();
-  const explorer = cosmiconfig(MODULE_NAME, { searchPlaces: [...SEARCH_PLACES], searchStrategy: 'none', cache: false });
   try {
     if (options.configPath) {
       const filepath = resolve(cwd, options.configPath);
-      const result = await explorer.load(filepath);
-      return { filepath, baseDir: dirname(filepath), raw: result?.config ?? {} };
+      // The extension is checked before the file is opened: a refused file is never read.
+      checkConfigExtension(filepath);
+      const raw = parseConfigText(filepath, await readFile(filepath, 'utf8'));
+      return { filepath, baseDir: dirname(filepath), raw: raw ?? {} };
     }
-    const result = await explorer.search(cwd);
-    if (!result) return { filepath: undefined, baseDir: cwd, raw: {} };
-    return { filepath: result.filepath, baseDir: dirname(result.filepath), raw: result.config ?? {} };
+    for (const place of SEARCH_PLACES) {
+      const filepath = join(cwd, place);
+      const text = await readIfPresent(filepath);
+      // An empty file is passed over, as cosmiconfig's search did.
+      if (text === undefined || text.trim() === '') continue;
+      return { filepath, baseDir: dirname(filepath), raw: parseConfigText(filepath, text) ?? {} };
+    }
+    return { filepath: undefined, baseDir: cwd, raw: {} };
   } catch (error) {
+    if (error instanceof RollcallError) throw error;
     const err = error as NodeJS.ErrnoException & { mark?: { line: number; column: number } };
     if (err.code === 'ENOENT') {
       throw new RollcallError('ROLLCALL_ERR_CONFIG_NOT_FOUND', `config file not found: ${options.configPath}`, { cause: error });

@@ -31,7 +31,7 @@ export function adminConfigTree(): ConfigTree {
       .min(1)
       .optional()
       .describe(
-        'Path of the admin API\'s unix socket (mode 0660: members of the daemon\'s group may use the CLI). Default: $RUNTIME_DIRECTORY/rollcall.sock under systemd (RuntimeDirectory=rollcall), else ./var/run/rollcall.sock. Relative paths are read from the config file\'s directory.',
+        'Path of the admin API\'s unix socket (mode 0660, group admin.readersGroup: only its members, root and the daemon\'s user can connect). Default: $RUNTIME_DIRECTORY/rollcall.sock under systemd (RuntimeDirectory=rollcall), else ./var/run/rollcall.sock. Relative paths are read from the config file\'s directory.',
       )
       .meta({ ...restart, path: true }),
     maxMessageBytes: z
@@ -48,6 +48,18 @@ export function adminConfigTree(): ConfigTree {
       .min(1024)
       .default(DEFAULT_ADMIN_MAX_UPLOAD_BYTES)
       .describe('Largest file `rollcall import` may upload (1 GiB by default); a larger upload is refused with this limit named, and what was received is removed.')
+      .meta(restart),
+    readersGroup: z
+      .string()
+      .min(1)
+      .default('rollcall')
+      .describe('Unix group whose members may use the read-only admin commands (status, devices, verify, plan, users list/show, events). The socket is given to this group (mode 0660). Callers are known by their uid from the kernel (SO_PEERCRED), not by what the client says.')
+      .meta(restart),
+    operatorsGroup: z
+      .string()
+      .min(1)
+      .default('rollcall-admin')
+      .describe('Unix group whose members may also use the admin commands that change something (sync, confirm, users set/delete, import, export, log-level). Root and the daemon\'s own user always may. Operators must be in readersGroup too, to reach the socket.')
       .meta(restart),
   };
 }
@@ -307,6 +319,8 @@ export interface AdminConfig {
   socket?: string;
   maxMessageBytes: number;
   maxUploadBytes: number;
+  readersGroup: string;
+  operatorsGroup: string;
 }
 
 

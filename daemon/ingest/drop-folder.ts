@@ -140,14 +140,16 @@ export class DropFolder {
     signal?.addEventListener('abort', () => this.#controller.abort(signal.reason), { once: true });
     const { logger } = this.#o;
     const spool = this.#spool;
-    this.#metrics = importMetrics(this.#o.metrics);
+    this.#metrics = importMetrics(this.#o.metrics, this.#o.watchers);
     this.#settling = new SettlingFiles(this.#o.stableMs ?? DEFAULT_STABLE_MS);
     await spool.create();
+    this.#throwIfStopped();
 
     // A crash leaves at most the file that was being imported, its journal and
     // half-written report files; the file resumes before anything new is taken.
     const left = await spool.processingEntries();
     await spool.removeTemporary(left.temporary);
+    this.#throwIfStopped();
     this.#state = 'running';
     for (const name of left.files) this.#enqueue({ kind: 'file', name, from: 'processing' });
     this.#enqueue({ kind: 'sweep' });
@@ -176,12 +178,26 @@ export class DropFolder {
     });
     fsWatcher.on('unlink', (path: string) => this.#settling?.forget(basename(path)));
     fsWatcher.on('error', (error: unknown) => logger.error({ err: error }, 'watching incoming/ failed'));
-    await new Promise<void>((ready) => fsWatcher.once('ready', ready));
+    // A stop closes the watcher, which then never says ready.
+    await new Promise<void>((ready) => {
+      fsWatcher.once('ready', ready);
+      if (this.#controller.signal.aborted) ready();
+      else this.#controller.signal.addEventListener('abort', () => ready(), { once: true });
+    });
+    this.#throwIfStopped();
     await this.#scanIncoming();
+    this.#throwIfStopped();
 
     this.#exportTriggers = new ExportTriggers({ run: (trigger) => this.#scheduledExport(trigger), logger });
     this.#exportTriggers.set(this.#o.exports ?? []);
     logger.info({ spool: spool.root, watchers: describePatterns(this.#o.watchers) }, 'drop folder watching incoming/');
+  }
+
+  /** A stop (or the start's signal) came while start() awaited: start no more (stop() closed what was open). */
+  #throwIfStopped(): void {
+    if (this.#stopping !== undefined || this.#controller.signal.aborted) {
+      throw new RollcallError('ROLLCALL_ERR_PLUGIN_FAILED', 'the drop folder was stopped while it was starting');
+    }
   }
 
   /**
@@ -304,7 +320,7 @@ export class DropFolder {
       throw new RollcallError('ROLLCALL_ERR_ADMIN_REQUEST', `no running watcher exports ${JSON.stringify(format)} (running: ${known})`);
     }
     if (!watcher.exportUsers) throw new RollcallError('ROLLCALL_ERR_ADMIN_REQUEST', `the ${format} watcher does not write exports`);
-    const exporter: Exporter = { exportUsers: watcher.exportUsers.bind(watcher) };
+    const exporter: Exporter = { exportUsers: watcher.exportUsers.bind(watcher), exportHoldsSecrets: watcher.exportHoldsSecrets === true };
     const now = new Date();
     let dir = this.#spool.outgoing;
     let name: string | undefined;

@@ -11,7 +11,12 @@ import type { User } from '../model/user.js';
 import type { WatcherInstance } from '../plugins/api.js';
 import { syncDirectory, syncFile } from './spool.js';
 
-export type Exporter = Required<Pick<WatcherInstance, 'exportUsers'>>;
+export type Exporter = Required<Pick<WatcherInstance, 'exportUsers'>> & Pick<WatcherInstance, 'exportHoldsSecrets'>;
+
+/** An export's file mode: credential secrets for the daemon's user only, the rest for its group too. */
+export function exportFileMode(exporter: Pick<WatcherInstance, 'exportHoldsSecrets'>): number {
+  return exporter.exportHoldsSecrets === true ? 0o600 : 0o640;
+}
 
 /** Writes `users` as `dir/name` and returns how many were written. */
 export async function writeExport(
@@ -24,7 +29,7 @@ export async function writeExport(
   const path = join(dir, name);
   const partial = join(dir, `.${name}.partial`);
   // 'wx': a second export racing for the same name fails here instead of mixing bytes.
-  const out = createWriteStream(partial, { flags: 'wx', mode: 0o640 });
+  const out = createWriteStream(partial, { flags: 'wx', mode: exportFileMode(watcher) });
   try {
     const closed = finished(out);
     // Awaited below; until then a stream error must not count as unhandled.

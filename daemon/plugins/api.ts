@@ -380,6 +380,12 @@ export interface WatcherInstance extends PluginInstance {
   /** The file name of an export written at `now`, e.g. rollcall_20261123_101500.tgz. */
   exportName?(now: Date): string;
   /**
+   * Whether this watcher's exports hold credential secrets (PIN hashes, templates): the host
+   * then writes them 0600, readable by the daemon's user only; otherwise 0640, so the
+   * daemon's group can pick them up from outgoing/.
+   */
+  readonly exportHoldsSecrets?: boolean;
+  /**
    * What the drop folder keeps of a handled file, so that no secret (a CSV's plaintext PINs)
    * stays on disk: 'redacted' when this wrote to `to` a copy without them; 'as-dropped' when
    * the file holds none (the host keeps it as dropped); 'withheld' when it may hold some that

@@ -105,9 +105,18 @@ export class SyncEngine {
 
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.#controller.abort(signal.reason), { once: true });
+    if (signal.aborted) this.#controller.abort(signal.reason);
     void this.metrics;
+    // A stop can come while a step is under way: nothing starts after it.
+    const stopped = this.#controller.signal;
+    if (stopped.aborted) return;
     await this.#fleet.start();
-    await this.#follower?.start(this.#controller.signal);
+    if (stopped.aborted) return;
+    await this.#follower?.start(stopped);
+    if (stopped.aborted) {
+      await this.#follower?.stop();
+      return;
+    }
     this.#scheduler.start();
   }
 

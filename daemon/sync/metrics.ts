@@ -3,7 +3,7 @@
  * user or card IDs in labels; `device` is bounded by the fleet.
  */
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { Metrics } from '../obs/metrics.js';
+import { labelGrid, type Metrics } from '../obs/metrics.js';
 import type { Store } from '../plugins/api.js';
 
 export interface SyncMetrics {
@@ -24,8 +24,13 @@ export interface SyncMetrics {
 /** 5 ms to 60 s, roughly doubling. */
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** Label values known at start: their series exist (at 0) before the first operation or merge. */
+export const SYNC_OPS = ['enroll', 'delete'] as const;
+export const SYNC_OP_RESULTS = ['ok', 'failed'] as const;
+export const MERGE_RESULTS = ['created', 'updated', 'unchanged', 'failed'] as const;
+
 export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
-  return {
+  const created: SyncMetrics = {
     latency: metrics.histogram({
       name: 'rollcall_sync_latency_seconds',
       help: 'From the commit of a change to its acknowledgement by a device, per change and device.',
@@ -84,4 +89,7 @@ export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
       },
     }),
   };
+  metrics.initialise(created.ops, labelGrid({ op: SYNC_OPS, result: SYNC_OP_RESULTS }));
+  metrics.initialise(created.merges, labelGrid({ result: MERGE_RESULTS }));
+  return created;
 }

@@ -33,16 +33,22 @@ export interface CliResult {
 
 /** Runs a CLI command to completion. */
 export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return runCommand(process.execPath, [cliPath, ...args], options);
+}
+
+/** Runs any program to completion, with `input` on its stdin; killed after `timeoutMs` (default 60 s). */
+export function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) child.stdin!.end(options.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const guard = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -50,6 +56,30 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * The YAML of a daemon on the embedded simulator: state in `dataDir`, HTTP and the gateway on
+ * the given loopback ports, `devices` virtual devices, two seed users; `extra` lines are added.
+ */
+export function embeddedDaemonConfig(options: { dataDir: string; httpPort: number; gatewayPort: number; devices: number[]; extra?: string[] }): string {
+  return [
+    `dataDir: ${options.dataDir}`,
+    ...(options.extra ?? []),
+    'http:',
+    `  listen: 127.0.0.1:${options.httpPort}`,
+    'gateway:',
+    '  address: embedded',
+    '  embedded:',
+    `    port: ${options.gatewayPort}`,
+    '    devices:',
+    ...options.devices.map((id) => `      - id: ${id}`),
+    'seed:',
+    '  users:',
+    '    - { id: "1", name: Ann }',
+    '    - { id: "2", name: Bob, csn: "1234567" }',
+    '',
+  ].join('\n');
 }
 
 /** A long-running child (the daemon) whose JSON log lines can be awaited. */

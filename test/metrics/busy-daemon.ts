@@ -8,7 +8,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DaemonProcess, freePort, runCli } from '../helpers/daemon-process.js';
+import { DaemonProcess, embeddedDaemonConfig, freePort, runCli } from '../helpers/daemon-process.js';
 
 const DEVICES = [1001, 1002, 1003];
 
@@ -31,25 +31,7 @@ export class BusyDaemon {
     const httpPort = await freePort();
     const gatewayPort = await freePort();
     const config = join(dir, 'rollcall.yaml');
-    await writeFile(
-      config,
-      [
-        `dataDir: ${join(dir, 'data')}`,
-        'http:',
-        `  listen: 127.0.0.1:${httpPort}`,
-        'gateway:',
-        '  address: embedded',
-        '  embedded:',
-        `    port: ${gatewayPort}`,
-        '    devices:',
-        ...DEVICES.map((id) => `      - id: ${id}`),
-        'seed:',
-        '  users:',
-        '    - { id: "1", name: Ann }',
-        '    - { id: "2", name: Bob, csn: "1234567" }',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(config, embeddedDaemonConfig({ dataDir: join(dir, 'data'), httpPort, gatewayPort, devices: DEVICES }));
     const daemon = new DaemonProcess(['run', '--config', config]);
     const busy = new BusyDaemon(daemon, `http://127.0.0.1:${httpPort}`, `127.0.0.1:${gatewayPort}`, dir);
     try {

@@ -5,7 +5,7 @@
  */
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runCommand } from '../helpers/daemon-process.js';
 import { findTool } from '../systemd/unit-file.js';
 
 export const PROMTOOL_INSTALL = 'apt-get install --no-install-recommends prometheus (see README.md, "Monitoring")';
@@ -31,15 +31,7 @@ export interface PromtoolResult {
 }
 
 /** Runs promtool with `input` on its standard input. */
-export function promtool(path: string, args: string[], input = ''): Promise<PromtoolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+export async function promtool(path: string, args: string[], input = ''): Promise<PromtoolResult> {
+  const { code, stdout, stderr } = await runCommand(path, args, { input });
+  return { code, stdout, stderr };
 }

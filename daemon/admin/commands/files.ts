@@ -74,7 +74,8 @@ export function registerFileCommands(program: Command, commands: ClientCommands)
                 const isDir = await stat(wanted).then((s) => s.isDirectory(), () => false);
                 target = isDir ? join(wanted, basename(result.path)) : wanted;
                 partial = `${target}.partial-${process.pid}`;
-                writer = createWriteStream(partial, { mode: 0o640 });
+                // 0600 whatever the format: a data file holds PIN hashes and templates.
+                writer = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
               }
             } else if (u?.$case === 'chunk' && writer) {
               received += u.value.length;

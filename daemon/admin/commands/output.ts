@@ -94,6 +94,9 @@ function describeFailure(error: unknown): { code: number; body: ErrorJson } {
   if (error instanceof SocketPermissionDenied) return { code: ADMIN_EXIT.NO_PERMISSION, body: body('PERMISSION_DENIED', error.message) };
   if (error instanceof UsageError) return { code: ADMIN_EXIT.USAGE, body: body('USAGE', error.message) };
   if (error instanceof InputError) return { code: ADMIN_EXIT.NO_INPUT, body: body('INPUT', error.message) };
+  if (error instanceof AdminCallError && error.grpcCodeName === 'PERMISSION_DENIED') {
+    return { code: ADMIN_EXIT.NO_PERMISSION, body: body('PERMISSION_DENIED', error.message, { code: error.errorCode ?? null, issues: error.issues }) };
+  }
   if (error instanceof AdminCallError) {
     const usage = error.grpcCodeName === 'INVALID_ARGUMENT' || error.grpcCodeName === 'RESOURCE_EXHAUSTED';
     const message = error.grpcCodeName === 'RESOURCE_EXHAUSTED' ? `the request is too large for the daemon (${error.message})` : error.message;

@@ -21,9 +21,24 @@ export interface AdminServiceOptions {
   now?: () => number;
 }
 
-/** Who asked, as the client says (metadata); recorded with admin changes, never trusted for access. */
+/**
+ * Who asked. `uid` and `user` are the kernel's (SO_PEERCRED, daemon/admin/peer-credentials.ts);
+ * `claimed` is the name the client put in its metadata, kept as a label beside them, never
+ * as the identity.
+ */
 export interface Caller {
-  operator?: string;
+  uid?: number;
+  user?: string;
+  claimed?: string;
+}
+
+/** What an event's detail and a log line record of the caller. */
+export function callerDetail(caller: Caller): { by?: string; uid?: number; claimedBy?: string } {
+  return {
+    ...(caller.user === undefined ? {} : { by: caller.user }),
+    ...(caller.uid === undefined ? {} : { uid: caller.uid }),
+    ...(caller.claimed === undefined ? {} : { claimedBy: caller.claimed }),
+  };
 }
 
 export function errorText(error: unknown): string {

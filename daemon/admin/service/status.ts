@@ -6,7 +6,7 @@ import type { ListDevicesResponse, SetLogLevelRequest, SetLogLevelResponse, Stat
 import * as check from '../requests.js';
 import { deviceShape } from '../shapes/device.js';
 import { pluginShape } from '../shapes/plugin.js';
-import type { Caller, RequestContext } from './context.js';
+import { callerDetail, type Caller, type RequestContext } from './context.js';
 
 export class StatusService {
   readonly #c: RequestContext;
@@ -68,7 +68,7 @@ export class StatusService {
     const level = check.logLevel(request.level);
     const previous = this.#c.backend.logLevel();
     this.#c.backend.setLogLevel(level);
-    this.#c.logger.info({ level, previous, by: caller.operator }, `log level set to ${level} (was ${previous}) until the next reload`);
+    this.#c.logger.info({ level, previous, ...callerDetail(caller) }, `log level set to ${level} (was ${previous}) until the next reload`);
     return { level, previous };
   }
 }

@@ -21,7 +21,7 @@ import { AdminRequestError, invalidField, invalidRequest, notFound, notRunning, 
 import * as check from '../requests.js';
 import { applyUserInput, readUserInput, userIssues } from '../user-input.js';
 import { userView } from '../user-view.js';
-import { errorText, type Caller, type RequestContext } from './context.js';
+import { callerDetail, errorText, type Caller, type RequestContext } from './context.js';
 
 /** Field names whose values differ (names only: values may be secrets); a new user against an empty one. */
 function changedFields(before: User | undefined, after: User): string[] {
@@ -105,7 +105,8 @@ export class UserService {
       }
     }
 
-    const by = caller.operator;
+    const by = caller.user;
+    const who = callerDetail(caller);
     const mutations: Mutation[] = [];
     const changes: UserChange[] = [];
     for (const { entry, before, user } of next) {
@@ -115,13 +116,13 @@ export class UserService {
       mutations.push({ type: 'putUser', user, origin: { kind: 'admin', ...(by ? { by } : {}) } });
       const event = wordedEvent('user.update.server', {
         userId: user.id,
-        detail: { source: 'admin', created: before === undefined, fields: changedFields(before, user), ...(by ? { by } : {}) },
+        detail: { source: 'admin', created: before === undefined, fields: changedFields(before, user), ...who },
       });
       mutations.push({ type: 'appendEvent', event });
     }
     const seq = mutations.length > 0 ? (await store.commit(mutations)).seq : store.currentSeq();
     const written = changes.filter((c) => c.changed).map((c) => c.id);
-    this.#c.logger.info({ users: written, by }, `admin: ${written.length} user(s) set`);
+    this.#c.logger.info({ users: written, ...who }, `admin: ${written.length} user(s) set`);
     return { users: changes, seq };
   }
 
@@ -133,13 +134,14 @@ export class UserService {
     if (missing.length > 0) {
       throw notFound('ids', `no user ${missing.slice(0, 10).map((id) => JSON.stringify(id)).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''} in the database; nothing was deleted`);
     }
-    const by = caller.operator;
+    const by = caller.user;
+    const who = callerDetail(caller);
     const mutations: Mutation[] = ids.flatMap((userId): Mutation[] => [
       { type: 'deleteUser', userId, origin: { kind: 'admin', ...(by ? { by } : {}) } },
-      { type: 'appendEvent', event: wordedEvent('user.delete.server', { userId, detail: { source: 'admin', ...(by ? { by } : {}) } }) },
+      { type: 'appendEvent', event: wordedEvent('user.delete.server', { userId, detail: { source: 'admin', ...who } }) },
     ]);
     const { seq } = await store.commit(mutations);
-    this.#c.logger.info({ users: ids, by }, `admin: ${ids.length} user(s) deleted`);
+    this.#c.logger.info({ users: ids, ...who }, `admin: ${ids.length} user(s) deleted`);
     return { deleted: ids, seq };
   }
 }

@@ -110,6 +110,9 @@ export class DatafileWatcher implements WatcherInstance {
     return { users: manifest.userCount };
   }
 
+  /** PIN hashes and templates: the host writes exports 0600. */
+  readonly exportHoldsSecrets = true;
+
   /** `rollcall_YYYYMMDD_HHMMSS.tgz`, in UTC. */
   exportName(now: Date): string {
     return dataFileName(now);

@@ -274,8 +274,8 @@ export async function exportDataFile(
   const createdAt = options.createdAt ?? new Date();
   const partial = join(outgoingDir, `.${dataFileName(createdAt).replace(/\.tgz$/, '')}.${randomBytes(4).toString('hex')}.tgz.partial`);
   // Created here, exclusively, so that on failure only a file of ours is removed.
-  // Mode 0640: a data file holds PIN hashes, templates and photos.
-  await (await open(partial, 'wx', 0o640)).close();
+  // Mode 0600 (the daemon user alone): a data file holds PIN hashes, templates and photos.
+  await (await open(partial, 'wx', 0o600)).close();
   try {
     const out = createWriteStream(partial, { flags: 'r+' });
     await writeDataFile(users, out, { ...options, createdAt });

@@ -38,6 +38,8 @@ export const cliEntry = readFileSync(join(repoRoot, 'dist', 'daemon', 'cli.js'),
 
 export interface AdminHarnessOptions extends SyncHarnessOptions {
   server?: Partial<Omit<AdminServerOptions, 'backend' | 'logger' | 'socketPath'>>;
+  /** Runs on the temp folder before the server starts (permissions for a client of another uid). */
+  prepare?: (dir: string) => Promise<void>;
 }
 
 export class AdminHarness {
@@ -76,6 +78,7 @@ export class AdminHarness {
         stableMs: 150,
       });
       await h.folder.start();
+      await options.prepare?.(h.dir);
       h.server = new AdminServer({ socketPath: h.socketPath, backend: h.backend(), logger: h.logger, metrics: h.metrics, followPollMs: 50, ...options.server });
       await h.server.start(new AbortController().signal);
       return h;

@@ -251,6 +251,11 @@ describe('rollcall client commands', () => {
     assert.equal(inOutgoing.body.where, 'daemon');
     assert.ok(inOutgoing.body.file.startsWith(join(h.dir, 'spool', 'outgoing')));
     assert.ok((await stat(inOutgoing.body.file)).size > 0);
+    assert.equal((await stat(inOutgoing.body.file)).mode & 0o077, 0, 'a data file in outgoing/ is for the daemon\'s user alone');
+    const downloaded = join(h.dir, 'export.tgz');
+    const fetched = await h.json<{ file: string }>(['export', '--format', 'datafile', '--out', downloaded], { child: true });
+    assert.equal(fetched.code, 0, JSON.stringify(fetched.body));
+    assert.equal((await stat(downloaded)).mode & 0o077, 0, 'a downloaded data file is for the caller alone');
   });
 
   test('events, and events --follow until Ctrl-C', async () => {

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -113,7 +113,7 @@ describe('config validation', () => {
     });
   });
 
-  test('cosmiconfig finds rollcall.yaml from the working directory', async () => {
+  test('the search finds rollcall.yaml from the working directory', async () => {
     await withFile('rollcall.yaml', 'log:\n  level: debug\n', async (path, dir) => {
       const source = await readConfig({ cwd: dir });
       assert.equal(source.filepath, path);
@@ -127,6 +127,63 @@ describe('config validation', () => {
     await assert.rejects(readConfig({ configPath: '/nonexistent/rollcall.yaml' }), (e) => isRollcallError(e, 'ROLLCALL_ERR_CONFIG_NOT_FOUND'));
     await withFile('bad.yaml', 'log: [unclosed\n', async (path) => {
       await assert.rejects(readConfig({ configPath: path }), (e) => isRollcallError(e, 'ROLLCALL_ERR_CONFIG_INVALID'));
+    });
+  });
+
+  // Each file would leave a marker beside itself if it were ever run.
+  const codeConfig = (marker: string): string => `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran'); module.exports = { log: { level: 'debug' } };`;
+  const esmConfig = (marker: string): string => `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'ran'); export default { log: { level: 'debug' } };`;
+
+  for (const [name, body] of [['site.js', codeConfig], ['site.cjs', codeConfig], ['site.mjs', esmConfig], ['site.ts', esmConfig]] as const) {
+    test(`a --config ending ${name.slice(4)} is refused with a clear error and never runs`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'rollcall-config-'));
+      try {
+        const marker = join(dir, 'ran');
+        const path = join(dir, name);
+        await writeFile(path, body(marker));
+        await assert.rejects(readConfig({ configPath: path }), (error) => {
+          assert.ok(isRollcallError(error, 'ROLLCALL_ERR_CONFIG_INVALID'));
+          assert.match(error.message, /YAML .* or JSON .*never runs code/);
+          return true;
+        });
+        await assert.rejects(access(marker), { code: 'ENOENT' });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  test('a code file in the working directory is never run by the search (cosmiconfig meta config, code search places)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rollcall-config-'));
+    try {
+      await mkdir(join(dir, '.config'));
+      for (const name of ['.config/config.mjs', '.config/config.js', 'rollcall.config.js', '.rollcallrc.js', '.rollcallrc.cjs', '.rollcallrc.mjs']) {
+        await writeFile(join(dir, name), esmConfig(join(dir, `ran-${name.replace(/\W/g, '_')}`)));
+      }
+      await writeFile(join(dir, 'package.json'), JSON.stringify({ cosmiconfig: { searchPlaces: ['rollcall.config.js'] }, rollcall: { log: { level: 'debug' } } }));
+      const source = await readConfig({ cwd: dir });
+      assert.equal(source.filepath, undefined);
+      assert.deepEqual(source.raw, {});
+      assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('ran-')), []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('JSON, YAML without an extension, and an empty file are read; an empty search place is passed over', async () => {
+    await withFile('site.json', '{"log":{"level":"warn"}}', async (path) => {
+      assert.deepEqual((await readConfig({ configPath: path })).raw, { log: { level: 'warn' } });
+    });
+    await withFile('rollcall-config', 'log:\n  level: error\n', async (path) => {
+      assert.deepEqual((await readConfig({ configPath: path })).raw, { log: { level: 'error' } });
+    });
+    await withFile('empty.yaml', '', async (path) => {
+      assert.deepEqual((await readConfig({ configPath: path })).raw, {});
+    });
+    await withFile('rollcall.yaml', '  \n', async (_path, dir) => {
+      await writeFile(join(dir, '.rollcallrc.json'), '{"log":{"level":"warn"}}');
+      const source = await readConfig({ cwd: dir });
+      assert.equal(source.filepath, join(dir, '.rollcallrc.json'));
     });
   });
 

@@ -6,11 +6,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { User } from '../../../../daemon/model/user.js';
 import { readDataFile } from '../../../../plugins/watchers/datafile/reader.js';
-import { writeDataFile } from '../../../../plugins/watchers/datafile/writer.js';
+import { exportDataFile, writeDataFile } from '../../../../plugins/watchers/datafile/writer.js';
 import { SpoolHarness } from '../../../helpers/ingest-spool.js';
 import { bareUser, fullUser, range, streamOf } from '../../../fixtures/datafile/users.js';
 import { headerJson, manifestJson, recordLine, tarEntry, tgz, type MemberText } from './corpus.js';
@@ -96,6 +98,26 @@ describe('datafile watcher in the drop folder', () => {
       assert.deepEqual(read, users);
     } finally {
       await h.stop();
+    }
+  });
+
+  test('a data-file export is 0600 (PIN hashes, templates); a CSV export beside it stays 0640', async () => {
+    // umask 0: the modes are the ones rollcall asks for, not what the umask leaves of them.
+    const umask = process.umask(0);
+    const h = await SpoolHarness.start({ datafile: {} });
+    const elsewhere = await mkdtemp(join(tmpdir(), 'rollcall-export-mode-'));
+    try {
+      await h.drop('rollcall_20250102_030409.tgz', await dataFile(range(1, 3).map(fullUser)));
+      await h.reportsAtLeast(1);
+      const modeOf = async (path: string): Promise<string> => ((await stat(path)).mode & 0o777).toString(8);
+      assert.equal(await modeOf((await h.folder.exportUsers('datafile')).path), '600');
+      assert.equal(await modeOf((await h.folder.exportUsers('datafile', { out: elsewhere })).path), '600');
+      assert.equal(await modeOf((await h.folder.exportUsers('csv')).path), '640');
+      assert.equal(await modeOf(await exportDataFile(streamOf(range(1, 2).map(fullUser)), elsewhere, { templateFormat: 'SUPREMA' })), '600');
+    } finally {
+      process.umask(umask);
+      await h.stop();
+      await rm(elsewhere, { recursive: true, force: true });
     }
   });
 });
