@@ -19,7 +19,7 @@ describe('admin socket path', () => {
 
   test('the admin config keys parse with their defaults', () => {
     const schema = z.object(adminConfigTree() as Record<string, z.ZodType>);
-    assert.deepEqual(schema.parse({}), { maxMessageBytes: 4 * 1024 * 1024, readersGroup: 'rollcall', operatorsGroup: 'rollcall-admin' });
+    assert.deepEqual(schema.parse({}), { maxMessageBytes: 4 * 1024 * 1024, maxUploadBytes: 1024 ** 3, readersGroup: 'rollcall', operatorsGroup: 'rollcall-admin' });
     assert.equal(schema.safeParse({ readersGroup: '' }).success, false);
     assert.equal(schema.safeParse({ maxMessageBytes: 10 }).success, false);
   });
