@@ -9,6 +9,12 @@
  * (for part of its deadline) for the start to reach a check, then stops whatever had
  * started. A component whose start was still under way is stopped by the start itself when
  * that start returns (a second teardown), so nothing begins after the stop and stays.
+ *
+ * Why one file of about 430 lines: start, stop, teardown and reload read and set the same
+ * few fields (the state, the host, the engine, the drop folder, the admin server), and the
+ * stop-at-any-moment guarantee lives in the order of those assignments and checks; split
+ * across files it could no longer be read in one place. What is not lifecycle lives apart:
+ * seeding an empty database (seed-users.ts) and what a reload applies (config/diff.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -18,12 +24,11 @@ import { ObservabilityServer } from './obs/http.js';
 import type { SystemdNotifier } from './obs/sdnotify.js';
 import { setLogLevel } from './obs/logger.js';
 import { PluginHost } from './plugins/host.js';
-import type { Mutation, PluginDefinition, PluginKind, Store, SyncModeInstance, WatcherInstance } from './plugins/api.js';
-import { CardType, emptyUser } from './model/user.js';
-import { csnToCardData } from './model/csn.js';
+import type { PluginDefinition, PluginKind, Store, SyncModeInstance, WatcherInstance } from './plugins/api.js';
+import { seedUsers } from './seed-users.js';
 import { buildConfigSchema, configKeyOf, type RollcallConfig } from './config/schema.js';
 import { readConfig, validateConfig, type LoadedConfig } from './config/load.js';
-import { diffConfig, type ConfigChange } from './config/diff.js';
+import { planReload, type ConfigChange } from './config/diff.js';
 import { SyncEngine } from './sync/engine.js';
 import { AdminServer } from './admin/server.js';
 import { adminSocketPath } from './admin/socket-path.js';
@@ -195,7 +200,7 @@ export class Daemon {
       if (isRollcallError(failure) && failure.code.startsWith('ROLLCALL_ERR_STORE_')) throw failure;
       throw new RollcallError('ROLLCALL_ERR_PLUGIN_FAILED', `the store (storage/${storage.name}) could not be opened; see the error above`);
     }
-    await this.#seed(store);
+    await seedUsers(store, config.seed.users, logger);
     this.#throwIfStopping();
 
     // A transport or watcher that fails is reported and marked; the daemon goes on
@@ -369,25 +374,6 @@ export class Daemon {
     };
   }
 
-  /** Commits the configured seed users into an empty database (a first run, a demo). */
-  async #seed(store: Store): Promise<void> {
-    const seeds = this.config.seed.users;
-    if (seeds.length === 0 || (await store.countUsers()) > 0) return;
-    const mutations: Mutation[] = seeds.map((seed) => ({
-      type: 'putUser',
-      user: {
-        ...emptyUser(seed.id),
-        name: seed.name,
-        accessGroups: seed.accessGroups,
-        cards: seed.csn ? [{ type: CardType.CSN, data: csnToCardData(BigInt(seed.csn)) }] : [],
-      },
-      origin: { kind: 'server', by: 'seed' },
-    }));
-    mutations.push({ type: 'appendEvent', event: { kind: 'user.seed', message: `${seeds.length} seed users added to the empty database`, detail: { users: seeds.length } } });
-    await store.commit(mutations);
-    this.#options.logger.info({ users: seeds.length }, `the database was empty: added ${seeds.length} seed users from the config`);
-  }
-
   /** Starts the new sync-mode plugin, hands it to the engine (which plans every device again), stops the old one. */
   async #switchMode(name: string): Promise<void> {
     const host = this.#host!;
@@ -422,16 +408,10 @@ export class Daemon {
         logger.error({ issues: result.issues }, `reload refused, the new config has ${result.issues.length} problem(s); keeping the running config`);
         return [];
       }
-      const schema = buildConfigSchema(this.#options.definitions);
-      const changes = diffConfig(schema, this.config, result.config);
-      const needRestart = changes.filter((c) => c.requiresRestart);
-      const live = changes.filter((c) => !c.requiresRestart);
+      const { changes, live, needRestart, next } = planReload(buildConfigSchema(this.#options.definitions), this.config, result.config);
       for (const change of needRestart) {
         logger.warn({ key: change.path }, `config key ${change.path} changed but needs a restart to apply`);
       }
-      // Keep the restart-only values running as they are; take the live ones.
-      const next = structuredClone(result.config);
-      for (const change of needRestart) restoreKey(next, this.config, change.path);
       this.#loaded = { ...source, config: next };
 
       setLogLevel(logger, next.log.level);
@@ -451,20 +431,4 @@ export class Daemon {
       notifier.ready('running');
     }
   }
-}
-
-/** Copies the value at `path` (as formatted by formatPath) from `from` into `into`. */
-function restoreKey(into: Record<string, unknown>, from: Record<string, unknown>, path: string): void {
-  const keys = path.replace(/\[(\d+)\]/g, '.$1').split('.');
-  let a: Record<string, unknown> = into;
-  let b: Record<string, unknown> = from;
-  for (const key of keys.slice(0, -1)) {
-    if (typeof b[key] !== 'object' || b[key] === null) return;
-    if (typeof a[key] !== 'object' || a[key] === null) a[key] = Array.isArray(b[key]) ? [] : {};
-    a = a[key] as Record<string, unknown>;
-    b = b[key] as Record<string, unknown>;
-  }
-  const last = keys[keys.length - 1]!;
-  if (last in b) a[last] = structuredClone(b[last]);
-  else delete a[last];
 }
