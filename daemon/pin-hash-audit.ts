@@ -1,9 +1,9 @@
 /**
  * Users whose PIN hash was made by another gateway's scheme than the current one (issue 13
  * item 8; daemon/model/pin-provenance.ts): counted for `rollcall status` and the
- * `rollcall_users_pin_hash_foreign` gauge, listed by `rollcall users pin-hashes`, and
- * reported once at start. Counting reads every user, so a count is kept until the store's
- * seq or the gateway's scheme moves on.
+ * `rollcall_users_pin_hash_foreign` gauge, listed by `rollcall users list --foreign-pin-hash`,
+ * and reported once at start. Counting reads every user, so a count is kept until the
+ * store's seq or the gateway's scheme moves on, and a scrape recounts at most once a minute.
  */
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
@@ -33,32 +33,48 @@ export async function hashPinWithScheme(transport: TransportInstance, pin: strin
   return { hash, scheme };
 }
 
-export function pinHashForeignGauge(metrics: Metrics): Gauge {
+/** A scrape recounts when the last count is older than this (a count reads every user). */
+const GAUGE_RECOUNT_MS = 60_000;
+
+function pinHashForeignGauge(metrics: Metrics, recount: () => Promise<void>): Gauge {
   return metrics.gauge({
     name: 'rollcall_users_pin_hash_foreign',
     help: 'Users whose PIN hash was made by another gateway hash scheme than the current gateway\'s; their PIN is not sent to devices until rehashed',
+    async collect() {
+      await recount();
+    },
   });
 }
 
 export class PinHashAudit {
   readonly #o: PinHashAuditOptions;
   readonly #gauge: Gauge;
-  #cached: { seq: number; scheme: string | undefined; count: number } | undefined;
+  #cached: { seq: number; scheme: string | undefined; count: number; at: number } | undefined;
+  #started = false;
 
   constructor(options: PinHashAuditOptions) {
     this.#o = options;
-    this.#gauge = pinHashForeignGauge(options.metrics);
+    this.#gauge = pinHashForeignGauge(options.metrics, () => this.#recountForScrape());
+  }
+
+  /** A scrape serves the last count, recounting when it is old (never before start, never failing the scrape). */
+  async #recountForScrape(): Promise<void> {
+    if (!this.#started) return;
+    const cached = this.#cached;
+    if (cached !== undefined && Date.now() - cached.at < GAUGE_RECOUNT_MS) return;
+    await this.count().catch((error: unknown) => this.#o.logger.debug({ err: error }, 'the PIN hashes from other gateways could not be counted for a scrape'));
   }
 
   /** Sets the gauge's series to 0, then counts and says so in the log when there are any. */
   async start(signal: AbortSignal): Promise<void> {
     this.#gauge.set(0);
+    this.#started = true;
     const found = await this.count();
     signal.throwIfAborted();
     if (found.count > 0) {
       this.#o.logger.warn(
         { users: found.count, scheme: found.scheme },
-        `${found.count} user(s) have a PIN hash made by another gateway; their PIN is not sent to devices until the plaintext PIN is imported or set again (rollcall users pin-hashes lists them)`,
+        `${found.count} user(s) have a PIN hash made by another gateway; their PIN is not sent to devices until the plaintext PIN is imported or set again (rollcall users list --foreign-pin-hash lists them)`,
       );
     }
   }
@@ -73,7 +89,7 @@ export class PinHashAudit {
     if (cached !== undefined && cached.seq === seq && cached.scheme === scheme) return { scheme, count: cached.count };
     let count = 0;
     if (scheme !== undefined) for await (const user of store.scanUsers()) if (pinHashIsForeign(user, scheme)) count++;
-    this.#cached = { seq, scheme, count };
+    this.#cached = { seq, scheme, count, at: Date.now() };
     this.#gauge.set(count);
     return { scheme, count };
   }
