@@ -272,11 +272,6 @@ export class ImportSink implements IngestSink {
   }
 
   /**
-   * Hashes the plaintext PINs of a batch and drops them from the records. A row whose
-   * user exists under preserve is skipped by the merge anyway, so its PIN is not sent.
-   * Returns the rows whose PIN could not be hashed, with the reason.
-   */
-  /**
    * Under preserve an existing user's row is skipped, so its PIN is not hashed, unless the
    * stored hash may be of another gateway's scheme (pin-provenance.ts): then the merge takes
    * the new hash. Once a hash told this gateway's scheme, a user of that scheme is skipped.
@@ -287,6 +282,12 @@ export class ImportSink implements IngestSink {
     return this.#lastScheme === undefined || user.pinHashScheme !== this.#lastScheme;
   }
 
+  /**
+   * Hashes the plaintext PINs of a batch and drops them from the records. A row whose
+   * user exists under preserve is skipped by the merge anyway, so its PIN is not sent
+   * (unless its stored hash may be another gateway's: #mayRehash).
+   * Returns the rows whose PIN could not be hashed, with the reason.
+   */
   async #hashPins(records: readonly IngestRecord[], stored: ReadonlyMap<string, User | undefined>): Promise<Map<IngestRecord, string>> {
     const failed = new Map<IngestRecord, string>();
     const work: { record: IngestRecord; pin: string }[] = [];
