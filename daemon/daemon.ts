@@ -36,6 +36,7 @@ import { packageVersion, pluginReadiness } from './admin/daemon-info.js';
 import { join } from 'node:path';
 import { DropFolder } from './ingest/drop-folder.js';
 import { exportTriggersFrom } from './ingest/export-triggers.js';
+import { PinHashAudit, hashPinWithScheme } from './pin-hash-audit.js';
 
 export type DaemonState = 'created' | 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped';
 
@@ -58,6 +59,9 @@ export function configAt(config: RollcallConfig, key: string): unknown {
   return node;
 }
 
+/** How long a status or the start report waits for the gateway's PIN hash scheme. */
+const PIN_SCHEME_DEADLINE_MS = 3000;
+
 export class Daemon {
   readonly #options: DaemonOptions;
   readonly metrics: Metrics;
@@ -73,6 +77,8 @@ export class Daemon {
   #engine: SyncEngine | undefined;
   #admin: AdminServer | undefined;
   #dropFolder: DropFolder | undefined;
+  #pinHashes: PinHashAudit | undefined;
+  #pinHashesStarted: Promise<void> | undefined;
   readonly #startedAt = Date.now();
   readonly #controller = new AbortController();
 
@@ -96,6 +102,11 @@ export class Daemon {
 
   get engine(): SyncEngine | undefined {
     return this.#engine;
+  }
+
+  /** Users whose PIN hash came from another gateway (pin-hash-audit.ts); set once the store is open. */
+  get pinHashes(): PinHashAudit | undefined {
+    return this.#pinHashes;
   }
 
   get dropFolder(): DropFolder | undefined {
@@ -246,7 +257,7 @@ export class Daemon {
         hashPin: (pin, options) => {
           const transport = host.lookup('transport');
           return transport
-            ? transport.hashPin(pin, options)
+            ? hashPinWithScheme(transport, pin, options)
             : Promise.reject(new RollcallError('ROLLCALL_ERR_GATEWAY_UNAVAILABLE', 'no transport is running to hash PINs'));
         },
         logger: logger.child({ component: 'drop-folder' }),
@@ -270,6 +281,21 @@ export class Daemon {
       }
     }
     this.#throwIfStopping();
+
+    // Users whose PIN hash another gateway made: counted (status, gauge) and logged once the gateway answers.
+    const pinHashes = new PinHashAudit({
+      store: () => store,
+      scheme: async () => {
+        const live = host.lookup('transport');
+        return live ? (live.knownPinHashScheme ?? (await live.pinHashScheme({ signal: this.#controller.signal, deadlineMs: PIN_SCHEME_DEADLINE_MS }))) : undefined;
+      },
+      logger,
+      metrics: this.metrics,
+    });
+    this.#pinHashes = pinHashes;
+    this.#pinHashesStarted = pinHashes.start(this.#controller.signal).catch((error: unknown) => {
+      if (!this.#controller.signal.aborted) logger.warn({ err: error }, `the PIN hashes from other gateways could not be counted (${(error as Error).message})`);
+    });
 
     this.#state = 'running';
     const failed = host.plugins.filter((p) => p.state === 'failed').map((p) => p.id);
@@ -334,6 +360,7 @@ export class Daemon {
       await admin?.stop().catch((error: unknown) => logger.warn({ err: error }, 'admin API did not close cleanly'));
       await engine?.stop().catch((error: unknown) => logger.warn({ err: error }, 'sync engine did not stop cleanly'));
       await folder?.stop().catch((error: unknown) => logger.warn({ err: error }, 'drop folder did not stop cleanly'));
+      await this.#pinHashesStarted;
       await this.#host?.stopAll();
     } finally {
       await http?.stop().catch((error: unknown) => logger.warn({ err: error }, 'metrics server did not close cleanly'));
@@ -369,7 +396,10 @@ export class Daemon {
       hashPin: async (pin) => {
         const transport = this.#host?.lookup('transport');
         if (!transport) throw new RollcallError('ROLLCALL_ERR_GATEWAY_UNAVAILABLE', 'the transport is not running: no PIN can be hashed');
-        return transport.hashPin(pin);
+        return hashPinWithScheme(transport, pin);
+      },
+      get pinHashes() {
+        return daemon.pinHashes;
       },
     };
   }

@@ -8,6 +8,9 @@ import { invalidArgument } from './sim-error.js';
  * never compute them.
  *
  * GetPINHash: SHA-256 of the UTF-8 PIN. GetPINHashWithKey: HMAC-SHA-256 keyed with hashKey.
+ * A simulator started with a `pinHashSalt` hashes SHA-256 of salt, a NUL byte and the PIN
+ * instead: another hash scheme, so tests can switch a daemon from one gateway's scheme to
+ * another's (rollcall's PIN provenance, daemon/model/pin-provenance.ts). No salt: unchanged.
  */
 
 export const PIN_MAX_BYTES = 16;
@@ -18,9 +21,11 @@ function checkPin(pin: string): void {
   if (bytes > PIN_MAX_BYTES) throw invalidArgument(`PIN is longer than ${PIN_MAX_BYTES} bytes`);
 }
 
-export function standInPinHash(pin: string): Buffer {
+export function standInPinHash(pin: string, salt?: string): Buffer {
   checkPin(pin);
-  return createHash('sha256').update(pin, 'utf8').digest();
+  const hash = createHash('sha256');
+  if (salt !== undefined && salt !== '') hash.update(salt, 'utf8').update('\0');
+  return hash.update(pin, 'utf8').digest();
 }
 
 export function standInPinHashWithKey(pin: string, hashKey: Uint8Array): Buffer {

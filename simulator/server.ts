@@ -32,6 +32,8 @@ export interface SimulatorOptions {
   tls?: { cert: Buffer; key: Buffer };
   /** Queue length of a SubscribeRealtimeLog/SubscribeStatus stream that asks for queueSize 0; default 1024. */
   realtimeQueueDefault?: number;
+  /** GetPINHash answers with another stand-in scheme (simulator/pin-hash.ts), as a different gateway would. */
+  pinHashSalt?: string;
 }
 
 export interface RunningSimulator {
@@ -80,7 +82,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const serve = (definition: ServiceDefinition, implementation: object): void => {
     server.addService(definition, implementation as UntypedServiceImplementation);
   };
-  serve(userServiceDefinition as unknown as ServiceDefinition, userService(scope));
+  serve(userServiceDefinition as unknown as ServiceDefinition, userService(scope, options.pinHashSalt));
   serve(ConnectService, connectService(scope));
   serve(EventService, eventService(scope));
   serve(DeviceService, deviceService(scope));

@@ -3,6 +3,8 @@
  * AdminBackend whose getters read its live parts, so a part that fails or restarts (the
  * transport, the drop folder) is seen as it is at each request, never as it was at start.
  */
+import type { HashedPin } from '../model/pin-provenance.js';
+import type { PinHashAudit } from '../pin-hash-audit.js';
 import type { Store } from '../plugins/api.js';
 import type { SyncEngine } from '../sync/engine.js';
 import type { ExportResult, ImportProgress, ImportReport } from '../ingest/types.js';
@@ -62,5 +64,10 @@ export interface AdminBackend {
   /** Throws ROLLCALL_ERR_CONFIG_INVALID for an unknown level. */
   setLogLevel(level: string): void;
   /** The transport's hash of a plaintext PIN (base64 of 32 bytes); rejects when the gateway cannot. */
-  hashPin(pin: string): Promise<string>;
+  hashPin(pin: string): Promise<string | HashedPin>;
+  /**
+   * Users whose PIN hash came from another gateway's scheme (daemon/pin-hash-audit.ts).
+   * Undefined before the store is open.
+   */
+  readonly pinHashes?: Pick<PinHashAudit, 'count' | 'list'> | undefined;
 }

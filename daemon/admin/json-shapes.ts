@@ -32,7 +32,13 @@ export function statusJson(r: StatusResponse, now: number) {
       configFile: d ? orNull(d.configFile) : null,
       logLevel: d?.logLevel ?? null,
     },
-    store: { open: r.store?.open ?? false, users: r.store?.users ?? 0, seq: r.store?.seq ?? 0 },
+    store: {
+      open: r.store?.open ?? false,
+      users: r.store?.users ?? 0,
+      seq: r.store?.seq ?? 0,
+      foreignPinHashes: r.store?.foreignPinHashes ?? 0,
+      pinHashScheme: r.store ? orNull(r.store.pinHashScheme) : null,
+    },
     sync: {
       running: r.sync?.running ?? false,
       mode: r.sync ? orNull(r.sync.mode) : null,

@@ -22,7 +22,8 @@ export function renderStatus(s: Status): string {
   const lines = [
     `rollcall ${d.version ?? '?'}: ${d.state ?? '?'} (pid ${d.pid ?? '?'}, up ${duration((d.uptimeSeconds ?? 0) * 1000)}), ${s.ready ? 'ready' : 'NOT READY'}`,
     `config:  ${d.configFile ?? '(defaults)'}, log level ${d.logLevel ?? '?'}`,
-    `store:   ${s.store.open ? `${plural(s.store.users, 'user')}, change feed at ${s.store.seq}` : 'not open'}`,
+    `store:   ${s.store.open ? `${plural(s.store.users, 'user')}, change feed at ${s.store.seq}` : 'not open'}` +
+      (s.store.foreignPinHashes > 0 ? `; ${plural(s.store.foreignPinHashes, 'PIN hash', 'PIN hashes')} from another gateway (rollcall users list --foreign-pin-hash)` : ''),
     s.sync.running
       ? `sync:    ${s.sync.mode}; ${plural(s.sync.devices, 'device')}, ${s.sync.connected} connected, ${s.sync.inSync} in sync, ${plural(s.sync.pending, 'change')} pending` +
         (s.sync.heldRemovals > 0 ? `, ${s.sync.heldRemovals} with removals held (rollcall confirm)` : '') +

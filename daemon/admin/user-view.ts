@@ -61,5 +61,7 @@ export function userView(user: User): UserView {
       pin: user.pinHash !== undefined && user.pinHash !== '',
       photo: user.photo !== undefined && user.photo !== '',
     },
+    // Which gateway scheme made the PIN hash (daemon/model/pin-provenance.ts); only when known.
+    ...(user.pinHashScheme !== undefined && user.pinHash !== undefined && user.pinHash !== '' ? { pinHashScheme: user.pinHashScheme } : {}),
   };
 }

@@ -15,10 +15,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isRollcallError } from '../errors.js';
+import type { HashedPin } from '../model/pin-provenance.js';
 import { nextDelay } from '../sync/backoff.js';
 
-/** The transport's hashPin: the device's 32-byte hash of a plaintext PIN, base64. */
-export type HashPin = (pin: string, options?: { signal?: AbortSignal }) => Promise<string>;
+/**
+ * The transport's hashPin: the device's 32-byte hash of a plaintext PIN, base64, or that hash
+ * with the scheme id of the gateway that made it (daemon/model/pin-provenance.ts).
+ */
+export type HashPin = (pin: string, options?: { signal?: AbortSignal }) => Promise<string | HashedPin>;
 
 export interface PinRetryPolicy {
   baseMs: number;
@@ -64,13 +68,13 @@ export class PinHasher {
    * (until the signal aborts: then it rejects with the signal's reason); any other failure
    * rejects at once.
    */
-  async hash(pin: string): Promise<string> {
+  async hash(pin: string): Promise<HashedPin> {
     const { hashPin, signal } = this.#o;
     for (let attempt = 0; ; attempt++) {
       try {
         const hashed = await hashPin(pin, { signal });
         this.#answered();
-        return hashed;
+        return typeof hashed === 'string' ? { hash: hashed } : hashed;
       } catch (error) {
         signal.throwIfAborted();
         if (!gatewayUnreachable(error)) {

@@ -84,6 +84,8 @@ export class ImportSink implements IngestSink {
   /** Rejections from the watcher since the last batch, sorted by row as they come (only those the journal has room for). */
   #pending: IngestRejection[] = [];
   readonly #limits: RejectLimits;
+  /** The gateway scheme of the last PIN hashed (pin-provenance.ts); undefined before one. */
+  #lastScheme: string | undefined;
   /** Rejections the journal may still take (the error CSV's first rows). */
   #journalRoom: number;
   /** Rows whose PIN the gateway answered it would not hash: outside the file's fault. */
@@ -270,8 +272,20 @@ export class ImportSink implements IngestSink {
   }
 
   /**
+   * Under preserve an existing user's row is skipped, so its PIN is not hashed, unless the
+   * stored hash may be of another gateway's scheme (pin-provenance.ts): then the merge takes
+   * the new hash. Once a hash told this gateway's scheme, a user of that scheme is skipped.
+   */
+  #mayRehash(user: User | undefined): boolean {
+    if (user === undefined) return true;
+    if (user.pinHash === undefined || user.pinHash === '' || user.pinHashScheme === undefined) return false;
+    return this.#lastScheme === undefined || user.pinHashScheme !== this.#lastScheme;
+  }
+
+  /**
    * Hashes the plaintext PINs of a batch and drops them from the records. A row whose
-   * user exists under preserve is skipped by the merge anyway, so its PIN is not sent.
+   * user exists under preserve is skipped by the merge anyway, so its PIN is not sent
+   * (unless its stored hash may be another gateway's: #mayRehash).
    * Returns the rows whose PIN could not be hashed, with the reason.
    */
   async #hashPins(records: readonly IngestRecord[], stored: ReadonlyMap<string, User | undefined>): Promise<Map<IngestRecord, string>> {
@@ -281,7 +295,7 @@ export class ImportSink implements IngestSink {
       const pin = record.patch.pin;
       if (pin === undefined) continue;
       delete record.patch.pin;
-      if (this.#merge.mode === 'preserve' && stored.get(record.patch.id) !== undefined) continue;
+      if (this.#merge.mode === 'preserve' && !this.#mayRehash(stored.get(record.patch.id))) continue;
       work.push({ record, pin });
     }
     const { signal } = this.#o;
@@ -290,8 +304,10 @@ export class ImportSink implements IngestSink {
       while (next < work.length) {
         const item = work[next++]!;
         try {
-          const pinHash = await this.#pins.hash(item.pin);
-          item.record.patch.values = { ...item.record.patch.values, pinHash };
+          // Where the hash is made: it records the gateway scheme that made it (pin-provenance.ts).
+          const hashed = await this.#pins.hash(item.pin);
+          if (hashed.scheme !== undefined) this.#lastScheme = hashed.scheme;
+          item.record.patch.values = { ...item.record.patch.values, pinHash: hashed.hash, ...(hashed.scheme === undefined ? {} : { pinHashScheme: hashed.scheme }) };
         } catch (error) {
           signal.throwIfAborted();
           failed.set(item.record, pinFailure(error, item.pin));

@@ -38,7 +38,7 @@ export function applyImportPatch(existing: User | undefined, patch: UserPatch, o
       detail: { userId: patch.id },
     });
   }
-  if (existing !== undefined && options.mode === 'preserve') return { skipped: 'exists' };
+  if (existing !== undefined && options.mode === 'preserve') return rehashPreserved(existing, patch) ?? { skipped: 'exists' };
 
   const base = existing ?? emptyUser(patch.id);
   const user = cloneUser(base);
@@ -55,13 +55,45 @@ export function applyImportPatch(existing: User | undefined, patch: UserPatch, o
   if (custom === undefined) delete user.custom;
   else user.custom = custom;
 
+  takePinHashScheme(user, patch, blank.has('pinHash') && options.blankClears);
+
   const changed: (keyof User)[] = existing === undefined ? ['id'] : [];
   for (const field of FIELDS) {
     if (!sameValue(field, base[field], user[field])) changed.push(field);
   }
+  if (base.pinHashScheme !== user.pinHashScheme) changed.push('pinHashScheme');
   // Unchanged: hand back the stored record itself, so nothing new is written by mistake.
   if (existing !== undefined && changed.length === 0) return { user: existing, changed };
   return { user, changed };
+}
+
+/**
+ * A hash set by the row brings its provenance (daemon/model/pin-provenance.ts): the scheme of
+ * the gateway that hashed the row's PIN, or none (unknown) for a hash the file carried.
+ */
+function takePinHashScheme(user: User, patch: UserPatch, cleared: boolean): void {
+  if (patch.values.pinHash !== undefined) {
+    if (patch.values.pinHashScheme !== undefined && presentHash(user.pinHash)) user.pinHashScheme = patch.values.pinHashScheme;
+    else delete user.pinHashScheme;
+  } else if (cleared || !presentHash(user.pinHash)) {
+    delete user.pinHashScheme;
+  }
+}
+
+function presentHash(value: string | undefined): boolean {
+  return value !== undefined && value !== '';
+}
+
+/**
+ * Preserve leaves an existing user alone, except a PIN hash made by another gateway's scheme
+ * when the row offers the plaintext again (hashed by the current gateway): the stored hash
+ * would match no device, so the new one replaces it, and nothing else changes.
+ */
+function rehashPreserved(existing: User, patch: UserPatch): ImportMergeResult | undefined {
+  const { pinHash, pinHashScheme } = patch.values;
+  if (pinHash === undefined || pinHashScheme === undefined || !presentHash(existing.pinHash)) return undefined;
+  if (existing.pinHashScheme === undefined || existing.pinHashScheme === pinHashScheme) return undefined;
+  return { user: { ...cloneUser(existing), pinHash, pinHashScheme }, changed: ['pinHash', 'pinHashScheme'] };
 }
 
 function assign<K extends keyof Mutable>(user: User, field: K, value: Mutable[K]): void {

@@ -272,6 +272,11 @@ function takeField(field: DeviceField, from: User, to: User): void {
       const value = presentBinary(from[field]);
       if (value === undefined) delete to[field];
       else to[field] = value;
+      // A PIN hash travels with its provenance (daemon/model/pin-provenance.ts).
+      if (field === 'pinHash') {
+        if (value !== undefined && from.pinHashScheme !== undefined) to.pinHashScheme = from.pinHashScheme;
+        else delete to.pinHashScheme;
+      }
       return;
     }
     case 'disabled':

@@ -90,6 +90,12 @@ export interface User {
   jobCodes: JobCode[];
   /** The 32-byte hash from the gateway's GetPINHash, base64. Never a plaintext PIN. */
   pinHash?: string;
+  /**
+   * Which gateway hash scheme made `pinHash` (daemon/model/pin-provenance.ts): the scheme id
+   * of the gateway that hashed the PIN or read the hash from a device. Absent = unknown (an
+   * imported hash of unknown origin, or a user stored before this field). Server-side only.
+   */
+  pinHashScheme?: string;
   /** Profile image, base64, at most 16 KB decoded. */
   photo?: string;
 

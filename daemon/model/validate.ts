@@ -95,6 +95,9 @@ export function validateUser(user: User, limits?: Partial<DeviceLimits>, options
   check.accessGroups(user.accessGroups);
   check.jobCodes(user.jobCodes);
   check.pinHash(user.pinHash);
+  if (user.pinHashScheme !== undefined && (typeof user.pinHashScheme !== 'string' || !/^[0-9a-z-]{1,64}$/.test(user.pinHashScheme))) {
+    check.issue('pinHashScheme', 'type', 'the PIN hash scheme must be a gateway scheme id (lowercase hex, at most 64 characters)');
+  }
   check.optionalBinary('photo', user.photo, check.limits.maxPhotoBytes, 'a photo');
   return check.issues;
 }

@@ -356,6 +356,13 @@ export interface TransportInstance extends PluginInstance {
 
   /** The device's 32-byte hash of a plaintext PIN, base64. The PIN is never logged. */
   hashPin(pin: string, options?: CallOptions): Promise<string>;
+  /**
+   * The gateway's PIN hash scheme id (daemon/model/pin-provenance.ts): derived from its hash
+   * of a fixed probe PIN, cached, asked again after the gateway reconnects.
+   */
+  pinHashScheme(options?: CallOptions): Promise<string>;
+  /** The scheme id last learnt, without a call; undefined before the gateway answered once. */
+  readonly knownPinHashScheme?: string;
   /** Bytes one user takes in an Enroll request, for batching under the message limit. */
   encodedSize(user: User): number;
   /** The largest request the gateway accepts. */

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile, rename } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { DropFolder, type DropFolderOptions, type HashPin } from '../../daemon/ingest/drop-folder.js';
+import { DropFolder, type DropFolderOptions } from '../../daemon/ingest/drop-folder.js';
 import type { ImportReport } from '../../daemon/ingest/types.js';
 import { Metrics } from '../../daemon/obs/metrics.js';
 import type { PluginContext, Store, WatcherInstance } from '../../daemon/plugins/api.js';
@@ -30,7 +30,7 @@ export function datafileWatcherFor(logger: Logger, store: Store, config: Record<
 }
 
 /** A stand-in for the gateway's PIN hash in unit tests: 32 bytes, deterministic, base64. */
-export const testHashPin: HashPin = async (pin) => {
+export const testHashPin = async (pin: string): Promise<string> => {
   const { createHash } = await import('node:crypto');
   return createHash('sha256').update(`test-pin:${pin}`).digest('base64');
 };

@@ -22,12 +22,14 @@ export function registerUserCommands(program: Command, commands: ClientCommands)
     .option('--after <id>', 'start after this user ID')
     .option('--limit <n>', 'users per page (default 100)', countValue(10_000))
     .option('--all', 'every user, page after page')
-    .action((options: ClientOptions & { after?: string; limit?: number; all?: boolean }) =>
+    .option('--foreign-pin-hash', 'only users whose PIN hash another gateway made (their PIN is not sent until set or imported again)')
+    .action((options: ClientOptions & { after?: string; limit?: number; all?: boolean; foreignPinHash?: boolean }) =>
       commands.withDaemon(options, async (c, out) => {
         const limit = options.limit ?? (options.all ? 1000 : 100);
         let after = options.after ?? '';
+        const foreignPinHash = options.foreignPinHash === true;
         if (!options.all) {
-          const page = await c.unary('ListUsers', c.client.listUsers, { after, limit });
+          const page = await c.unary('ListUsers', c.client.listUsers, { after, limit, foreignPinHash });
           const views = page.usersJson.map((text) => JSON.parse(text) as UserView);
           const json = usersListJson(views, page.nextAfter, page.total);
           out.result(json, () => renderUsers(views, json.next, page.total, 0));
@@ -37,7 +39,7 @@ export function registerUserCommands(program: Command, commands: ClientCommands)
         let shown = 0;
         if (out.json) out.raw('{"users":[');
         for (;;) {
-          const page = await c.unary('ListUsers', c.client.listUsers, { after, limit });
+          const page = await c.unary('ListUsers', c.client.listUsers, { after, limit, foreignPinHash });
           if (out.json) out.raw(page.usersJson.map((text, i) => (shown + i > 0 ? ',' : '') + text).join(''));
           else if (page.usersJson.length > 0 || shown === 0) {
             const views = page.usersJson.map((text) => JSON.parse(text) as UserView);

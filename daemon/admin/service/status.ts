@@ -19,10 +19,12 @@ export class StatusService {
     const backend = this.#c.backend;
     const info = backend.daemonInfo();
     const store = backend.store;
-    let storeInfo = { open: false, users: 0, seq: 0 };
+    let storeInfo = { open: false, users: 0, seq: 0, foreignPinHashes: 0, pinHashScheme: '' };
     if (store) {
       try {
-        storeInfo = { open: true, users: await store.countUsers(), seq: store.currentSeq() };
+        // Users whose PIN hash another gateway made (daemon/pin-hash-audit.ts).
+        const pins = (await backend.pinHashes?.count()) ?? { scheme: undefined, count: 0 };
+        storeInfo = { open: true, users: await store.countUsers(), seq: store.currentSeq(), foreignPinHashes: pins.count, pinHashScheme: pins.scheme ?? '' };
       } catch (error) {
         this.#c.logger.debug({ err: error }, 'status: the store could not be read');
       }

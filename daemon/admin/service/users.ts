@@ -3,7 +3,8 @@
  * (no credential data); writing is all or none, every user checked before anything is written.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Mutation } from '../../plugins/api.js';
+import type { Mutation, Store } from '../../plugins/api.js';
+import { pinHashIsForeign } from '../../model/pin-provenance.js';
 import { emptyUser, type User } from '../../model/user.js';
 import { wordedEvent } from '../../merge/events.js';
 import type {
@@ -43,6 +44,7 @@ export class UserService {
     const store = this.#c.store();
     const limit = check.pageLimit('limit', request.limit);
     const after = request.after === '' ? undefined : check.userId('after', request.after);
+    if (request.foreignPinHash) return this.#listForeignPinHashes(store, after, limit);
     const users: User[] = [];
     for await (const user of store.scanUsers({ ...(after !== undefined ? { after } : {}), limit: limit + 1 })) users.push(user);
     const more = users.length > limit;
@@ -51,6 +53,29 @@ export class UserService {
       usersJson: page.map((u) => JSON.stringify(userView(u))),
       nextAfter: more ? page[page.length - 1]!.id : '',
       total: await store.countUsers(),
+      pinHashScheme: '',
+    };
+  }
+
+  /** Users whose PIN hash another gateway made (daemon/model/pin-provenance.ts), a page at a time. */
+  async #listForeignPinHashes(store: Store, after: string | undefined, limit: number): Promise<ListUsersResponse> {
+    const audit = this.#c.backend.pinHashes;
+    const found = audit ? await audit.count() : { scheme: undefined, count: 0 };
+    const users: User[] = [];
+    if (found.scheme !== undefined) {
+      for await (const user of store.scanUsers(after !== undefined ? { after } : {})) {
+        if (!pinHashIsForeign(user, found.scheme)) continue;
+        users.push(user);
+        if (users.length > limit) break;
+      }
+    }
+    const more = users.length > limit;
+    const page = users.slice(0, limit);
+    return {
+      usersJson: page.map((u) => JSON.stringify(userView(u))),
+      nextAfter: more ? page[page.length - 1]!.id : '',
+      total: found.count,
+      pinHashScheme: found.scheme ?? '',
     };
   }
 
@@ -97,9 +122,19 @@ export class UserService {
 
     // PINs are hashed only once everything else is known to be valid, and never kept.
     for (const item of next) {
+      // A hash given as such, or cleared, has no known provenance (daemon/model/pin-provenance.ts).
+      if (item.user.pinHash !== item.before?.pinHash) delete item.user.pinHashScheme;
       if (item.entry.pin === '') continue;
       try {
-        item.user.pinHash = await this.#c.backend.hashPin(item.entry.pin);
+        const hashed = await this.#c.backend.hashPin(item.entry.pin);
+        if (typeof hashed === 'string') {
+          item.user.pinHash = hashed;
+          delete item.user.pinHashScheme;
+        } else {
+          item.user.pinHash = hashed.hash;
+          if (hashed.scheme === undefined) delete item.user.pinHashScheme;
+          else item.user.pinHashScheme = hashed.scheme;
+        }
       } catch (error) {
         throw notRunning(`the PIN of user ${item.entry.input.id} could not be hashed by the gateway (${errorText(error)}); nothing was changed`);
       }

@@ -32,6 +32,7 @@ import { GrpcCode } from './status-code.js';
 import type { Subscription } from './subscription.js';
 import type { RealtimeLogFilter } from './types.js';
 import { encodedSize } from './user-info.js';
+import { PIN_HASH_PROBE, pinHashSchemeId, withFittingPinHash } from '../../../daemon/model/pin-provenance.js';
 
 /** How the transport reaches the embedded simulator; the module is loaded only in that mode. */
 interface EmbeddedGateway {
@@ -45,6 +46,8 @@ export class GsdkTransport implements TransportInstance {
   private config: GatewayConfig;
   private channel: GatewayChannel | undefined;
   private embedded: EmbeddedGateway | undefined;
+  /** The gateway's PIN hash scheme, learnt once per connection (cleared when the channel leaves READY). */
+  private scheme: { id: string } | { pending: Promise<string> } | undefined;
   /** The gateway's RPCs, one method each, over this transport's channel (rejecting while it is not started). */
   readonly gateway: GatewayClient;
 
@@ -82,6 +85,7 @@ export class GsdkTransport implements TransportInstance {
       throw error;
     }
     const client = new grpc.Client(address, credentials, channelOptions(this.config));
+    this.forgetSchemeOnReconnect(client);
     this.channel = new GatewayChannel(client, { address, tls: this.config.tls !== undefined }, this.config.deadlines, gatewayInstruments(this.ctx.metrics));
     // Connect now rather than on the first call, so that readiness settles early.
     this.channel.state(true);
@@ -94,6 +98,7 @@ export class GsdkTransport implements TransportInstance {
     const embedded = this.embedded;
     this.channel = undefined;
     this.embedded = undefined;
+    this.scheme = undefined;
     channel?.close();
     if (embedded) await embedded.stop();
   }
@@ -183,14 +188,27 @@ export class GsdkTransport implements TransportInstance {
     return (await this.gateway.getList(deviceId, options)).map(toDeviceUserHeader);
   }
 
-  /** Users read whole; IDs the device does not hold are absent from the result. */
+  /**
+   * Users read whole; IDs the device does not hold are absent from the result. A PIN hash
+   * read from a device is of this gateway's scheme (daemon/model/pin-provenance.ts).
+   */
   async getUsers(deviceId: number, ids: readonly string[], options?: CallOptions): Promise<User[]> {
-    return this.gateway.get(deviceId, ids, { ...options, missing: 'skip' });
+    const users = await this.gateway.get(deviceId, ids, { ...options, missing: 'skip' });
+    if (!users.some((user) => user.pinHash !== undefined)) return users;
+    const scheme = await this.pinHashScheme(options);
+    for (const user of users) if (user.pinHash !== undefined) user.pinHashScheme = scheme;
+    return users;
   }
 
-  /** Enroll with overwrite on every device in one call. */
+  /**
+   * Enroll with overwrite on every device in one call. PIN-PROVENANCE GUARD (issue 13 item 8):
+   * a PIN hash made by a gateway of another scheme is left off, since this gateway's devices
+   * would never match it; the user goes without a PIN until the plaintext is offered again.
+   */
   async enrollUsers(deviceIds: readonly number[], users: readonly User[], options?: CallOptions): Promise<MultiResult> {
-    return this.gateway.enrollMulti(deviceIds, users, { ...options, overwrite: true });
+    const scheme = users.some((user) => user.pinHash !== undefined && user.pinHashScheme !== undefined) ? await this.pinHashScheme(options) : undefined;
+    const sent = scheme === undefined ? users : users.map((user) => withFittingPinHash(user, scheme));
+    return this.gateway.enrollMulti(deviceIds, sent, { ...options, overwrite: true });
   }
 
   async deleteUsers(deviceIds: readonly number[], ids: readonly string[], options?: CallOptions): Promise<MultiResult> {
@@ -216,11 +234,52 @@ export class GsdkTransport implements TransportInstance {
     return (await this.gateway.getPINHash(pin, options)).toString('base64');
   }
 
+  /** The gateway's PIN hash scheme id: its hash of a fixed probe PIN, reduced (pin-provenance.ts). Cached per connection. */
+  async pinHashScheme(options?: CallOptions): Promise<string> {
+    const known = this.scheme;
+    if (known !== undefined) return 'id' in known ? known.id : known.pending;
+    const pending = this.gateway.getPINHash(PIN_HASH_PROBE, options).then((probe) => pinHashSchemeId(probe));
+    const entry = { pending };
+    this.scheme = entry;
+    try {
+      const id = await pending;
+      if (this.scheme === entry) this.scheme = { id };
+      return id;
+    } catch (error) {
+      if (this.scheme === entry) this.scheme = undefined;
+      throw error;
+    }
+  }
+
+  /** The scheme id learnt on this connection, if any (no call). */
+  get knownPinHashScheme(): string | undefined {
+    const known = this.scheme;
+    return known !== undefined && 'id' in known ? known.id : undefined;
+  }
+
   encodedSize(user: User): number {
     return encodedSize(user);
   }
 
   // ---------------------------------------------------------------------------
+
+  /**
+   * A gateway that reconnects may be another gateway (a switch), so the scheme is asked again:
+   * the cache is cleared whenever the channel leaves READY. Watching ends when the channel closes.
+   */
+  private forgetSchemeOnReconnect(client: grpc.Client): void {
+    const channel = client.getChannel();
+    const watch = (from: grpc.connectivityState): void => {
+      channel.watchConnectivityState(from, Infinity, (error) => {
+        if (error) return;
+        const now = channel.getConnectivityState(false);
+        if (now === grpc.connectivityState.SHUTDOWN) return;
+        if (now !== grpc.connectivityState.READY) this.scheme = undefined;
+        watch(now);
+      });
+    };
+    watch(channel.getConnectivityState(false));
+  }
 
   private live(): GatewayChannel {
     if (!this.channel) throw new RollcallError('ROLLCALL_ERR_GATEWAY_UNAVAILABLE', 'the gsdk transport is not started');

@@ -70,6 +70,8 @@ export const userRecordSchema = z.object({
   accessGroups: z.array(uint32),
   jobCodes: z.array(z.object({ code: uint32, label: z.string() })),
   pinHash: binary(32, true).optional(),
+  /** The gateway hash scheme that made pinHash (daemon/model/pin-provenance.ts); absent: unknown. */
+  pinHashScheme: z.string().regex(/^[0-9a-z-]{1,64}$/).optional(),
   photo: binary(16 * 1024).optional(),
   department: z.string().optional(),
   title: z.string().optional(),
@@ -146,6 +148,7 @@ export function toUserRecord(user: User): User {
     jobCodes: user.jobCodes.map((job) => ({ code: job.code, label: job.label })),
   };
   if (user.pinHash !== undefined) record.pinHash = user.pinHash;
+  if (user.pinHash !== undefined && user.pinHashScheme !== undefined) record.pinHashScheme = user.pinHashScheme;
   if (user.photo !== undefined) record.photo = user.photo;
   if (user.department !== undefined) record.department = user.department;
   if (user.title !== undefined) record.title = user.title;

@@ -35,6 +35,17 @@ export function userTests({ it }: Harness): void {
     assert.deepEqual(await store.getUsers([]), []);
   });
 
+  it('a PIN hash keeps its provenance (pinHashScheme); a user without one reads back without one', async (subject) => {
+    const withScheme = user('2001', { pinHash: Buffer.alloc(32, 7).toString('base64'), pinHashScheme: '0123456789abcdef' });
+    const without = user('2002', { pinHash: Buffer.alloc(32, 8).toString('base64') });
+    await subject.store.commit([putUser('2001', withScheme), putUser('2002', without)]);
+    const store = subject.reopen ? await subject.reopen() : subject.store;
+    const [a, b] = await store.getUsers(['2001', '2002']);
+    assert.equal(a?.pinHashScheme, '0123456789abcdef');
+    assert.ok(b !== undefined && !('pinHashScheme' in b));
+    assert.deepEqual((await collect(store.scanUsers())).map((u) => u.pinHashScheme), ['0123456789abcdef', undefined]);
+  });
+
   it('a put replaces the whole user', async ({ store }) => {
     await store.commit([putUser('a', { email: 'a@example.org', cards: [{ type: 1, data: 'AQ==' }] })]);
     await store.commit([putUser('a', { name: 'renamed' })]);

@@ -25,6 +25,36 @@ export function callTests({ it }: Harness): void {
     assert.equal((await transport.getUsers(device, ['161']))[0]?.pinHash, user.pinHash);
   });
 
+  it('pinHashScheme names the gateway\'s hash scheme: stable, and stamped on the PIN hashes read back from its devices', async (subject) => {
+    const { transport } = subject;
+    const scheme = await transport.pinHashScheme();
+    assert.match(scheme, /^[0-9a-z-]{1,64}$/);
+    assert.equal(await transport.pinHashScheme(), scheme);
+    assert.equal(transport.knownPinHashScheme, scheme);
+    const [device] = twoDevices(subject);
+    const user = { ...plainUser('181'), pinHash: await transport.hashPin(PIN) };
+    assertOutcome(await transport.enrollUsers([device], [user, plainUser('182')]), [device]);
+    const [withPin, withoutPin] = await transport.getUsers(device, ['181', '182']);
+    assert.equal(withPin?.pinHashScheme, scheme);
+    assert.equal(withoutPin?.pinHashScheme, undefined);
+  });
+
+  it('a PIN hash another gateway\'s scheme made is left off; one of this scheme or of unknown origin is sent', async (subject) => {
+    const { transport } = subject;
+    const scheme = await transport.pinHashScheme();
+    const [device] = twoDevices(subject);
+    const pinHash = await transport.hashPin(PIN);
+    const users = [
+      { ...plainUser('191'), pinHash, pinHashScheme: `${scheme}-elsewhere` },
+      { ...plainUser('192'), pinHash, pinHashScheme: scheme },
+      { ...plainUser('193'), pinHash },
+    ];
+    assertOutcome(await transport.enrollUsers([device], users), [device]);
+    const back = await transport.getUsers(device, ['191', '192', '193']);
+    assert.deepEqual(back.map((u) => [u.id, u.pinHash]), [['191', undefined], ['192', pinHash], ['193', pinHash]]);
+    assert.equal(users[0]!.pinHash, pinHash, 'the caller\'s user is not changed');
+  });
+
   it('encodedSize grows with what a user carries, and a full user fits the message limit', async ({ transport, devices }) => {
     assert.ok(Number.isInteger(transport.maxMessageBytes) && transport.maxMessageBytes > 0);
     const full = devices.fullUser('171');

@@ -6,12 +6,15 @@ export function userTests({ it }: Harness): void {
   it('enrollUsers puts the users on every device; each device gives back what it was sent', async ({ transport, devices }) => {
     const users = [devices.fullUser('21'), plainUser('22')];
     assertOutcome(await transport.enrollUsers(devices.deviceIds, users), devices.deviceIds);
+    // A PIN hash read back carries its provenance: this gateway's scheme (daemon/model/pin-provenance.ts).
+    const scheme = await transport.pinHashScheme();
+    const expected = users.map((user) => (user.pinHash === undefined ? user : { ...user, pinHashScheme: scheme }));
     for (const id of devices.deviceIds) {
       assert.deepEqual((await devices.userIds(id)).sort(), ['21', '22'], `what device ${id} holds`);
       const read = await transport.getUsers(id, ['21', '22']);
       assert.deepEqual(
         [...read].sort((a, b) => a.id.localeCompare(b.id)),
-        users,
+        expected,
         `users read back from device ${id}`,
       );
     }
@@ -37,7 +40,8 @@ export function userTests({ it }: Harness): void {
     assertOutcome(await transport.enrollUsers([device], [first]), [device]);
     const second = { ...first, name: 'Renamed', cards: first.cards.slice(1) };
     assertOutcome(await transport.enrollUsers([device], [second]), [device]);
-    assert.deepEqual(await transport.getUsers(device, ['41']), [second]);
+    const scheme = await transport.pinHashScheme();
+    assert.deepEqual(await transport.getUsers(device, ['41']), [second.pinHash === undefined ? second : { ...second, pinHashScheme: scheme }]);
     assert.deepEqual(await devices.userIds(device), ['41']);
   });
 

@@ -148,7 +148,7 @@ describe('admin server', () => {
 
   test('other bad requests are INVALID_ARGUMENT naming the field', async () => {
     await assert.rejects(c.unary('SetLogLevel', c.client.setLogLevel, { level: 'loud' }), refusedWith('INVALID_ARGUMENT', /^level: must be one of fatal, error/));
-    await assert.rejects(c.unary('ListUsers', c.client.listUsers, { after: '', limit: 20_000 }), refusedWith('INVALID_ARGUMENT', /^limit: must be from 1 to 10000/));
+    await assert.rejects(c.unary('ListUsers', c.client.listUsers, { after: '', limit: 20_000, foreignPinHash: false }), refusedWith('INVALID_ARGUMENT', /^limit: must be from 1 to 10000/));
     await assert.rejects(c.unary('Events', c.client.events, { sinceMs: 2000, untilMs: 1000, limit: 0 }), refusedWith('INVALID_ARGUMENT', /^untilMs: must be after sinceMs/));
     const exported = c.stream('Export', c.client.export, { format: 'xml', download: false });
     await assert.rejects(async () => {
