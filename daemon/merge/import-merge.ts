@@ -41,7 +41,8 @@ export function applyImportPatch(existing: User | undefined, patch: UserPatch, o
   if (existing !== undefined && options.mode === 'preserve') return rehashPreserved(existing, patch) ?? { skipped: 'exists' };
 
   const base = existing ?? emptyUser(patch.id);
-  const user = cloneUser(base);
+  // A new user starts from a fresh record of its own: nothing to copy.
+  const user = existing === undefined ? emptyUser(patch.id) : cloneUser(existing);
   const blank = new Set(patch.blank);
 
   for (const field of FIELDS) {
@@ -97,7 +98,8 @@ function rehashPreserved(existing: User, patch: UserPatch): ImportMergeResult | 
 }
 
 function assign<K extends keyof Mutable>(user: User, field: K, value: Mutable[K]): void {
-  user[field] = structuredClone(value) as User[K];
+  // Strings and numbers are values already; only objects and arrays are copied.
+  user[field] = (typeof value === 'object' && value !== null ? structuredClone(value) : value) as User[K];
 }
 
 function clear(user: User, field: keyof Mutable): void {

@@ -3,7 +3,8 @@
  *
  * The file is read twice: once to check its encoding from the first byte to the last, so a
  * file with invalid bytes is refused before any row is committed, and once to import it.
- * Both passes stream; memory does not grow with the file.
+ * Both passes stream; memory does not grow with the file. While a batch is committed the
+ * next one is parsed (at most one batch ahead).
  *
  * Records are counted in file order, rejected ones included and blank lines not; the
  * first `sink.resumeFrom` of them were handled by an interrupted earlier run and are
@@ -79,52 +80,73 @@ export class CsvWatcher implements WatcherInstance {
     let records = 0;
     const counts = { accepted: 0, rejected: 0, resumed: 0 };
     const rows = readCsv(decodeText(createReadStream(file.path, { signal })), { delimiter: config.delimiter, startRow: config.startRow });
-    for await (const event of rows) {
-      signal.throwIfAborted();
-      if (event.kind === 'header') {
-        const mapping = mapColumns(event.cells, config);
-        if (!mapping.ok) {
-          throw new RollcallError('ROLLCALL_ERR_IMPORT_REFUSED', mapping.reason, { detail: { file: file.name, line: event.row } });
+    // The batch being committed: the next one is parsed meanwhile (the commit waits on
+    // LevelDB's threads, not on this one). The sink still sees one call at a time, in file
+    // order: every other call waits for the commit in flight first.
+    let committing: Promise<void> | undefined;
+    const settled = async (): Promise<void> => {
+      const pending = committing;
+      committing = undefined;
+      await pending;
+    };
+    try {
+      for await (const event of rows) {
+        signal.throwIfAborted();
+        if (event.kind === 'header') {
+          const mapping = mapColumns(event.cells, config);
+          if (!mapping.ok) {
+            throw new RollcallError('ROLLCALL_ERR_IMPORT_REFUSED', mapping.reason, { detail: { file: file.name, line: event.row } });
+          }
+          map = mapping.map;
+          redaction = redactionOf(event.cells, config);
+          if (map.ignored.length > 0) {
+            this.ctx.logger.warn(
+              { file: file.name, ignored: map.ignored.map((c) => ({ column: c.index + 1, header: c.header, reason: c.reason })) },
+              'ignored columns (BioStar would refuse this file; rollcall imports the other columns)',
+            );
+            for (const note of ignoredColumnNotes(map.ignored)) sink.note?.(note);
+          }
+          sink.setHeader(event.cells);
+          continue;
         }
-        map = mapping.map;
-        redaction = redactionOf(event.cells, config);
-        if (map.ignored.length > 0) {
-          this.ctx.logger.warn(
-            { file: file.name, ignored: map.ignored.map((c) => ({ column: c.index + 1, header: c.header, reason: c.reason })) },
-            'ignored columns (BioStar would refuse this file; rollcall imports the other columns)',
-          );
-          for (const note of ignoredColumnNotes(map.ignored)) sink.note?.(note);
+        records++;
+        if (records <= sink.resumeFrom) {
+          counts.resumed++;
+          continue;
         }
-        sink.setHeader(event.cells);
-        continue;
+        const raw = redactCells(event.cells, redaction!);
+        if (event.kind === 'error') {
+          counts.rejected++;
+          await settled();
+          await sink.reject({ row: event.row, raw, reason: event.reason });
+          continue;
+        }
+        const mapped = mapRow(event.cells, map!, rowOptions);
+        if (!mapped.ok) {
+          counts.rejected++;
+          await settled();
+          await sink.reject({ row: event.row, raw, reason: mapped.reason });
+          continue;
+        }
+        batch.push({ row: event.row, patch: mapped.patch, raw });
+        if (batch.length >= config.batchSize) {
+          counts.accepted += batch.length;
+          await settled();
+          committing = sink.accept(batch);
+          // Seen by the next settled(); this only keeps it from counting as unhandled meanwhile.
+          committing.catch(() => undefined);
+          batch = [];
+        }
       }
-      records++;
-      if (records <= sink.resumeFrom) {
-        counts.resumed++;
-        continue;
-      }
-      const raw = redactCells(event.cells, redaction!);
-      if (event.kind === 'error') {
-        counts.rejected++;
-        await sink.reject({ row: event.row, raw, reason: event.reason });
-        continue;
-      }
-      const mapped = mapRow(event.cells, map!, rowOptions);
-      if (!mapped.ok) {
-        counts.rejected++;
-        await sink.reject({ row: event.row, raw, reason: mapped.reason });
-        continue;
-      }
-      batch.push({ row: event.row, patch: mapped.patch, raw });
-      if (batch.length >= config.batchSize) {
+      await settled();
+      if (batch.length > 0) {
         counts.accepted += batch.length;
         await sink.accept(batch);
-        batch = [];
       }
-    }
-    if (batch.length > 0) {
-      counts.accepted += batch.length;
-      await sink.accept(batch);
+    } catch (error) {
+      // Nothing is handed back to the host while a commit is still in flight.
+      await committing?.catch(() => undefined);
+      throw error;
     }
     this.ctx.logger.info({ file: file.name, ...counts }, 'CSV read');
   }
