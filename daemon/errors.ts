@@ -16,6 +16,7 @@ export const ErrorCodes = {
   ROLLCALL_ERR_STORE_DAMAGED: 'The LevelDB directory is missing a file (CURRENT, a table) or holds a damaged one: the daemon refuses to start (exit 65, not restarted) and deletes nothing. Run `rollcall store repair` with the daemon stopped',
   ROLLCALL_ERR_USER_INVALID: 'A user breaks a device rule; the detail names each field and rule',
   ROLLCALL_ERR_GATEWAY_UNAVAILABLE: 'The device gateway cannot be reached',
+  ROLLCALL_ERR_GATEWAY_UNSUPPORTED: 'The address in `gateway.address` answers, but not as a G-SDK device gateway (a master gateway, or another gRPC server): the daemon refuses to start (exit 78); only the device gateway is supported',
   ROLLCALL_ERR_GATEWAY_CALL: 'A gateway call failed; the detail has the method, gRPC code and device',
   ROLLCALL_ERR_DEVICE: 'A device refused an operation',
   ROLLCALL_ERR_IMPORT_REFUSED: 'A dropped file was refused as a whole, with the reason',

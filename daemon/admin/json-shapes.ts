@@ -16,6 +16,7 @@ import type {
 import type { UserView } from './user-view.js';
 import { checkShape } from './shapes/check.js';
 import { pluginShape } from './shapes/plugin.js';
+import { pendingDeviceShape } from './shapes/device.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const orNull = (text: string): string | null => (text === '' ? null : text);
@@ -51,6 +52,7 @@ export function statusJson(r: StatusResponse, now: number) {
     },
     plugins: r.plugins.map(pluginShape.toJson),
     ready: r.ready,
+    pendingDevices: r.pendingKnown ? r.pendingDevices.map(pendingDeviceShape.toJson) : null,
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { importJson, planJson, statusJson, userSyncJson } from './json-shapes.js';
 import type { CheckJson } from './shapes/check.js';
-import type { DeviceJson } from './shapes/device.js';
+import type { DeviceJson, PendingDeviceJson } from './shapes/device.js';
 import type { EventJson } from './shapes/event.js';
 import type { UserView } from './user-view.js';
 import { bytes, duration, list, localDateTime, plural, relativeTime, table } from './format.js';
@@ -17,7 +17,7 @@ type UserSyncJson = ReturnType<typeof userSyncJson>;
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 const devices = (ids: readonly number[]): string => (ids.length === 0 ? 'no device' : `${ids.length === 1 ? 'device' : 'devices'} ${list(ids)}`);
 
-export function renderStatus(s: Status): string {
+export function renderStatus(s: Status, now: number): string {
   const d = s.daemon;
   const lines = [
     `rollcall ${d.version ?? '?'}: ${d.state ?? '?'} (pid ${d.pid ?? '?'}, up ${duration((d.uptimeSeconds ?? 0) * 1000)}), ${s.ready ? 'ready' : 'NOT READY'}`,
@@ -30,6 +30,7 @@ export function renderStatus(s: Status): string {
         (s.sync.quarantined > 0 ? `, ${s.sync.quarantined} quarantined` : '')
       : 'sync:    NOT RUNNING (the transport or the sync mode failed; see the plugins below)',
   ];
+  if (s.pendingDevices === null || s.pendingDevices.length > 0) lines.push(renderPending(s.pendingDevices, now));
   if (s.plugins.length > 0) {
     lines.push('plugins:');
     lines.push(
@@ -42,22 +43,44 @@ export function renderStatus(s: Status): string {
   return lines.join('\n');
 }
 
-export function renderDevices(devices: DeviceJson[], now: number): string {
-  if (devices.length === 0) return 'no devices';
+/** The connected column: yes, or why not as the gateway says it. */
+function connectionText(d: DeviceJson): string {
+  const via = d.connectionMode === 'accept' ? ' (accept)' : '';
+  if (d.connected) return `yes${d.connection === 'tls-connected' ? ', TLS' : ''}${via}`;
+  const why = d.connection === null || d.connection === 'absent' ? 'not on the gateway' : d.connection;
+  return `no: ${why}${via}`;
+}
+
+/** Device-to-server devices that dialled in and wait for the accept filter. */
+export function renderPending(pending: PendingDeviceJson[] | null, now: number): string {
+  if (pending === null) return 'waiting to connect: unknown (the gateway\'s pending list could not be read)';
+  if (pending.length === 0) return 'waiting to connect: none';
+  return [
+    `waiting to connect (not let in by the gateway's accept filter; add them with connection: accept): ${pending.length}`,
+    table(
+      ['  DEVICE', 'ADDRESS', 'LAST TRY'],
+      pending.map((p) => [`  ${p.id}`, p.address ?? '-', p.lastTry ? relativeTime(Date.parse(p.lastTry), now) : '-']),
+    ),
+  ].join('\n');
+}
+
+export function renderDevices(devices: DeviceJson[], now: number, pending?: PendingDeviceJson[] | null): string {
+  const tail = pending === undefined || (pending !== null && pending.length === 0) ? '' : `\n${renderPending(pending, now)}`;
+  if (devices.length === 0) return `no devices${tail}`;
   return table(
     ['DEVICE', 'NAME', 'LOCATION', 'CONNECTED', 'IN SYNC', 'PENDING', 'USERS', 'LAST CHECK', 'PROBLEM'],
     devices.map((d) => [
       String(d.id),
       d.name ?? '-',
       d.location ?? '-',
-      yesNo(d.connected),
+      connectionText(d),
       d.inSync ? 'yes' : 'no',
       String(d.pending),
       d.userCount === null ? '-' : String(d.userCount),
       d.lastCheck ? `${relativeTime(Date.parse(d.lastCheck.at), now)} (${d.lastCheck.method}${d.lastCheck.inSync ? '' : `, ${d.lastCheck.differences} diff`})` : 'never',
       [d.heldRemoval ? `${d.heldRemoval.removals} removals held (rollcall confirm)` : '', d.quarantined ? 'quarantined' : '', d.lastError ?? ''].filter((x) => x !== '').join('; ') || '-',
     ]),
-  );
+  ) + tail;
 }
 
 export function renderChecks(checks: CheckJson[]): string {

@@ -125,8 +125,12 @@ function unknownKeys(schema: z.ZodType, raw: unknown): ConfigIssue[] {
   walk(schema, raw, (nodeSchema, value, path) => {
     const shape = objectShape(nodeSchema);
     if (!shape || value === null || typeof value !== 'object' || Array.isArray(value)) return;
+    // A schema may name keys a user would try that mean something unsupported: `.meta({ unknownKeyHint: { pattern, message } })`.
+    const hint = metaOf(nodeSchema).unknownKeyHint as { pattern: string; message: string } | undefined;
     for (const key of Object.keys(value)) {
-      if (!ownKey(shape, key)) issues.push({ path: formatPath([...path, key]), message: 'unknown key' });
+      if (ownKey(shape, key)) continue;
+      const message = hint && new RegExp(hint.pattern, 'i').test(key) ? `unknown key: ${hint.message}` : 'unknown key';
+      issues.push({ path: formatPath([...path, key]), message });
     }
   });
   return issues;
@@ -154,7 +158,9 @@ export function validateConfig(
   const issues = parsed.success ? [] : parsed.error.issues.flatMap(describeIssue);
   const seen = new Set(issues.map((i) => `${i.path}\0${i.message}`));
   for (const issue of unknownKeys(schema, source.raw)) {
-    if (!seen.has(`${issue.path}\0${issue.message}`)) issues.push(issue);
+    const plain = issues.find((i) => i.path === issue.path && i.message === 'unknown key');
+    if (plain) plain.message = issue.message;
+    else if (!seen.has(`${issue.path}\0${issue.message}`)) issues.push(issue);
   }
   if (!parsed.success || issues.length > 0) return { ok: false, issues };
   const config = parsed.data;

@@ -156,15 +156,32 @@ function coreTree(): ConfigTree {
     },
     devices: z
       .array(
-        z.strictObject({
+        z
+          .strictObject({
           id: z.number().int().min(1).max(0xffff_ffff).describe('G-SDK device ID.'),
           name: z.string().optional().describe('A name for logs and the CLI.'),
-          address: z.string().optional().describe('IP address or host name; with it the gateway is asked to keep a connection (AddAsyncConnection).'),
+          address: z
+            .string()
+            .refine(isDeviceIpv4, { message: 'expected the device\'s IPv4 address, e.g. 192.168.0.20 (the gateway takes no host names)' })
+            .optional()
+            .describe('The device\'s IPv4 address (the gateway takes no host names); with it the gateway dials the device and keeps the connection (AddAsyncConnection).'),
+          connection: z
+            .enum(['dial', 'accept'])
+            .optional()
+            .describe('How the device and the gateway connect. dial (the default with an address): the gateway dials the device at `address`. accept: the device dials the gateway itself (device-to-server mode, port 51212) and rollcall adds its ID to the gateway\'s accept filter, keeping every other entry; no address is given. Absent and no address: rollcall asks the gateway nothing (the gateway already has the device).'),
           port: z.number().int().min(1).max(65535).default(51211).describe('Device port.'),
           useSSL: z.boolean().default(false).describe('TLS between the gateway and the device.'),
           location: z.string().optional().describe('A site area, for `rollcall sync --location`.'),
           accessGroups: z.array(z.number().int().min(0)).default([]).describe('Access groups this device serves (access-group-devices mode).'),
-        }),
+        })
+          .superRefine((device, ctx) => {
+            if (device.connection === 'accept' && device.address !== undefined) {
+              ctx.addIssue({ code: 'custom', path: ['address'], message: 'a device with connection: accept dials the gateway itself; leave out its address' });
+            }
+            if (device.connection === 'dial' && device.address === undefined) {
+              ctx.addIssue({ code: 'custom', path: ['address'], message: 'a device with connection: dial needs the address the gateway dials' });
+            }
+          }),
       )
       .default([])
       .describe('Devices to keep in sync. With the embedded simulator, its devices are found without listing them here.'),
@@ -343,10 +360,29 @@ export interface DeviceConfig {
   id: number;
   name?: string;
   address?: string;
+  connection?: 'dial' | 'accept';
   port: number;
   useSSL: boolean;
   location?: string;
   accessGroups: number[];
+}
+
+/**
+ * An IPv4 address as the gateway takes it (ConnectInfo.IPAddr): four decimal parts 0-255,
+ * no leading zeros (read as octal by some parsers), and none the device cannot have
+ * (0.0.0.0, broadcast, multicast).
+ */
+export function isDeviceIpv4(value: string): boolean {
+  const parts = value.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255)) return false;
+  const first = Number(parts[0]);
+  if (value === '0.0.0.0' || value === '255.255.255.255') return false;
+  return first < 224;
+}
+
+/** Whether a configured device dials the gateway itself (device-to-server). */
+export function acceptsConnection(device: Pick<DeviceConfig, 'connection'>): boolean {
+  return device.connection === 'accept';
 }
 
 /** JSON Schema for editors, from the same source. */

@@ -47,6 +47,11 @@ export interface DeviceRecord {
    * the user changes (its hash differs).
    */
   deletedAtDevice?: Record<string, string>;
+  /**
+   * rollcall added this device's ID to the gateway's accept filter (connection: accept), so
+   * it takes it out again when the device leaves the config; IDs others put there stay.
+   */
+  acceptFilterAdded?: boolean;
   /** Users the device held at its last check. */
   userCount?: number;
 }

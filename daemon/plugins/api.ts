@@ -251,10 +251,36 @@ export interface CallOptions {
   deadlineMs?: number;
 }
 
+/**
+ * A device's connection as the gateway reports it (connect.Status), in words: connected
+ * over TCP or TLS, disconnected, cannot connect (the gateway cannot reach it), not allowed
+ * (the device or the gateway refused the link), or a value this rollcall does not know.
+ */
+export type LinkState =
+  | 'tcp-connected'
+  | 'tls-connected'
+  | 'disconnected'
+  | 'tcp-cannot-connect'
+  | 'tcp-not-allowed'
+  | 'tls-cannot-connect'
+  | 'tls-not-allowed'
+  | 'unknown';
+
+/** A device-to-server device that dialled in and waits for the gateway's accept filter. */
+export interface PendingDevice {
+  id: number;
+  address?: string;
+  /** Unix seconds of its last try, as the gateway says. */
+  lastTry?: number;
+  type?: number;
+}
+
 /** A device the gateway knows. */
 export interface GatewayDevice {
   id: number;
   connected: boolean;
+  /** Its connection as the gateway reports it. */
+  state?: LinkState;
   address?: string;
   port?: number;
   /** device.Type, when the gateway reports it. */
@@ -321,6 +347,8 @@ export interface DeviceStatusChange {
   connected: boolean;
   /** connect.Status value. */
   status: number;
+  /** The same, in words. */
+  state?: LinkState;
   timestamp: number;
 }
 
@@ -340,6 +368,18 @@ export interface TransportInstance extends PluginInstance {
   /** Asks the gateway to keep connections to these devices (and reconnect them). */
   connectDevices(devices: { id: number; address: string; port: number; useSSL?: boolean }[], options?: CallOptions): Promise<void>;
   subscribeStatus(options?: { queueSize?: number }): DeviceStream<DeviceStatusChange>;
+  /**
+   * Lets these device-to-server devices in: adds their IDs to the gateway's accept filter,
+   * keeping every entry already there (others' too). Resolves with the IDs it added (none
+   * when the filter already allowed them, or allows every device).
+   */
+  acceptDevices?(deviceIds: readonly number[], options?: CallOptions): Promise<number[]>;
+  /** Takes these IDs out of the accept filter, leaving every other entry. */
+  unacceptDevices?(deviceIds: readonly number[], options?: CallOptions): Promise<void>;
+  /** Stops the gateway's own connection to these devices (DeleteAsyncConnection). */
+  forgetDevices?(deviceIds: readonly number[], options?: CallOptions): Promise<void>;
+  /** Device-to-server devices waiting for the accept filter. */
+  pendingDevices?(options?: CallOptions): Promise<PendingDevice[]>;
   deviceProfile(deviceId: number, options?: CallOptions): Promise<DeviceProfile>;
 
   listUsers(deviceId: number, options?: CallOptions): Promise<DeviceUserHeader[]>;

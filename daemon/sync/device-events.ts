@@ -120,7 +120,7 @@ export class DeviceEventFollower implements DeviceChanges {
           attempt = 0;
           const was = this.#o.fleet.device(change.deviceId)?.connected ?? false;
           if (!this.#o.fleet.device(change.deviceId)) await this.#o.fleet.refreshConnections();
-          this.#o.fleet.setConnected(change.deviceId, change.connected);
+          this.#o.fleet.setConnected(change.deviceId, change.connected, change.state);
           if (change.connected && !was) this.catchUp(change.deviceId);
         }
       } catch (error) {

@@ -4,7 +4,7 @@
  * what is due next.
  */
 import type { DeviceRecord } from '../model/device.js';
-import type { DeviceProfile } from '../plugins/api.js';
+import type { DeviceProfile, LinkState } from '../plugins/api.js';
 import { nextDelay, type BackoffPolicy } from './backoff.js';
 
 export type CheckDepth = 'headers' | 'deep';
@@ -20,6 +20,8 @@ export class DeviceState {
   record: DeviceRecord;
   cursor: number;
   connected = false;
+  /** The connection as the gateway last reported it; undefined while the gateway does not list the device. */
+  link: LinkState | undefined;
   /** A task (feed batch or reconcile) is under way for this device. */
   busy = false;
   failures = 0;

@@ -16,7 +16,8 @@ import { syncMetrics, type SyncMetrics } from './metrics.js';
 import { FanoutTracker } from './fanout.js';
 import { Wakeup } from './wakeup.js';
 import { ChangeFeed } from './change-feed.js';
-import { Fleet, type DeviceStatus } from './fleet.js';
+import { Fleet, pendingDevices, type DeviceStatus } from './fleet.js';
+import type { PendingDevice } from '../plugins/api.js';
 import { SharedCall } from './shared-call.js';
 import { DeviceHealth } from './device-health.js';
 import { RemovalGuard } from './removal-guard.js';
@@ -188,6 +189,11 @@ export class SyncEngine {
 
   status(): DeviceStatus[] {
     return this.#fleet.status();
+  }
+
+  /** Device-to-server devices waiting for the gateway's accept filter (undefined: the gateway cannot say now). */
+  pendingDevices(deadlineMs = 3000): Promise<PendingDevice[] | undefined> {
+    return pendingDevices(this.#ctx, deadlineMs);
   }
 
   sync(filter: DeviceFilter & { full?: boolean } = {}): Promise<number[]> {

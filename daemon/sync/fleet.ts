@@ -6,7 +6,9 @@
  * through it (`update`), so a change made meanwhile builds on the last one.
  */
 import type { DeviceRecord } from '../model/device.js';
-import type { DeviceConfig } from '../config/schema.js';
+import { acceptsConnection, type DeviceConfig } from '../config/schema.js';
+import { isRollcallError } from '../errors.js';
+import type { LinkState, PendingDevice } from '../plugins/api.js';
 import { DeviceState, type CheckDepth } from './device-state.js';
 import type { DeviceRules } from './placement.js';
 import { errorText, type SyncContext } from './context.js';
@@ -17,6 +19,10 @@ export interface DeviceStatus {
   location?: string;
   source: DeviceRecord['source'];
   connected: boolean;
+  /** The connection as the gateway reports it; 'absent' when the gateway does not list the device. */
+  connection?: LinkState | 'absent';
+  /** How the device and the gateway connect, as configured: dial, accept, or none asked of the gateway. */
+  connectionMode?: 'dial' | 'accept' | 'gateway';
   cursor: number;
   pending: number;
   inSync: boolean;
@@ -75,13 +81,43 @@ export class Fleet {
     for (const record of records) known.set(record.id, record);
     for (const record of known.values()) await this.#adopt(record);
 
-    const withAddress = this.#configured.filter((d) => d.address);
-    if (withAddress.length > 0) {
-      await transport
-        .connectDevices(withAddress.map((d) => ({ id: d.id, address: d.address!, port: d.port, useSSL: d.useSSL })))
-        .catch((error: unknown) => logger.warn({ err: error }, `could not ask the gateway to connect the configured devices: ${errorText(error)}`));
-    }
+    await this.#askGateway(this.#configured.filter(dials), this.#configured.filter(acceptsConnection), []);
     await this.refreshConnections();
+  }
+
+  /**
+   * Asks the gateway to dial these devices (AddAsyncConnection), to let these in (their IDs
+   * merged into the accept filter, whose other entries stay), and to forget these removed
+   * ones: their async connection is deleted if rollcall asked for it (they were configured
+   * with an address), and their ID leaves the filter only if rollcall added it there.
+   */
+  async #askGateway(dial: readonly DeviceConfig[], accept: readonly DeviceConfig[], removed: readonly DeviceConfig[]): Promise<void> {
+    const { transport, logger, signal } = this.#ctx;
+    const warn = (what: string) => (error: unknown) => void logger.warn({ err: error }, `could not ask the gateway to ${what}: ${errorText(error)}`);
+    if (dial.length > 0) {
+      await transport.connectDevices(dial.map((d) => ({ id: d.id, address: d.address!, port: d.port, useSSL: d.useSSL })), { signal }).catch(warn(`connect devices ${dial.map((d) => d.id).join(', ')}`));
+    }
+    const forget = removed.filter(dials).map((d) => d.id);
+    if (forget.length > 0 && transport.forgetDevices) await transport.forgetDevices(forget, { signal }).catch(warn(`stop connecting devices ${forget.join(', ')}`));
+    const unaccept = removed.filter((d) => this.#devices.get(d.id)?.record.acceptFilterAdded).map((d) => d.id);
+    const records: DeviceRecord[] = [];
+    if (unaccept.length > 0 && transport.unacceptDevices) {
+      const done = await transport.unacceptDevices(unaccept, { signal }).then(() => true, warn(`take devices ${unaccept.join(', ')} out of the accept filter`));
+      if (done) for (const id of unaccept) records.push(this.#devices.get(id)!.update(({ acceptFilterAdded: _, ...r }) => r));
+    }
+    if (accept.length > 0) {
+      if (!transport.acceptDevices) {
+        logger.warn(`the ${'transport'} cannot let devices in (accept mode): devices ${accept.map((d) => d.id).join(', ')} wait`);
+      } else {
+        const added = await transport.acceptDevices(accept.map((d) => d.id), { signal }).catch((error: unknown) => (warn(`let devices ${accept.map((d) => d.id).join(', ')} in (accept filter)`)(error), []));
+        if (added.length > 0) logger.info({ devices: added }, `added devices ${added.join(', ')} to the gateway's accept filter`);
+        for (const id of added) {
+          const record = this.#devices.get(id)?.update((r) => ({ ...r, acceptFilterAdded: true }));
+          if (record) records.push(record);
+        }
+      }
+    }
+    if (records.length > 0) await this.#ctx.store.commit(records.map((device) => ({ type: 'putDevice' as const, device })));
   }
 
   /** A reloaded device list: new devices are adopted; changed access groups plan that device again. */
@@ -100,7 +136,13 @@ export class Fleet {
       }
     }
     if (records.length > 0) await this.#ctx.store.commit(records.map((device) => ({ type: 'putDevice' as const, device })));
+    const previous = new Map(this.#configured.map((d) => [d.id, d]));
+    const current = new Set(devices.map((d) => d.id));
+    // New devices, and devices whose address changed, are dialled; accept-mode IDs are merged again (a no-op when there).
+    const dial = devices.filter((d) => dials(d) && !sameDial(previous.get(d.id), d));
+    const removed = this.#configured.filter((d) => !current.has(d.id) || (acceptsConnection(d) && !acceptsConnection(devices.find((n) => n.id === d.id)!)));
     this.#configured = devices;
+    await this.#askGateway(dial, devices.filter(acceptsConnection), removed);
     await this.refreshConnections();
     this.#wake();
   }
@@ -127,9 +169,13 @@ export class Fleet {
     try {
       listed = await transport.listDevices();
     } catch (error) {
+      // A master gateway at the address: the daemon refuses to start (gateway-kind.ts in the gsdk transport).
+      if (isRollcallError(error, 'ROLLCALL_ERR_GATEWAY_UNSUPPORTED')) throw error;
       logger.warn({ err: error }, `could not list the gateway's devices: ${errorText(error)}`);
       return;
     }
+    const listedIds = new Set(listed.map((d) => d.id));
+    for (const state of this.#devices.values()) if (!listedIds.has(state.id)) state.link = undefined;
     for (const gatewayDevice of listed) {
       if (!this.#devices.has(gatewayDevice.id)) {
         if (!config.discoverDevices) continue;
@@ -138,13 +184,14 @@ export class Fleet {
         await this.#adopt(record);
         logger.info({ device: record.id }, `found device ${record.id} on the gateway`);
       }
-      this.setConnected(gatewayDevice.id, gatewayDevice.connected);
+      this.setConnected(gatewayDevice.id, gatewayDevice.connected, gatewayDevice.state);
     }
   }
 
-  /** Connection state from the gateway (status stream or device list). */
-  setConnected(deviceId: number, connected: boolean): void {
+  /** Connection state from the gateway (status stream or device list), and its link state in words when known. */
+  setConnected(deviceId: number, connected: boolean, link?: LinkState): void {
     const state = this.#devices.get(deviceId);
+    if (state) state.link = link ?? (connected ? state.link : 'disconnected');
     if (!state || state.connected === connected) return;
     state.connected = connected;
     this.#ctx.metrics.connected.set({ device: String(deviceId) }, connected ? 1 : 0);
@@ -222,6 +269,8 @@ export class Fleet {
         location: d.record.location,
         source: d.record.source,
         connected: d.connected,
+        connection: d.link ?? (d.connected ? ('tcp-connected' as const) : ('absent' as const)),
+        connectionMode: connectionModeOf(this.#configured.find((c) => c.id === d.id)),
         cursor: d.cursor,
         pending: Math.max(0, head - d.cursor),
         inSync: d.inSync,
@@ -234,6 +283,32 @@ export class Fleet {
       }))
       .sort((a, b) => a.id - b.id);
   }
+}
+
+/** Device-to-server devices waiting for the accept filter, or undefined when the gateway cannot say. */
+export async function pendingDevices(ctx: Pick<SyncContext, 'transport' | 'logger'>, deadlineMs: number): Promise<PendingDevice[] | undefined> {
+  if (!ctx.transport.pendingDevices) return undefined;
+  try {
+    return await ctx.transport.pendingDevices({ deadlineMs });
+  } catch (error) {
+    ctx.logger.debug({ err: error }, `the gateway's pending list could not be read: ${errorText(error)}`);
+    return undefined;
+  }
+}
+
+/** Whether rollcall asks the gateway to dial this device. */
+function dials(device: DeviceConfig): boolean {
+  return device.address !== undefined && !acceptsConnection(device);
+}
+
+function sameDial(a: DeviceConfig | undefined, b: DeviceConfig): boolean {
+  return a !== undefined && dials(a) && a.address === b.address && a.port === b.port && a.useSSL === b.useSSL;
+}
+
+function connectionModeOf(device: DeviceConfig | undefined): DeviceStatus['connectionMode'] {
+  if (device === undefined) return 'gateway';
+  if (acceptsConnection(device)) return 'accept';
+  return dials(device) ? 'dial' : 'gateway';
 }
 
 /** A configured device's record: the config's fields over what the store knew of it. */

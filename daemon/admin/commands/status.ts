@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { statusJson } from '../json-shapes.js';
 import { renderDevices, renderStatus } from '../render.js';
-import { deviceShape } from '../shapes/device.js';
+import { deviceShape, pendingDeviceShape } from '../shapes/device.js';
 import type { ClientCommands, ClientOptions } from './client-commands.js';
 import { ADMIN_EXIT } from './output.js';
 
@@ -14,16 +14,16 @@ export function registerStatusCommands(program: Command, commands: ClientCommand
     commands.withDaemon(options, async (c, out) => {
       const response = await c.unary('Status', c.client.status, {});
       const json = statusJson(response, commands.io.now());
-      out.result(json, () => renderStatus(json));
+      out.result(json, () => renderStatus(json, commands.io.now()));
       return ADMIN_EXIT.OK;
     }),
   );
 
   commands.define(program, 'devices', 'list the devices with their connection and sync state').action((options: ClientOptions) =>
     commands.withDaemon(options, async (c, out) => {
-      const { devices } = await c.unary('ListDevices', c.client.listDevices, {});
-      const json = { devices: devices.map(deviceShape.toJson) };
-      out.result(json, () => renderDevices(json.devices, commands.io.now()));
+      const { devices, pending, pendingKnown } = await c.unary('ListDevices', c.client.listDevices, {});
+      const json = { devices: devices.map(deviceShape.toJson), pending: pendingKnown ? pending.map(pendingDeviceShape.toJson) : null };
+      out.result(json, () => renderDevices(json.devices, commands.io.now(), json.pending));
       return ADMIN_EXIT.OK;
     }),
   );

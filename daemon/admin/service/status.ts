@@ -4,7 +4,7 @@
 import type { DeviceStatus } from '../../sync/engine.js';
 import type { ListDevicesResponse, SetLogLevelRequest, SetLogLevelResponse, StatusResponse } from '../../../proto/gen/rollcall/admin/v1/admin.js';
 import * as check from '../requests.js';
-import { deviceShape } from '../shapes/device.js';
+import { deviceShape, pendingDeviceShape, pendingDevicesOf } from '../shapes/device.js';
 import { pluginShape } from '../shapes/plugin.js';
 import { callerDetail, type Caller, type RequestContext } from './context.js';
 
@@ -37,7 +37,10 @@ export class StatusService {
       // The engine reads the store's seq; with the store closed, status still answers.
       this.#c.logger.debug({ err: error }, 'status: the sync engine could not report');
     }
+    const pending = await engine?.pendingDevices?.();
     return {
+      pendingDevices: pendingDevicesOf(pending ?? []).map(pendingDeviceShape.toWire),
+      pendingKnown: pending !== undefined,
       daemon: {
         state: info.state,
         version: info.version,
@@ -62,8 +65,11 @@ export class StatusService {
     };
   }
 
-  listDevices(): ListDevicesResponse {
-    return { devices: this.#c.engine().status().map(deviceShape.toWire) };
+  async listDevices(): Promise<ListDevicesResponse> {
+    const engine = this.#c.engine();
+    const devices = engine.status().map(deviceShape.toWire);
+    const pending = await engine.pendingDevices?.();
+    return { devices, pending: pendingDevicesOf(pending ?? []).map(pendingDeviceShape.toWire), pendingKnown: pending !== undefined };
   }
 
   setLogLevel(request: SetLogLevelRequest, caller: Caller = {}): SetLogLevelResponse {

@@ -33,7 +33,22 @@ const deviceFields = {
   userCount: optional<number>(),
   lastCheck: nested(deviceCheck),
   heldRemoval: nested(heldRemoval),
+  connection: text,
+  connectionMode: text,
 };
 
 export const deviceShape = messageShape(deviceFields);
 export type DeviceJson = JsonOf<typeof deviceFields>;
+
+/** A device-to-server device waiting for the gateway's accept filter (ListDevices, Status). */
+export const pendingDeviceShape = messageShape({
+  id: kept<number>(),
+  address: text,
+  lastTry: { wireKey: 'lastTryMs' as const, toWire: (value: number | undefined) => value ?? 0, toJson: (value: number) => (value === 0 ? null : new Date(value).toISOString()) },
+});
+export type PendingDeviceJson = ReturnType<typeof pendingDeviceShape.toJson>;
+
+/** The gateway's pending list (unix seconds) as the shape takes it. */
+export function pendingDevicesOf(list: readonly { id: number; address?: string; lastTry?: number }[]): { id: number; address?: string; lastTry?: number }[] {
+  return list.map((p) => ({ id: p.id, address: p.address, lastTry: p.lastTry === undefined ? undefined : p.lastTry * 1000 }));
+}

@@ -9,8 +9,10 @@ import type {
   DeviceStatusChange,
   DeviceUserHeader,
   GatewayDevice,
+  LinkState,
+  PendingDevice,
 } from '../../../daemon/plugins/api.js';
-import { Status as LinkStatus, type DeviceInfo, type StatusChange } from '../../../proto/gen/gsdk/connect.js';
+import { Status as LinkStatus, type DeviceInfo, type PendingDeviceInfo, type StatusChange } from '../../../proto/gen/gsdk/connect.js';
 import type { CapabilityInfo, DeviceCapability } from '../../../proto/gen/gsdk/device.js';
 import type { EventLog } from '../../../proto/gen/gsdk/event.js';
 import type { UserHdr } from '../../../proto/gen/gsdk/user.js';
@@ -22,8 +24,31 @@ export function isConnected(status: number): boolean {
   return status === LinkStatus.TCP_CONNECTED || status === LinkStatus.TLS_CONNECTED;
 }
 
+const LINK_STATES = new Map<number, LinkState>([
+  [LinkStatus.DISCONNECTED, 'disconnected'],
+  [LinkStatus.TCP_CONNECTED, 'tcp-connected'],
+  [LinkStatus.TLS_CONNECTED, 'tls-connected'],
+  [LinkStatus.TCP_CANNOT_CONNECT, 'tcp-cannot-connect'],
+  [LinkStatus.TCP_NOT_ALLOWED, 'tcp-not-allowed'],
+  [LinkStatus.TLS_CANNOT_CONNECT, 'tls-cannot-connect'],
+  [LinkStatus.TLS_NOT_ALLOWED, 'tls-not-allowed'],
+]);
+
+/** connect.Status in words; a value added after V1.8 is 'unknown'. */
+export function linkState(status: number): LinkState {
+  return LINK_STATES.get(status) ?? 'unknown';
+}
+
+export function toPendingDevice(info: PendingDeviceInfo): PendingDevice {
+  const device: PendingDevice = { id: info.deviceID };
+  if (info.IPAddr) device.address = info.IPAddr;
+  if (info.lastTry > 0) device.lastTry = info.lastTry;
+  if (info.type > 0) device.type = info.type;
+  return device;
+}
+
 export function toGatewayDevice(info: DeviceInfo): GatewayDevice {
-  const device: GatewayDevice = { id: info.deviceID, connected: isConnected(info.status) };
+  const device: GatewayDevice = { id: info.deviceID, connected: isConnected(info.status), state: linkState(info.status) };
   if (info.IPAddr) device.address = info.IPAddr;
   if (info.port > 0) device.port = info.port;
   if (info.type > 0) device.type = info.type;
@@ -35,6 +60,7 @@ export function toDeviceStatusChange(change: StatusChange): DeviceStatusChange {
     deviceId: change.deviceID,
     connected: isConnected(change.status),
     status: change.status,
+    state: linkState(change.status),
     timestamp: change.timestamp,
   };
 }

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { RollcallError } from '../../../daemon/errors.js';
 import type { User } from '../../../daemon/model/user.js';
-import { ConnectService, type DeviceInfo, type StatusChange } from '../../../proto/gen/gsdk/connect.js';
+import { ConnectService, type AcceptFilter, type DeviceInfo, type PendingDeviceInfo, type StatusChange } from '../../../proto/gen/gsdk/connect.js';
 import { CapabilityInfo, DeviceCapability, DeviceService, FactoryInfo } from '../../../proto/gen/gsdk/device.js';
 import type { ErrorResponse } from '../../../proto/gen/gsdk/err.js';
 import { EventService, type EventLog } from '../../../proto/gen/gsdk/event.js';
@@ -106,6 +106,21 @@ export class GatewayClient {
 
   async deleteAsyncConnection(deviceIds: readonly number[], options?: CallOptions): Promise<void> {
     await this.channel().unary(ConnectService.deleteAsyncConnection, { deviceIDs: [...deviceIds] }, options, 'default', { deviceIds });
+  }
+
+  /** Which device-to-server devices the gateway lets in (by ID, address or subnet). */
+  async getAcceptFilter(options?: CallOptions): Promise<AcceptFilter> {
+    return (await this.channel().unary(ConnectService.getAcceptFilter, {}, options)).filter ?? { allowAll: false, deviceIDs: [], IPAddrs: [], subnetMasks: [] };
+  }
+
+  /** Replaces the accept filter whole: callers merge with getAcceptFilter first. */
+  async setAcceptFilter(filter: AcceptFilter, options?: CallOptions): Promise<void> {
+    await this.channel().unary(ConnectService.setAcceptFilter, { filter }, options);
+  }
+
+  /** Device-to-server devices that dialled in and wait for the accept filter to let them in. */
+  async getPendingList(options?: CallOptions): Promise<PendingDeviceInfo[]> {
+    return (await this.channel().unary(ConnectService.getPendingList, {}, options)).deviceInfos;
   }
 
   /** Devices the gateway knows, with their connection status. */

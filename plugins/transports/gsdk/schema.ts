@@ -80,7 +80,14 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls applies to a real gateway; the embedded simulator is plaintext on a loopback port' });
     }
   })
-  .describe('The G-SDK device gateway and how to reach it.');
+  .meta({
+    description: 'The G-SDK device gateway and how to reach it.',
+    // Keys one would add for a master gateway (Login, a JWT per call, tenants): refused with the reason.
+    unknownKeyHint: {
+      pattern: '^(master|masterGateway|master_gateway|jwt|token|login|tenant|tenantId|tenantCert|adminCert|gatewayId)$',
+      message: 'the G-SDK master gateway (Login, a JWT on every call, tenants) is not supported; only the device gateway is: set gateway.address to the device gateway\'s host:port',
+    },
+  });
 
 export type GatewayConfig = z.output<typeof configSchema>;
 export type TlsConfig = NonNullable<GatewayConfig['tls']>;

@@ -17,6 +17,7 @@ import type {
   DeviceUserHeader,
   GatewayDevice,
   HealthReport,
+  PendingDevice,
   PluginContext,
   TransportInstance,
 } from '../../../daemon/plugins/api.js';
@@ -24,7 +25,8 @@ import type { StatusChange } from '../../../proto/gen/gsdk/connect.js';
 import type { EventLog } from '../../../proto/gen/gsdk/event.js';
 import { callCode, gatewayInstruments, GatewayChannel, type CallOptions } from './channel.js';
 import { channelCredentials, channelOptions } from './credentials.js';
-import { toDeviceEvent, toDeviceProfile, toDeviceStatusChange, toDeviceUserHeader, toGatewayDevice } from './device-views.js';
+import { toDeviceEvent, toDeviceProfile, toDeviceStatusChange, toDeviceUserHeader, toGatewayDevice, toPendingDevice } from './device-views.js';
+import { refuseUnlessDeviceGateway } from './gateway-kind.js';
 import { GatewayClient } from './gateway-client.js';
 import type { MultiResult } from './multi-result.js';
 import type { GatewayConfig } from './schema.js';
@@ -146,8 +148,41 @@ export class GsdkTransport implements TransportInstance {
   // ---------------------------------------------------------------------------
   // The transport contract (daemon/plugins/api.ts), in domain terms
 
+  /**
+   * Devices the gateway knows. A gateway that does not serve gsdk.connect.Connect (a master
+   * gateway) rejects with ROLLCALL_ERR_GATEWAY_UNSUPPORTED (gateway-kind.ts).
+   */
   async listDevices(options?: CallOptions): Promise<GatewayDevice[]> {
-    return (await this.gateway.getDeviceList(options)).map(toGatewayDevice);
+    try {
+      return (await this.gateway.getDeviceList(options)).map(toGatewayDevice);
+    } catch (error) {
+      throw await refuseUnlessDeviceGateway(error, this.live(), options);
+    }
+  }
+
+  /** Adds these IDs to the accept filter, keeping every entry there; a filter that allows all is left alone. */
+  async acceptDevices(deviceIds: readonly number[], options?: CallOptions): Promise<number[]> {
+    const filter = await this.gateway.getAcceptFilter(options);
+    if (filter.allowAll) return [];
+    const added = [...new Set(deviceIds)].filter((id) => !filter.deviceIDs.includes(id));
+    if (added.length === 0) return [];
+    await this.gateway.setAcceptFilter({ ...filter, deviceIDs: [...filter.deviceIDs, ...added] }, options);
+    return added;
+  }
+
+  async unacceptDevices(deviceIds: readonly number[], options?: CallOptions): Promise<void> {
+    const filter = await this.gateway.getAcceptFilter(options);
+    const kept = filter.deviceIDs.filter((id) => !deviceIds.includes(id));
+    if (kept.length === filter.deviceIDs.length) return;
+    await this.gateway.setAcceptFilter({ ...filter, deviceIDs: kept }, options);
+  }
+
+  async forgetDevices(deviceIds: readonly number[], options?: CallOptions): Promise<void> {
+    if (deviceIds.length > 0) await this.gateway.deleteAsyncConnection(deviceIds, options);
+  }
+
+  async pendingDevices(options?: CallOptions): Promise<PendingDevice[]> {
+    return (await this.gateway.getPendingList(options)).map(toPendingDevice);
   }
 
   async connectDevices(devices: { id: number; address: string; port: number; useSSL?: boolean }[], options?: CallOptions): Promise<void> {

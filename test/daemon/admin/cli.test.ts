@@ -43,7 +43,7 @@ describe('rollcall client commands', () => {
     assert.equal(s.daemon.state, 'running');
     assert.equal(s.daemon.pid, process.pid);
     assert.equal(typeof s.daemon.uptimeSeconds, 'number');
-    assert.deepEqual(Object.keys(s).sort(), ['daemon', 'plugins', 'ready', 'store', 'sync']);
+    assert.deepEqual(Object.keys(s).sort(), ['daemon', 'pendingDevices', 'plugins', 'ready', 'store', 'sync']);
     assert.equal(s.store.open, true);
     assert.equal(s.sync.mode, 'all-devices');
     assert.equal(s.sync.devices, 3);

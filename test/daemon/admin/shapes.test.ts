@@ -26,11 +26,13 @@ describe('admin message shapes', () => {
       userCount: 1,
       lastCheck: { at: Date.parse('2026-11-23T16:46:30.867Z'), method: 'headers', inSync: true, differences: 0 },
       heldRemoval: { at: Date.parse('2026-11-23T16:47:00.000Z'), removals: 30, holding: 40, upToSeq: 7 },
+      connection: 'tcp-connected',
+      connectionMode: 'dial',
     };
     assert.equal(
       JSON.stringify(deviceShape.toJson(overWire(deviceShape.toWire(status)))),
       '{"id":1001,"name":"Front door","location":"Lobby","source":"config","connected":true,"inSync":true,"cursor":1,"pending":0,"quarantined":false,"failures":0,"lastError":null,"userCount":1,' +
-        '"lastCheck":{"at":"2026-11-23T16:46:30.867Z","method":"headers","inSync":true,"differences":0},"heldRemoval":{"at":"2026-11-23T16:47:00.000Z","removals":30,"holding":40,"upToSeq":7}}',
+        '"lastCheck":{"at":"2026-11-23T16:46:30.867Z","method":"headers","inSync":true,"differences":0},"heldRemoval":{"at":"2026-11-23T16:47:00.000Z","removals":30,"holding":40,"upToSeq":7},"connection":"tcp-connected","connectionMode":"dial"}',
     );
   });
 
@@ -41,7 +43,7 @@ describe('admin message shapes', () => {
     assert.equal(wire.lastCheck, undefined);
     assert.equal('secret' in wire, false);
     assert.deepEqual(deviceShape.toJson(overWire(wire)), {
-      id: 7, name: null, location: null, source: 'discovered', connected: false, inSync: false, cursor: 0, pending: 3, quarantined: true, failures: 9, lastError: 'UNAVAILABLE', userCount: null, lastCheck: null, heldRemoval: null,
+      id: 7, name: null, location: null, source: 'discovered', connected: false, inSync: false, cursor: 0, pending: 3, quarantined: true, failures: 9, lastError: 'UNAVAILABLE', userCount: null, lastCheck: null, heldRemoval: null, connection: null, connectionMode: null,
     });
   });
 

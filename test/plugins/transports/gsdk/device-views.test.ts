@@ -33,11 +33,12 @@ describe('device views', () => {
     assert.deepEqual(toGatewayDevice({ ...base, IPAddr: '10.0.0.9', port: 51211, status: Status.TLS_CONNECTED, type: 35 }), {
       id: 9,
       connected: true,
+      state: 'tls-connected',
       address: '10.0.0.9',
       port: 51211,
       type: 35,
     });
-    assert.deepEqual(toGatewayDevice({ ...base, IPAddr: '', port: 0, status: Status.TCP_CANNOT_CONNECT, type: 0 }), { id: 9, connected: false });
+    assert.deepEqual(toGatewayDevice({ ...base, IPAddr: '', port: 0, status: Status.TCP_CANNOT_CONNECT, type: 0 }), { id: 9, connected: false, state: 'tcp-cannot-connect' });
   });
 
   test('a status change', () => {
@@ -45,6 +46,7 @@ describe('device views', () => {
       deviceId: 4,
       connected: false,
       status: 0,
+      state: 'disconnected',
       timestamp: 1_700_000_000,
     });
   });
