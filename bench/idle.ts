@@ -22,7 +22,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from './lib/daemon-run.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -40,17 +40,6 @@ import { runIfMain, type BenchContext, type BenchDefinition, type BenchOutcome }
 import { startSimProcess } from './lib/sim-process.js';
 import { siteUsers } from './lib/site-users.js';
 import { costRatio, round } from './lib/stats.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function scrape(listen: string): Promise<Sample[]> {
   const response = await fetch(`http://${listen}/metrics`);
@@ -128,7 +117,7 @@ export const idle: BenchDefinition = {
       }
       await store.stop();
 
-      const listen = `127.0.0.1:${await freePort()}`;
+      const listen = `127.0.0.1:${await freeLoopbackPort()}`;
       const configFile = join(dir, 'rollcall.yaml');
       await writeFile(
         configFile,
