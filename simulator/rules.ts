@@ -1,6 +1,7 @@
 import { TemplateFormat } from '../proto/gen/gsdk/finger.js';
 import { FaceFlag } from '../proto/gen/gsdk/face.js';
 import type { UserInfo } from '../proto/gen/gsdk/user.js';
+import type { FaceKind } from './device-models.js';
 
 /**
  * The rules a device applies to a user before storing it (spec/gsdk-wire.md §5). Pure: the
@@ -30,6 +31,10 @@ export interface UserRules {
   maxCardsPerUser: number;
   maxFingerprintsPerUser: number;
   maxFacesPerUser: number;
+  /** The face camera: IR and visual face data cannot be moved between the two (device-models.md §4.1). */
+  face: FaceKind;
+  /** Whether the model has PIN entry. */
+  pin: boolean;
   templateFormat: TemplateFormat;
   /** SystemConfig.useAlphanumericID as the device currently has it. */
   useAlphanumericID: boolean;
@@ -78,6 +83,9 @@ export function checkUser(user: UserInfo, rules: UserRules): RuleBreak | undefin
     return { rule: 'name-too-long', message: `name is longer than ${NAME_MAX_BYTES} bytes` };
   }
 
+  const heldBreak = checkHeld(user, rules);
+  if (heldBreak) return heldBreak;
+
   if (user.cards.length > rules.maxCardsPerUser) {
     return { rule: 'too-many-cards', message: `${user.cards.length} cards; the device allows ${rules.maxCardsPerUser}` };
   }
@@ -123,6 +131,36 @@ export function checkUser(user: UserInfo, rules: UserRules): RuleBreak | undefin
   }
   if (user.photo.length > PHOTO_MAX_BYTES) {
     return { rule: 'photo-too-large', message: `photo is larger than ${PHOTO_MAX_BYTES} bytes` };
+  }
+  return undefined;
+}
+
+/**
+ * Credentials the model cannot hold at all. No public source names the code a device
+ * returns (device-models.md §5); the simulator refuses the user as it refuses any other
+ * rule break (INVALID_ARGUMENT), with the rule named.
+ */
+function checkHeld(user: UserInfo, rules: UserRules): RuleBreak | undefined {
+  if (user.cards.length > 0 && rules.maxCardsPerUser === 0) {
+    return { rule: 'card-not-supported', message: 'the device has no card reader' };
+  }
+  if (user.fingers.length > 0 && rules.maxFingerprintsPerUser === 0) {
+    return { rule: 'finger-not-supported', message: 'the device has no fingerprint sensor' };
+  }
+  if (user.faces.length > 0 && (rules.face === 'none' || rules.maxFacesPerUser === 0)) {
+    return { rule: 'face-not-supported', message: 'the device has no face camera' };
+  }
+  for (const face of user.faces) {
+    const visual = (face.flag & FaceFlag.BS2_FACE_FLAG_EX) !== 0;
+    if (visual && rules.face === 'ir') {
+      return { rule: 'face-visual-on-ir', message: 'visual face data (flag BS2_FACE_FLAG_EX) on an IR face device' };
+    }
+    if (!visual && rules.face === 'visual') {
+      return { rule: 'face-ir-on-visual', message: 'IR face data (no BS2_FACE_FLAG_EX) on a visual face device' };
+    }
+  }
+  if (user.PIN.length > 0 && !rules.pin) {
+    return { rule: 'pin-not-supported', message: 'the device has no PIN entry' };
   }
   return undefined;
 }

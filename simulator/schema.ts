@@ -25,28 +25,33 @@ const deviceFields = {
     .union([z.number().int().min(1).max(255), z.enum(deviceTypeNames)])
     .optional()
     .describe('device.Type, as a number (e.g. 35) or a name (e.g. BIOSTATION_3). Default FACESTATION_F2_FP.'),
-  maxUsers: z.number().int().min(0).optional().describe(`User capacity. Default ${DEFAULT_MAX_USERS}.`),
+  maxUsers: z.number().int().min(0).optional().describe(`User capacity. Default the model's (${DEFAULT_MAX_USERS} where unpublished).`),
   maxCardsPerUser: z
     .number()
     .int()
     .min(0)
     .max(DEFAULT_MAX_CARDS_PER_USER)
     .optional()
-    .describe(`Cards per user; 0 = no card reader. Default ${DEFAULT_MAX_CARDS_PER_USER}.`),
+    .describe(`Cards per user; 0 = no card reader. Default the model's (${DEFAULT_MAX_CARDS_PER_USER} with a reader).`),
   maxFingerprintsPerUser: z
     .number()
     .int()
     .min(0)
     .max(DEFAULT_MAX_FINGERPRINTS_PER_USER)
     .optional()
-    .describe(`Fingers per user; 0 = no fingerprint sensor. Default ${DEFAULT_MAX_FINGERPRINTS_PER_USER}.`),
+    .describe(`Fingers per user; 0 = no fingerprint sensor. Default the model's (${DEFAULT_MAX_FINGERPRINTS_PER_USER} with a sensor, 0 without).`),
   maxFacesPerUser: z
     .number()
     .int()
     .min(0)
     .max(DEFAULT_MAX_FACES_PER_USER)
     .optional()
-    .describe(`Faces per user; 0 = no face camera. Default ${DEFAULT_MAX_FACES_PER_USER}.`),
+    .describe(`Faces per user; 0 = no face camera. Default the model's (2 visual, ${DEFAULT_MAX_FACES_PER_USER} IR, 0 without a camera).`),
+  face: z
+    .enum(['none', 'ir', 'visual'])
+    .optional()
+    .describe('Face camera: none, ir (FaceStation 2 / FaceLite templates) or visual (FaceEx, flag 0x100). Default the model\'s.'),
+  pin: z.boolean().optional().describe("PIN entry (CapabilityInfo.PINSupported). Default the model's."),
   templateFormat: z
     .enum(['SUPREMA', 'ISO', 'ANSI'])
     .optional()
@@ -74,6 +79,11 @@ export const deviceSchema = z
     id: z.number().int().min(1).max(0xffff_ffff).describe('G-SDK device ID.'),
     ipAddr: z.ipv4().optional().describe('Address of the device. Default 10.x.y.z from its position.'),
     ...deviceFields,
+  })
+  .superRefine((device, ctx) => {
+    if (device.face === 'none' && (device.maxFacesPerUser ?? 0) > 0) {
+      ctx.addIssue({ code: 'custom', message: 'maxFacesPerUser above 0 needs face: ir or visual', path: ['maxFacesPerUser'] });
+    }
   })
   .describe('One virtual device.');
 

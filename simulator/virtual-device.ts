@@ -4,6 +4,7 @@ import type { EventLog } from '../proto/gen/gsdk/event.js';
 import type { TemplateFormat } from '../proto/gen/gsdk/finger.js';
 import type { UserHdr, UserInfo, UserStatistic } from '../proto/gen/gsdk/user.js';
 import type { UserContentPool } from './content-pool.js';
+import type { FaceKind } from './device-models.js';
 import type { ResolvedDeviceSpec } from './device-spec.js';
 import { DeviceEventLog, type DeviceEventInput } from './event-log.js';
 import { DeviceFaults } from './faults.js';
@@ -31,6 +32,10 @@ export interface DeviceCapacity {
   maxCardsPerUser: number;
   maxFingerprintsPerUser: number;
   maxFacesPerUser: number;
+  face: FaceKind;
+  pin: boolean;
+  /** CapabilityInfo.QRSupported (reported; QR cards are not refused elsewhere). */
+  qr: boolean;
 }
 
 interface Totals {
@@ -84,6 +89,9 @@ export class VirtualDevice {
       maxCardsPerUser: spec.maxCardsPerUser,
       maxFingerprintsPerUser: spec.maxFingerprintsPerUser,
       maxFacesPerUser: spec.maxFacesPerUser,
+      face: spec.face,
+      pin: spec.pin,
+      qr: spec.qr,
     };
     this.templateFormat = spec.templateFormat;
     this.alphanumericIDSupported = spec.alphanumericIDSupported;
@@ -148,6 +156,8 @@ export class VirtualDevice {
       maxCardsPerUser: this.capacity.maxCardsPerUser,
       maxFingerprintsPerUser: this.capacity.maxFingerprintsPerUser,
       maxFacesPerUser: this.capacity.maxFacesPerUser,
+      face: this.capacity.face,
+      pin: this.capacity.pin,
       templateFormat: this.templateFormat,
       useAlphanumericID: this.useAlphanumericID,
     };

@@ -24,12 +24,12 @@ export function capabilityInfo(device: VirtualDevice): CapabilityInfo {
   return {
     type: device.type,
     maxNumOfUser: capacity.maxUsers,
-    PINSupported: true,
+    PINSupported: capacity.pin,
     cardSupported: capacity.maxCardsPerUser > 0,
     card1xSupported: false,
     SEOSSupported: false,
     fingerSupported: capacity.maxFingerprintsPerUser > 0,
-    faceSupported: capacity.maxFacesPerUser > 0,
+    faceSupported: faceHeld(device),
     userNameSupported: true,
     userPhotoSupported: true,
     userPhraseSupported: false,
@@ -46,34 +46,49 @@ export function capabilityInfo(device: VirtualDevice): CapabilityInfo {
     DNSSupported: false,
     OSDPKeySupported: false,
     RS485ExtSupported: false,
-    QRSupported: false,
+    QRSupported: capacity.qr && capacity.maxCardsPerUser > 0,
     dynamicSlaveDeviceSupported: false,
   };
 }
 
-/** Only the capacities the simulator enforces are reported; the others are 0 (not reported). */
+/** Whether the device takes faces at all: a camera and room for at least one per user. */
+function faceHeld(device: VirtualDevice): boolean {
+  return device.capacity.face !== 'none' && device.capacity.maxFacesPerUser > 0;
+}
+
+/** A device-wide total: what the simulator can hold, users × per user, within uint32. */
+function total(users: number, perUser: number): number {
+  return Math.min(users * perUser, 0xffff_ffff);
+}
+
+/**
+ * The capacities the simulator enforces. The device-wide totals of cards, faces and
+ * fingerprints are what users × per-user maxima allow (the simulator has no separate
+ * template store); the other maxima are 0 (not reported).
+ */
 export function deviceCapability(device: VirtualDevice): DeviceCapability {
   const { capacity } = device;
+  const faces = faceHeld(device) ? capacity.maxFacesPerUser : 0;
   return {
     maxUsers: capacity.maxUsers,
     maxEventLogs: device.log.capacity,
     maxImageLogs: 0,
-    maxCards: 0,
-    maxFaces: 0,
-    maxFingerprints: 0,
+    maxCards: total(capacity.maxUsers, capacity.maxCardsPerUser),
+    maxFaces: total(capacity.maxUsers, faces),
+    maxFingerprints: total(capacity.maxUsers, capacity.maxFingerprintsPerUser),
     maxUserNames: 0,
     maxUserImages: 0,
     maxUserJobs: 0,
     maxUserPhrases: 0,
     maxCardsPerUser: capacity.maxCardsPerUser,
-    maxFacesPerUser: capacity.maxFacesPerUser,
+    maxFacesPerUser: faces,
     maxFingerprintsPerUser: capacity.maxFingerprintsPerUser,
-    faceExSupported: false,
+    faceExSupported: faces > 0 && capacity.face === 'visual',
     cardInputSupported: capacity.maxCardsPerUser > 0,
     fingerprintInputSupported: capacity.maxFingerprintsPerUser > 0,
-    faceInputSupported: capacity.maxFacesPerUser > 0,
+    faceInputSupported: faces > 0,
     idInputSupported: true,
-    PINInputSupported: true,
+    PINInputSupported: capacity.pin,
     updateUserSupported: true,
     visualFaceTemplateVersion: 0,
   };
