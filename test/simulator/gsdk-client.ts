@@ -10,7 +10,7 @@ import * as protoLoader from '@grpc/proto-loader';
 export const PROTO_ROOT = fileURLToPath(new URL('../../../proto', import.meta.url));
 
 const definition = protoLoader.loadSync(
-  ['gsdk/user.proto', 'gsdk/connect.proto', 'gsdk/event.proto', 'gsdk/device.proto', 'gsdk/system.proto', 'rollcall/sim/v1/sim.proto'],
+  ['gsdk/user.proto', 'gsdk/connect.proto', 'gsdk/event.proto', 'gsdk/device.proto', 'gsdk/system.proto', 'gsdk/finger.proto', 'rollcall/sim/v1/sim.proto'],
   { keepCase: true, longs: Number, enums: Number, defaults: true, includeDirs: [PROTO_ROOT] },
 );
 const loaded = grpc.loadPackageDefinition(definition) as unknown as {
@@ -33,6 +33,7 @@ export interface Clients {
   event: grpc.Client;
   device: grpc.Client;
   system: grpc.Client;
+  finger: grpc.Client;
   control: grpc.Client;
   close(): void;
 }
@@ -48,6 +49,7 @@ export function connectClients(address: string, creds: grpc.ChannelCredentials =
     event: make(loaded.gsdk.event?.Event),
     device: make(loaded.gsdk.device?.Device),
     system: make(loaded.gsdk.system?.System),
+    finger: make(loaded.gsdk.finger?.Finger),
     control: make(loaded.rollcall.sim.v1.Control),
   };
   return {

@@ -76,7 +76,7 @@ describe('Multi calls and the status-details trailer', () => {
     await call('UpdateMulti', { deviceIDs: [1, 2], users: [user('20', { name: 'After' })] });
     await call('SetCardMulti', { deviceIDs: [1, 2], userCards: [{ userID: '20', cards: [csn(20)] }] });
     await call('SetFingerMulti', { deviceIDs: [1, 2], userFingers: [{ userID: '20', fingers: [finger()] }] });
-    await call('SetFaceMulti', { deviceIDs: [1, 2], userFaces: [{ userID: '20', faces: [{ templates: [Buffer.alloc(4)] }] }] });
+    await call('SetFaceMulti', { deviceIDs: [1, 2], userFaces: [{ userID: '20', faces: [{ flag: 0x100, templates: [Buffer.alloc(4)] }] }] });
     await call('SetAccessGroupMulti', { deviceIDs: [1, 2], userAccessGroups: [{ userID: '20', accessGroupIDs: [9] }] });
     await call('SetJobCodeMulti', { deviceIDs: [1, 2], userJobCodes: [{ userID: '20', jobCodes: [{ code: 1, label: 'a' }] }] });
     for (const id of [1, 2]) {

@@ -58,7 +58,7 @@ describe('checkUser', () => {
     ['48 four-byte characters (192 bytes)', { hdr: { ID: '1' }, name: '😀'.repeat(48) }, {}, undefined],
     ['8 cards', { hdr: { ID: '1' }, cards: Array.from({ length: 8 }, () => card()) }, {}, undefined],
     ['9 cards', { hdr: { ID: '1' }, cards: Array.from({ length: 9 }, () => card()) }, {}, 'too-many-cards'],
-    ['a card on a device without reader', { hdr: { ID: '1' }, cards: [card()] }, { maxCardsPerUser: 0 }, 'too-many-cards'],
+    ['a card on a device without reader', { hdr: { ID: '1' }, cards: [card()] }, { maxCardsPerUser: 0 }, 'card-not-supported'],
     ['33-byte card data', { hdr: { ID: '1' }, cards: [card(33)] }, {}, 'card-data-too-long'],
     ['10 fingers', { hdr: { ID: '1' }, fingers: Array.from({ length: 10 }, () => finger()) }, {}, undefined],
     ['11 fingers', { hdr: { ID: '1' }, fingers: Array.from({ length: 11 }, () => finger()) }, {}, 'too-many-fingers'],

@@ -82,7 +82,9 @@ describe('gsdk.user.User', () => {
       ['finger-template-count', user('40', { fingers: [{ index: 0, flag: 0, templates: [template(0)] }] })],
       ['finger-template-too-large', user('40', { fingers: [{ index: 0, flag: 0, templates: [template(0, 385), template(0)] }] })],
       ['finger-template-format', user('40', { fingers: [finger(FORMAT.ANSI)] })],
-      ['too-many-faces', user('40', { faces: Array.from({ length: 6 }, () => ({ templates: [Buffer.alloc(8)] })) })],
+      // The default model (FACESTATION_F2_FP) holds 2 visual faces per user.
+      ['too-many-faces', user('40', { faces: Array.from({ length: 3 }, () => ({ flag: 0x100, templates: [Buffer.alloc(8)] })) })],
+      ['face-ir-on-visual', user('41', { faces: [{ templates: [Buffer.alloc(8)] }] })],
       ['too-many-access-groups', user('40', { accessGroupIDs: Array.from({ length: 17 }, (_, i) => i + 1) })],
       ['too-many-job-codes', user('40', { jobCodes: Array.from({ length: 17 }, (_, i) => ({ code: i, label: '' })) })],
       ['job-label-too-long', user('40', { jobCodes: [{ code: 1, label: 'x'.repeat(49) }] })],
@@ -162,7 +164,7 @@ describe('gsdk.user.User', () => {
     await call('Enroll', { deviceID: 1001, users: [user('90', { name: 'Parts' })], overwrite: true });
     await call('SetCard', { deviceID: 1001, userCards: [{ userID: '90', cards: [csn(1), csn(2)] }] });
     await call('SetFinger', { deviceID: 1001, userFingers: [{ userID: '90', fingers: [finger(FORMAT.SUPREMA, 0), finger(FORMAT.SUPREMA, 1)] }] });
-    await call('SetFace', { deviceID: 1001, userFaces: [{ userID: '90', faces: [{ index: 0, flag: 0, templates: [Buffer.alloc(16, 5)], imageData: Buffer.alloc(4, 6) }] }] });
+    await call('SetFace', { deviceID: 1001, userFaces: [{ userID: '90', faces: [{ index: 0, flag: 0x100, templates: [Buffer.alloc(16, 5)], imageData: Buffer.alloc(4, 6) }] }] });
     await call('SetAccessGroup', { deviceID: 1001, userAccessGroups: [{ userID: '90', accessGroupIDs: [3, 4, 5] }] });
     await call('SetJobCode', { deviceID: 1001, userJobCodes: [{ userID: '90', jobCodes: [{ code: 7, label: 'Night' }] }] });
 

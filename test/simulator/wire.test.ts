@@ -61,7 +61,8 @@ describe('wire numbering (V1.8) on raw bytes', () => {
   test('User.Enroll / GetList: UserInfo 1..10 in, UserHdr ID=1 userFlag=2 numOfCard=3 numOfFinger=4 numOfFace=5 authGroupID=6', async () => {
     const hdr = Buffer.concat([bytes(1, 'ana'), uint(2, 0x80), uint(6, 9)]);
     const card = Buffer.concat([uint(1, 1), uint(2, 32), bytes(3, Buffer.alloc(32, 1))]);
-    const face = Buffer.concat([bytes(3, Buffer.alloc(8, 1)), bytes(4, Buffer.from('IMG')), bytes(5, Buffer.from('IR')), bytes(6, Buffer.from('IRIMG'))]);
+    // BIOSTATION_3 is a visual-face device: the face carries BS2_FACE_FLAG_EX (0x100) at field 2.
+    const face = Buffer.concat([uint(2, 0x100), bytes(3, Buffer.alloc(8, 1)), bytes(4, Buffer.from('IMG')), bytes(5, Buffer.from('IR')), bytes(6, Buffer.from('IRIMG'))]);
     const info = Buffer.concat([bytes(1, hdr), bytes(3, 'Ana'), bytes(4, card), bytes(4, card), bytes(6, face), bytes(9, Buffer.alloc(32, 2)), bytes(10, Buffer.from([1, 2]))]);
     await rawCall(raw, '/gsdk.user.User/Enroll', Buffer.concat([uint(1, 1001), bytes(2, info), uint(3, 1)]));
 
@@ -119,8 +120,9 @@ describe('wire numbering (V1.8) on raw bytes', () => {
     assert.equal(one(cap, 1).varint, 500_000);
     assert.equal(one(cap, 2).varint, 100_000);
     assert.equal(one(cap, 13).varint, 8);
-    assert.equal(one(cap, 14).varint, 5);
-    assert.equal(one(cap, 15).varint, 10);
+    assert.equal(one(cap, 14).varint, 2, 'BIOSTATION_3: 2 visual faces per user');
+    assert.equal(field(cap, 15).length, 0, 'BIOSTATION_3 has no fingerprint sensor: 0 is not written');
+    assert.equal(one(cap, 26).varint, 1, 'faceExSupported at 26');
     assert.equal(one(cap, 101).varint, 1);
   });
 
@@ -178,7 +180,7 @@ describe('gsdk.device.Device and gsdk.system.System', () => {
       unary(r.c.user, 'Enroll', { deviceID: 1, users: [user('1', { cards: [csn(1)], fingers: [{ templates: [Buffer.from([0]), Buffer.from([0])] }] })], overwrite: false }),
     );
     assert.equal(error.code, code.INVALID_ARGUMENT);
-    assert.match(error.details, /too-many-fingers/);
+    assert.match(error.details, /finger-not-supported/);
   });
 
   test('GetConfig / SetConfig', async () => {
