@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { RollcallError } from '../../../../daemon/errors.js';
 import { configSchema, type GatewayConfig } from '../../../../plugins/transports/gsdk/schema.js';
 import { GsdkTransport } from '../../../../plugins/transports/gsdk/transport.js';
+import { Type as DeviceType } from '../../../../proto/gen/gsdk/device.js';
 import { startSimulator, type RunningSimulator } from '../../../../simulator/index.js';
 import { testContext, type TestContext } from './fixtures.js';
 
@@ -17,7 +18,9 @@ export interface Harness {
 }
 
 export async function startHarness(config: Partial<Record<keyof GatewayConfig, unknown>> = {}, deviceIds = [1001, 1002, 1003]): Promise<Harness> {
-  const sim = await startSimulator({ devices: deviceIds.map((id) => ({ id })), port: 0 });
+  // fullUser() carries fingerprints and an IR face: no real model holds both, so the devices
+  // are FACESTATION_F2_FP (fingerprint, card, PIN) with an IR face camera given explicitly.
+  const sim = await startSimulator({ devices: deviceIds.map((id) => ({ id, type: DeviceType.FACESTATION_F2_FP, face: 'ir' as const })), port: 0 });
   const test = await testContext();
   const transport = new GsdkTransport(test.ctx, configSchema.parse({ address: sim.address, ...config }));
   await transport.start(test.abort.signal);
