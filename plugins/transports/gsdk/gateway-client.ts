@@ -13,6 +13,7 @@ import { ConnectService, type AcceptFilter, type DeviceInfo, type PendingDeviceI
 import { CapabilityInfo, DeviceCapability, DeviceService, FactoryInfo } from '../../../proto/gen/gsdk/device.js';
 import type { ErrorResponse } from '../../../proto/gen/gsdk/err.js';
 import { EventService, type EventLog } from '../../../proto/gen/gsdk/event.js';
+import { FingerConfig, FingerService } from '../../../proto/gen/gsdk/finger.js';
 import { SystemService } from '../../../proto/gen/gsdk/system.js';
 import { UserService, UserStatistic, type UserHdr } from '../../../proto/gen/gsdk/user.js';
 import { callCode, callTrailers, type CallLength, type CallOptions, type GatewayChannel, type MethodDefinition } from './channel.js';
@@ -153,6 +154,15 @@ export class GatewayClient {
   async getCapability(deviceId: number, options?: CallOptions): Promise<DeviceCapability> {
     const response = await this.channel().unary(DeviceService.getCapability, { deviceID: deviceId }, options, 'default', { deviceId });
     return response.deviceCapability ?? DeviceCapability.fromPartial({});
+  }
+
+  /**
+   * The device's fingerprint settings (templateFormat, FingerConfig field 5). A device without
+   * a fingerprint sensor fails the call (the simulator: UNIMPLEMENTED).
+   */
+  async getFingerConfig(deviceId: number, options?: CallOptions): Promise<FingerConfig> {
+    const response = await this.channel().unary(FingerService.getConfig, { deviceID: deviceId }, options, 'default', { deviceId });
+    return response.config ?? FingerConfig.fromPartial({});
   }
 
   /** SystemConfig.useAlphanumericID of the device. */
