@@ -3,6 +3,7 @@ import { RollcallError } from '../daemon/errors.js';
 import { ConnectService } from '../proto/gen/gsdk/connect.js';
 import { DeviceService } from '../proto/gen/gsdk/device.js';
 import { EventService } from '../proto/gen/gsdk/event.js';
+import { FaceService } from '../proto/gen/gsdk/face.js';
 import { FingerService } from '../proto/gen/gsdk/finger.js';
 import { SystemService } from '../proto/gen/gsdk/system.js';
 import { ControlService } from '../proto/gen/rollcall/sim/v1/sim.js';
@@ -14,6 +15,7 @@ import { connectService } from './services/connect.js';
 import { controlService } from './services/control.js';
 import { deviceService } from './services/device.js';
 import { eventService } from './services/event.js';
+import { faceService } from './services/face.js';
 import { fingerService } from './services/finger.js';
 import { systemService } from './services/system.js';
 import { userService, userServiceDefinition } from './services/user.js';
@@ -90,6 +92,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   serve(DeviceService, deviceService(scope));
   serve(SystemService, systemService(scope));
   serve(FingerService, fingerService(scope));
+  serve(FaceService, faceService(scope));
   serve(ControlService, controlService(scope));
 
   const credentials = options.tls

@@ -10,7 +10,7 @@ import * as protoLoader from '@grpc/proto-loader';
 export const PROTO_ROOT = fileURLToPath(new URL('../../../proto', import.meta.url));
 
 const definition = protoLoader.loadSync(
-  ['gsdk/user.proto', 'gsdk/connect.proto', 'gsdk/event.proto', 'gsdk/device.proto', 'gsdk/system.proto', 'gsdk/finger.proto', 'rollcall/sim/v1/sim.proto'],
+  ['gsdk/user.proto', 'gsdk/connect.proto', 'gsdk/event.proto', 'gsdk/device.proto', 'gsdk/system.proto', 'gsdk/finger.proto', 'gsdk/face.proto', 'rollcall/sim/v1/sim.proto'],
   { keepCase: true, longs: Number, enums: Number, defaults: true, includeDirs: [PROTO_ROOT] },
 );
 const loaded = grpc.loadPackageDefinition(definition) as unknown as {
@@ -34,6 +34,7 @@ export interface Clients {
   device: grpc.Client;
   system: grpc.Client;
   finger: grpc.Client;
+  face: grpc.Client;
   control: grpc.Client;
   close(): void;
 }
@@ -50,6 +51,7 @@ export function connectClients(address: string, creds: grpc.ChannelCredentials =
     device: make(loaded.gsdk.device?.Device),
     system: make(loaded.gsdk.system?.System),
     finger: make(loaded.gsdk.finger?.Finger),
+    face: make(loaded.gsdk.face?.Face),
     control: make(loaded.rollcall.sim.v1.Control),
   };
   return {

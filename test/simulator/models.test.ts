@@ -154,6 +154,19 @@ describe('capabilities, Finger.GetConfig and refusals per model', () => {
     assert.equal((await failure(unary(r.c.finger, 'GetConfig', { deviceID: 999 }))).code, code.NOT_FOUND);
   });
 
+  test('Face.GetConfig: answered by a model with a face camera, UNIMPLEMENTED without', async () => {
+    for (const id of [35, 10, 29, 30, 42, 1]) {
+      const { config } = await unary(r.c.face, 'GetConfig', { deviceID: id });
+      assert.equal(config.enrollTimeout, 60, `device ${id}`);
+      assert.equal(config.unableToSaveImageOfVisualFace, false);
+    }
+    for (const id of [8, 19, 31]) {
+      const error = await failure(unary(r.c.face, 'GetConfig', { deviceID: id }));
+      assert.equal(error.code, code.UNIMPLEMENTED, `device ${id}`);
+      assert.match(error.details, /no face camera/);
+    }
+  });
+
   const refused = async (deviceID: number, u: Record<string, unknown>, rule: string): Promise<void> => {
     const error = await failure(unary(r.c.user, 'Enroll', { deviceID, users: [u], overwrite: true }));
     assert.equal(error.code, code.INVALID_ARGUMENT, `${rule} on ${deviceID}`);

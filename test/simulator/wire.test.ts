@@ -189,3 +189,26 @@ describe('gsdk.device.Device and gsdk.system.System', () => {
     assert.equal((await failure(unary(r.c.system, 'GetConfig', { deviceID: 2 }))).code, code.NOT_FOUND);
   });
 });
+
+describe('Finger.GetConfig and Face.GetConfig on raw bytes', () => {
+  let r: Running;
+  let raw: grpc.Client;
+  before(async () => {
+    r = await running([{ id: 7, type: 29, templateFormat: 'ANSI' }]); // FACESTATION_F2_FP
+    raw = new grpc.Client(r.sim.address, grpc.credentials.createInsecure());
+  });
+  after(async () => {
+    raw.close();
+    await r.close();
+  });
+
+  test('/gsdk.finger.Finger/GetConfig: config=1, FingerConfig.templateFormat=5', async () => {
+    const config = one(await rawCall(raw, '/gsdk.finger.Finger/GetConfig', uint(1, 7)), 1).bytes!;
+    assert.equal(one(config, 5).varint, 2, 'ANSI at 5');
+  });
+
+  test('/gsdk.face.Face/GetConfig: config=1, FaceConfig.enrollTimeout=5', async () => {
+    const config = one(await rawCall(raw, '/gsdk.face.Face/GetConfig', uint(1, 7)), 1).bytes!;
+    assert.equal(one(config, 5).varint, 60);
+  });
+});
