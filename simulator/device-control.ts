@@ -150,6 +150,8 @@ export class DeviceControl {
       maxFacesPerUser: device.capacity.maxFacesPerUser,
       maxEventLogs: device.log.capacity,
       connectionMode: device.connectionMode,
+      face: device.capacity.face,
+      pin: device.capacity.pin,
     };
   }
 }

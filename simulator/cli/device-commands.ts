@@ -125,6 +125,8 @@ export function registerDeviceCommands(sim: Command, out: SimCommandOutput): voi
     .option('--template-format <format>', 'SUPREMA, ISO or ANSI', templateFormat)
     .option('--alphanumeric <bool>', 'SystemConfig.useAlphanumericID', boolean)
     .option('--ip <address>', 'device address')
+    .addOption(new Option('--face <kind>', "face camera (default the model's)").choices(['none', 'ir', 'visual']))
+    .option('--pin <bool>', "PIN entry (default the model's)", boolean)
     .addOption(new Option('--connection-mode <mode>', 'who dials').choices(['server-to-device', 'device-to-server']))
     .action(
       async (
@@ -135,6 +137,8 @@ export function registerDeviceCommands(sim: Command, out: SimCommandOutput): voi
           templateFormat?: TemplateFormat;
           alphanumeric?: boolean;
           ip?: string;
+          face?: string;
+          pin?: boolean;
           connectionMode?: string;
         },
       ) =>
@@ -147,6 +151,8 @@ export function registerDeviceCommands(sim: Command, out: SimCommandOutput): voi
               templateFormat: options.templateFormat,
               useAlphanumericID: options.alphanumeric,
               IPAddr: options.ip,
+              face: options.face,
+              pin: options.pin,
               connectionMode: options.connectionMode,
             },
           });

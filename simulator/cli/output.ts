@@ -42,6 +42,16 @@ export function describeUser(user: UserInfo): string {
   return parts.join('  ');
 }
 
+/** What the device takes: card, finger, face (its kind), PIN. */
+function held(device: DeviceState): string {
+  const parts: string[] = [];
+  if (device.maxCardsPerUser > 0) parts.push('card');
+  if (device.maxFingerprintsPerUser > 0) parts.push('finger');
+  if (device.face !== 'none' && device.maxFacesPerUser > 0) parts.push(`face(${device.face})`);
+  if (device.pin) parts.push('pin');
+  return parts.join(',') || 'nothing';
+}
+
 export function describeDevice(device: DeviceState): string {
   const fault = device.fault;
   const faults: string[] = [];
@@ -56,6 +66,7 @@ export function describeDevice(device: DeviceState): string {
     DeviceType[device.type] ?? String(device.type),
     device.connected ? 'connected' : 'disconnected',
     `users=${device.numOfUsers}/${device.maxUsers}`,
+    `holds=${held(device)}`,
     `format=${TemplateFormat[device.templateFormat] ?? device.templateFormat}`,
     `alphanumericID=${device.useAlphanumericID}${device.alphanumericIDSupported ? '' : ' (unsupported)'}`,
     `monitoring=${device.monitoring}`,

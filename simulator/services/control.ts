@@ -15,8 +15,14 @@ function deviceSpecOf(message: DeviceSpecMessage | undefined): DeviceSpec {
   if (mode !== undefined && mode !== 'server-to-device' && mode !== 'device-to-server') {
     throw invalidArgument(`connectionMode must be server-to-device or device-to-server, not ${mode}`);
   }
+  const face = message.face;
+  if (face !== undefined && face !== 'none' && face !== 'ir' && face !== 'visual') {
+    throw invalidArgument(`face must be none, ir or visual, not ${face}`);
+  }
   return {
     id: message.deviceID,
+    face,
+    pin: message.pin,
     type: message.type,
     maxUsers: message.maxUsers,
     templateFormat: message.templateFormat,

@@ -96,6 +96,13 @@ describe('rollcall.sim.v1.Control', () => {
       assert.deepEqual((await take<{ deviceID: number; status: number }>(statuses, 1)).map((s) => [s.deviceID, s.status]), [[3, 1]]);
       assert.equal((await failure(control('AddDevice', { device: { deviceID: 3 } }))).code, code.ALREADY_EXISTS);
       assert.equal((await failure(control('AddDevice', { device: { deviceID: 4, connectionMode: 'sideways' } }))).code, code.INVALID_ARGUMENT);
+      assert.deepEqual([device.face, device.pin, device.maxFingerprintsPerUser, device.maxFacesPerUser], ['visual', true, 0, 2], 'BIOSTATION_3 as the model');
+      assert.equal((await failure(control('AddDevice', { device: { deviceID: 4, face: 'thermal' } }))).code, code.INVALID_ARGUMENT);
+      assert.equal((await failure(control('AddDevice', { device: { deviceID: 4, type: 19, maxFacesPerUser: 2 } }))).code, code.INVALID_ARGUMENT);
+      const { device: ir } = await control('AddDevice', { device: { deviceID: 4, type: 19, face: 'ir', pin: true } });
+      assert.deepEqual([ir.face, ir.pin, ir.maxFacesPerUser], ['ir', true, 5], 'XPASS2 given an IR camera and PIN entry');
+      await control('RemoveDevice', { deviceID: 4 });
+      await take(statuses, 2);
 
       await control('DisconnectDevice', { deviceID: 3 });
       assert.equal((await failure(unary(r.c.user, 'GetList', { deviceID: 3 }))).code, code.UNAVAILABLE);
