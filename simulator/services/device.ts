@@ -83,6 +83,8 @@ export function deviceCapability(device: VirtualDevice): DeviceCapability {
     maxCardsPerUser: capacity.maxCardsPerUser,
     maxFacesPerUser: faces,
     maxFingerprintsPerUser: capacity.maxFingerprintsPerUser,
+    // A face camera is a camera; other cameras (X-Station 2's QR camera) are not reported.
+    cameraSupported: faces > 0,
     faceExSupported: faces > 0 && capacity.face === 'visual',
     cardInputSupported: capacity.maxCardsPerUser > 0,
     fingerprintInputSupported: capacity.maxFingerprintsPerUser > 0,

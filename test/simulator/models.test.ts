@@ -126,6 +126,7 @@ describe('capabilities, Finger.GetConfig and refusals per model', () => {
       assert.equal(info.QRSupported, want.qr, at);
       assert.equal(info.cardSupported, true, at);
       assert.equal(cap.faceExSupported, want.visual, at);
+      assert.equal(cap.cameraSupported, want.face, at);
       assert.equal(cap.maxFacesPerUser, want.faces, at);
       assert.equal(cap.maxCardsPerUser, 8, at);
       assert.equal(cap.fingerprintInputSupported, want.finger, at);
