@@ -74,19 +74,23 @@ const T = DeviceType;
 export const DEVICE_MODELS: ReadonlyMap<DeviceType, DeviceModel> = new Map(
   [
     // D-FACE, SUP-VF, DOC-BS3: no sensor, visual face, card + QR, PIN. Faces per user as FSF2.
-    model(T.BIOSTATION_3, { fingerprint: false, face: 'visual', qr: true, pin: true, maxUsers: UNKNOWN_CAPACITY, guesses: ['maxUsers', 'maxFacesPerUser'] }),
+    model(T.BIOSTATION_3, { fingerprint: false, face: 'visual', qr: true, pin: true, maxUsers: UNKNOWN_CAPACITY,
+      guesses: ['maxUsers', 'maxFacesPerUser'] }),
     // Sold as a fingerprint reader (device-models.md preamble); 500,000 users (SUP-GEN).
-    model(T.BIOSTATION_2, { fingerprint: true, face: 'none', pin: true, maxUsers: 500_000, guesses: ['fingerprint', 'pin', 'face', 'card'] }),
+    model(T.BIOSTATION_2, { fingerprint: true, face: 'none', pin: true, maxUsers: 500_000,
+      guesses: ['fingerprint', 'pin', 'face', 'card'] }),
     // DOC-BS2A: fingerprint, RF + mobile card, keypad.
     model(T.BIOSTATION_2A, { fingerprint: true, face: 'none', pin: true, maxUsers: UNKNOWN_CAPACITY, guesses: ['maxUsers'] }),
     model(T.BIOSTATION_A2, { fingerprint: true, face: 'none', pin: true, maxUsers: 500_000, guesses: ['pin', 'face', 'card'] }),
     model(T.BIOSTATION_L2, { fingerprint: true, face: 'none', pin: true, maxUsers: 500_000, guesses: ['pin', 'face', 'card'] }),
     // D-FACE / SUP-VF list it as visual. A fingerprint sensor is not stated: taken as absent
     // (the "W" line is sold as a face / card reader); no keypad taken.
-    model(T.BIOENTRY_W3, { fingerprint: false, face: 'visual', pin: false, maxUsers: UNKNOWN_CAPACITY, guesses: ['fingerprint', 'pin', 'maxUsers', 'maxFacesPerUser', 'card'] }),
+    model(T.BIOENTRY_W3, { fingerprint: false, face: 'visual', pin: false, maxUsers: UNKNOWN_CAPACITY,
+      guesses: ['fingerprint', 'pin', 'maxUsers', 'maxFacesPerUser', 'card'] }),
     model(T.BIOENTRY_W2, { fingerprint: true, face: 'none', pin: false, maxUsers: 500_000, guesses: ['fingerprint', 'pin', 'face'] }),
     model(T.BIOENTRY_P2, { fingerprint: true, face: 'none', pin: false, maxUsers: 10_000, guesses: ['fingerprint', 'pin', 'face'] }),
-    model(T.BIOENTRY_R2, { fingerprint: true, face: 'none', pin: false, maxUsers: UNKNOWN_CAPACITY, guesses: ['pin', 'maxUsers', 'face', 'card'] }),
+    model(T.BIOENTRY_R2, { fingerprint: true, face: 'none', pin: false, maxUsers: UNKNOWN_CAPACITY,
+      guesses: ['pin', 'maxUsers', 'face', 'card'] }),
     model(T.BIOLITE_N2, { fingerprint: true, face: 'none', pin: true, maxUsers: 10_000, guesses: ['fingerprint', 'pin', 'face'] }),
     // UG-FS2: IR face, card, PIN (4-16 digits), no sensor; 30,000 users 1:1.
     model(T.FACESTATION_2, { fingerprint: false, face: 'ir', pin: true, maxUsers: 30_000, guesses: ['maxFacesPerUser'] }),
@@ -94,16 +98,21 @@ export const DEVICE_MODELS: ReadonlyMap<DeviceType, DeviceModel> = new Map(
     model(T.FACESTATION_F2, { fingerprint: false, face: 'visual', pin: true, maxUsers: UNKNOWN_CAPACITY, guesses: ['maxUsers'] }),
     model(T.FACESTATION_F2_FP, { fingerprint: true, face: 'visual', pin: true, maxUsers: UNKNOWN_CAPACITY, guesses: ['maxUsers'] }),
     // D-FACE: IR face.
-    model(T.FACELITE, { fingerprint: false, face: 'ir', pin: true, maxUsers: UNKNOWN_CAPACITY, guesses: ['fingerprint', 'pin', 'maxUsers', 'maxFacesPerUser', 'card'] }),
+    model(T.FACELITE, { fingerprint: false, face: 'ir', pin: true, maxUsers: UNKNOWN_CAPACITY,
+      guesses: ['fingerprint', 'pin', 'maxUsers', 'maxFacesPerUser', 'card'] }),
     // UG-XS2: touch screen (PIN taken), card; camera QR needs a license (taken as off).
     model(T.XSTATION_2, { fingerprint: false, face: 'none', pin: true, maxUsers: UNKNOWN_CAPACITY, guesses: ['pin', 'maxUsers', 'face'] }),
     // SUP-XS2QR: hardware QR sensor.
-    model(T.XSTATION_2_QR, { fingerprint: false, face: 'none', qr: true, pin: true, maxUsers: UNKNOWN_CAPACITY, guesses: ['pin', 'maxUsers', 'face'] }),
+    model(T.XSTATION_2_QR, { fingerprint: false, face: 'none', qr: true, pin: true, maxUsers: UNKNOWN_CAPACITY,
+      guesses: ['pin', 'maxUsers', 'face'] }),
     // KB-DEV: "XStation 2 Finger".
-    model(T.XSTATION_2_FP, { fingerprint: true, face: 'none', pin: true, maxUsers: UNKNOWN_CAPACITY, guesses: ['fingerprint', 'pin', 'maxUsers', 'face'] }),
+    model(T.XSTATION_2_FP, { fingerprint: true, face: 'none', pin: true, maxUsers: UNKNOWN_CAPACITY,
+      guesses: ['fingerprint', 'pin', 'maxUsers', 'face'] }),
     // A card reader without biometrics; the keypad variant by its name.
-    model(T.XPASS2, { fingerprint: false, face: 'none', pin: false, maxUsers: UNKNOWN_CAPACITY, guesses: ['fingerprint', 'pin', 'maxUsers', 'face'] }),
-    model(T.XPASS2_KEYPAD, { fingerprint: false, face: 'none', pin: true, maxUsers: UNKNOWN_CAPACITY, guesses: ['fingerprint', 'pin', 'maxUsers', 'face'] }),
+    model(T.XPASS2, { fingerprint: false, face: 'none', pin: false, maxUsers: UNKNOWN_CAPACITY,
+      guesses: ['fingerprint', 'pin', 'maxUsers', 'face'] }),
+    model(T.XPASS2_KEYPAD, { fingerprint: false, face: 'none', pin: true, maxUsers: UNKNOWN_CAPACITY,
+      guesses: ['fingerprint', 'pin', 'maxUsers', 'face'] }),
   ].map((m) => [m.type, m]),
 );
 

@@ -1,6 +1,12 @@
 import { Type as DeviceType } from '../proto/gen/gsdk/device.js';
 import { TemplateFormat } from '../proto/gen/gsdk/finger.js';
-import { API_MAX_FACES_PER_USER, deviceModel, type FaceKind } from './device-models.js';
+import {
+  API_MAX_CARDS_PER_USER,
+  API_MAX_FACES_PER_USER,
+  API_MAX_FINGERPRINTS_PER_USER,
+  deviceModel,
+  type FaceKind,
+} from './device-models.js';
 import { invalidArgument } from './sim-error.js';
 
 /** How a virtual device is described to startSimulator (and, after parsing, in a config file). */
@@ -51,11 +57,12 @@ export function templateFormatFrom(value: TemplateFormat | TemplateFormatName): 
 }
 
 export const DEFAULT_DEVICE_TYPE = DeviceType.FACESTATION_F2_FP;
-/** The largest values a spec may give (the User API caps, D-USER). */
+/** Capacity of a model whose 1:1 figure is unpublished (device-models.ts). */
 export const DEFAULT_MAX_USERS = 500_000;
-export const DEFAULT_MAX_CARDS_PER_USER = 8;
-export const DEFAULT_MAX_FINGERPRINTS_PER_USER = 10;
-export const DEFAULT_MAX_FACES_PER_USER = 5;
+/** The User API caps (D-USER): the largest per-user values a spec may give. */
+export const DEFAULT_MAX_CARDS_PER_USER = API_MAX_CARDS_PER_USER;
+export const DEFAULT_MAX_FINGERPRINTS_PER_USER = API_MAX_FINGERPRINTS_PER_USER;
+export const DEFAULT_MAX_FACES_PER_USER = API_MAX_FACES_PER_USER;
 export const DEFAULT_MAX_EVENT_LOGS = 100_000;
 export const DEFAULT_DEVICE_PORT = 51211;
 
