@@ -176,6 +176,34 @@ export function deviceCopy(user: User, holds: DeviceHolds, site: CopySite = {}):
   return { copy, leftOff };
 }
 
+/** Credentials of one kind left off for one reason, over many users of one device. */
+export interface LeftOffTotal extends LeftOff {
+  /** Users with some of these left off. */
+  users: number;
+}
+
+/** The left-off credentials of many users (one device's copies), by kind and reason, in catalogue order. */
+export function sumLeftOff(lists: Iterable<readonly LeftOff[] | undefined>): LeftOffTotal[] {
+  const totals = new Map<string, LeftOffTotal>();
+  for (const list of lists) {
+    if (!list) continue;
+    for (const item of list) {
+      const key = `${item.what}:${item.reason}`;
+      const total = totals.get(key);
+      if (total) {
+        total.count += item.count;
+        total.users += 1;
+      } else {
+        totals.set(key, { ...item, users: 1 });
+      }
+    }
+  }
+  const order = (t: LeftOff) => LEFT_OFF_REASONS.indexOf(t.reason) * 4 + KINDS.indexOf(t.what);
+  return [...totals.values()].sort((a, b) => order(a) - order(b));
+}
+
+const KINDS: readonly CredentialKind[] = ['fingerprint', 'face', 'card', 'pin'];
+
 /**
  * A short id of what a device holds, with the site facts that bear on copies: devices with
  * the same id get the same copy of every user, so users are copied, hashed and encoded once

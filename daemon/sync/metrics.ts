@@ -1,6 +1,7 @@
 /**
  * The sync engine's metrics (ARCHITECTURE §8). Base units, `_total` counters, and no
- * user or card IDs in labels; `device` is bounded by the fleet.
+ * user or card IDs in labels; `device` is bounded by the fleet, `credential` and `reason` of
+ * left-off credentials by their catalogue (daemon/model/device-copy.ts).
  */
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { labelGrid, type Metrics } from '../obs/metrics.js';
@@ -14,6 +15,7 @@ export interface SyncMetrics {
   pending: Gauge<'device'>;
   quarantined: Gauge<'device'>;
   heldRemovals: Gauge<'device'>;
+  leftOff: Gauge<'device' | 'credential' | 'reason'>;
   ops: Counter<'op' | 'result'>;
   cutCalls: Counter<never>;
   merges: Counter<'result'>;
@@ -61,6 +63,11 @@ export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
       name: 'rollcall_device_held_removals',
       help: 'Users a held plan would remove from the device; waiting for `rollcall confirm`.',
       labelNames: ['device'],
+    }),
+    leftOff: metrics.gauge({
+      name: 'rollcall_device_left_off_credentials',
+      help: "Credentials the device's copies of its users leave off because the device cannot hold them, as of its last check, by credential kind and reason (daemon/model/device-copy.ts).",
+      labelNames: ['device', 'credential', 'reason'],
     }),
     ops: metrics.counter({
       name: 'rollcall_sync_ops_total',
