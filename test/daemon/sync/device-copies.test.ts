@@ -11,6 +11,7 @@ import { simulatedTemplate, TemplateFormat } from '../../../simulator/index.js';
 import { CardType, type User } from '../../../daemon/model/user.js';
 import { deviceCopy } from '../../../daemon/model/device-copy.js';
 import { deviceProjectionHash } from '../../../daemon/model/projection.js';
+import { toUserInfo } from '../../../plugins/transports/gsdk/user-info.js';
 
 const b64 = (bytes: Buffer) => bytes.toString('base64');
 const PIN = Buffer.alloc(32, 5).toString('base64');
@@ -139,6 +140,28 @@ describe('per-device copies', () => {
       const multi = (await calls()) - before;
       // Two shapes, one commit: two calls (a cut at a soft deadline may split one; never one per device and batch).
       assert.ok(multi >= 2 && multi <= 4, `EnrollMulti calls: ${multi}`);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('device-wins: an edit at a device that never had the fingerprints merges without losing them', async () => {
+    const h = await CopyHarness.start({ devices: [{ id: 7001, maxFingerprintsPerUser: 0 }, { id: 7002 }], mode: 'all-devices-with-device-updates', sync: { mergePolicy: 'device-wins' } });
+    try {
+      const user = carrier('9');
+      await h.put(user);
+      for (const id of [7001, 7002]) await h.until(`device ${id} holds its copy`, () => h.holdsCopies(id, ['9']));
+      // At the sensorless door the name is changed; the device user has no fingerprints (it never had any).
+      const atDoor = { ...h.onDevice(7001).get('9')!, name: 'Changed at the door' };
+      assert.equal(atDoor.fingers.length, 0);
+      h.sim.device(7001).updateAtDevice(toUserInfo(atDoor));
+      await h.until('the edit merged', async () => (await h.store.getUser('9'))?.name === 'Changed at the door');
+      const merged = (await h.store.getUser('9'))!;
+      assert.deepEqual(merged.fingers, user.fingers, 'the fingerprints the door never held are kept');
+      assert.deepEqual(merged.faces, user.faces, 'and so are the faces of the other kind');
+      assert.equal(merged.pinHash, PIN);
+      for (const id of [7001, 7002]) await h.until(`device ${id} holds the merged copy`, () => h.holdsCopies(id, ['9']));
+      assert.equal(h.onDevice(7002).get('9')!.fingers.length, 2, 'the device with a sensor still holds them');
     } finally {
       await h.stop();
     }
