@@ -11,7 +11,7 @@ import { isRollcallError } from '../errors.js';
 import type { LinkState, PendingDevice } from '../plugins/api.js';
 import { DeviceState, type CheckDepth } from './device-state.js';
 import { copyFor, type DeviceRules, type PlacedCopy } from './placement.js';
-import { holdsShapeId, withLeftOffRestored, type CopySite, type DeviceHolds, type LeftOffTotal } from '../model/device-copy.js';
+import { holdsShapeId, withLeftOffRestored, type CopySite, type DeviceHolds } from '../model/device-copy.js';
 import { deviceProjectionHash } from '../model/projection.js';
 import type { User } from '../model/user.js';
 import { errorText, type SyncContext } from './context.js';
@@ -315,22 +315,6 @@ export class Fleet {
     } catch (error) {
       this.#ctx.logger.debug({ err: error }, `the gateway's PIN hash scheme is not known: ${errorText(error)}`);
     }
-  }
-
-  /** Sets rollcall_device_left_off_credentials of `device` to what its last check found (series no longer found go to 0). */
-  gaugeLeftOff(device: DeviceState, totals: readonly LeftOffTotal[]): void {
-    const gauge = this.#ctx.metrics.leftOff;
-    const now = new Set<string>();
-    for (const total of totals) {
-      now.add(`${total.what}:${total.reason}`);
-      gauge.set({ device: String(device.id), credential: total.what, reason: total.reason }, total.count);
-    }
-    for (const series of device.leftOffSeries) {
-      if (now.has(series)) continue;
-      const [credential, reason] = series.split(':') as [string, string];
-      gauge.set({ device: String(device.id), credential, reason }, 0);
-    }
-    device.leftOffSeries = now;
   }
 
   /** Sets the per-device pending gauge from the feed's head. */

@@ -6,6 +6,7 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { labelGrid, type Metrics } from '../obs/metrics.js';
 import type { Store } from '../plugins/api.js';
+import type { LeftOffTotal } from '../model/device-copy.js';
 
 export interface SyncMetrics {
   latency: Histogram<never>;
@@ -99,4 +100,23 @@ export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
   metrics.initialise(created.ops, labelGrid({ op: SYNC_OPS, result: SYNC_OP_RESULTS }));
   metrics.initialise(created.merges, labelGrid({ result: MERGE_RESULTS }));
   return created;
+}
+
+/**
+ * Sets rollcall_device_left_off_credentials of `device` to what its last check found; series
+ * it no longer has go to 0 (the device's `leftOffSeries` remembers which it had).
+ */
+export function gaugeLeftOff(metrics: Pick<SyncMetrics, 'leftOff'>, device: { id: number; leftOffSeries: Set<string> }, totals: readonly LeftOffTotal[]): void {
+  const labels = (credential: string, reason: string) => ({ device: String(device.id), credential, reason });
+  const now = new Set<string>();
+  for (const total of totals) {
+    now.add(`${total.what}:${total.reason}`);
+    metrics.leftOff.set(labels(total.what, total.reason), total.count);
+  }
+  for (const series of device.leftOffSeries) {
+    if (now.has(series)) continue;
+    const [credential, reason] = series.split(':') as [string, string];
+    metrics.leftOff.set(labels(credential, reason), 0);
+  }
+  device.leftOffSeries = now;
 }

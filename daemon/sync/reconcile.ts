@@ -11,6 +11,7 @@ import { deviceProjectionHash } from '../model/projection.js';
 import { contentDiff, differences, headerDiff, type ExpectedUser } from './reconcile-diff.js';
 import { cutBatch, removalNeedsConfirmation } from './planner.js';
 import { copyFor } from './placement.js';
+import { gaugeLeftOff } from './metrics.js';
 import { sumLeftOff, type LeftOffTotal } from '../model/device-copy.js';
 import type { CheckDepth, DeviceState } from './device-state.js';
 import type { Fleet } from './fleet.js';
@@ -98,7 +99,7 @@ export class Reconcile {
       const { expected, leaveAlone } = await sets.of(device);
       result.leftAlone = leaveAlone.size;
       result.leftOff = leftOffOf(expected, leaveAlone);
-      fleet.gaugeLeftOff(device, result.leftOff);
+      gaugeLeftOff(ctx.metrics, device, result.leftOff);
       const headers = await transport.listUsers(device.id, { signal });
       const diff = headerDiff(expected, headers, leaveAlone);
       const changed: string[] = [];
