@@ -12,6 +12,7 @@ import { CardType, type User } from '../../../daemon/model/user.js';
 import { deviceCopy } from '../../../daemon/model/device-copy.js';
 import { deviceProjectionHash } from '../../../daemon/model/projection.js';
 import { toUserInfo } from '../../../plugins/transports/gsdk/user-info.js';
+import { Type as DeviceType } from '../../../proto/gen/gsdk/device.js';
 
 const b64 = (bytes: Buffer) => bytes.toString('base64');
 const PIN = Buffer.alloc(32, 5).toString('base64');
@@ -33,15 +34,18 @@ function carrier(id: string): User {
 
 const ids = (from: number, count: number) => Array.from({ length: count }, (_, i) => String(from + i));
 
+// The simulator's devices are model profiles (simulator/device-models.ts): the default type,
+// FACESTATION_F2_FP, takes visual faces only (2 per user). The devices that should take the
+// users' two IR faces say `face: 'ir'`.
 const FLEET = [
-  // No fingerprint sensor (a BioStation 3 in this respect).
-  { id: 3001, maxFingerprintsPerUser: 0 },
+  // A BioStation 3: no fingerprint sensor, visual faces.
+  { id: 3001, type: DeviceType.BIOSTATION_3 },
   // One face per user.
-  { id: 3002, maxFacesPerUser: 1 },
+  { id: 3002, maxFacesPerUser: 1, face: 'ir' as const },
   // No card reader, one fingerprint per user.
-  { id: 3003, maxCardsPerUser: 0, maxFingerprintsPerUser: 1 },
-  // Holds everything the users carry, within the published maxima.
-  { id: 3004 },
+  { id: 3003, maxCardsPerUser: 0, maxFingerprintsPerUser: 1, face: 'ir' as const },
+  // Holds everything the users carry, within the published maxima (IR faces).
+  { id: 3004, face: 'ir' as const },
 ];
 
 class CopyHarness extends SyncHarness {
