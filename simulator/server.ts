@@ -8,6 +8,7 @@ import { ControlService } from '../proto/gen/rollcall/sim/v1/sim.js';
 import { DeviceControl } from './device-control.js';
 import { checkFleet, type DeviceSpec } from './device-spec.js';
 import { SimulatedGateway, type GatewayStats } from './gateway.js';
+import { enforceKeepalivePolicy, GATEWAY_KEEPALIVE_POLICY, type KeepalivePolicy } from './keepalive-policy.js';
 import { CallScope } from './services/calls.js';
 import { connectService } from './services/connect.js';
 import { controlService } from './services/control.js';
@@ -34,6 +35,11 @@ export interface SimulatorOptions {
   realtimeQueueDefault?: number;
   /** GetPINHash answers with another stand-in scheme (simulator/pin-hash.ts), as a different gateway would. */
   pinHashSalt?: string;
+  /**
+   * How often a client may ping (keepalive-policy.ts); default a real gateway's: grpc-go's
+   * EnforcementPolicy defaults, MinTime 5 minutes, no pings without a stream.
+   */
+  keepalive?: KeepalivePolicy;
 }
 
 export interface RunningSimulator {
@@ -42,6 +48,8 @@ export interface RunningSimulator {
   readonly port: number;
   /** IDs of the virtual devices, in the order they were added. */
   readonly deviceIds: number[];
+  /** Whether the keepalive policy is enforced (false only if grpc-js's internals changed). */
+  readonly keepaliveEnforced: boolean;
   /** In-process access to one device; throws a NOT_FOUND SimError for an unknown ID. */
   device(id: number): DeviceControl;
   addDevice(spec: DeviceSpec): DeviceControl;
@@ -100,6 +108,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     server.forceShutdown();
     throw error;
   }
+  const keepaliveEnforced = enforceKeepalivePolicy(server, options.keepalive ?? GATEWAY_KEEPALIVE_POLICY);
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -118,6 +127,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   return {
     address: formatAddress(host, port),
     port,
+    keepaliveEnforced,
     get deviceIds() {
       return gateway.deviceIds();
     },

@@ -19,7 +19,7 @@ export interface Harness {
 export async function startHarness(config: Partial<Record<keyof GatewayConfig, unknown>> = {}, deviceIds = [1001, 1002, 1003]): Promise<Harness> {
   const sim = await startSimulator({ devices: deviceIds.map((id) => ({ id })), port: 0 });
   const test = await testContext();
-  const transport = new GsdkTransport(test.ctx, configSchema.parse({ address: sim.address, ...config }));
+  const transport = new GsdkTransport(test.ctx, configSchema.parse({ address: sim.address, insecure: config.tls === undefined, ...config }));
   await transport.start(test.abort.signal);
   return {
     sim,

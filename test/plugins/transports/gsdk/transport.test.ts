@@ -487,7 +487,7 @@ describe('long calls get the long deadline', () => {
   });
 
   test('reload changes the deadlines', async () => {
-    h.transport.reload({ address: h.sim.address, deadlines: { defaultMs: 400, longMs: 400 }, maxMessageBytes: 4 * 1024 * 1024, embedded: { devices: [] } });
+    h.transport.reload({ address: h.sim.address, insecure: true, deadlines: { defaultMs: 400, longMs: 400 }, maxMessageBytes: 4 * 1024 * 1024, embedded: { devices: [] } });
     h.sim.device(3001).setFault({ hangCount: 1 });
     const started = performance.now();
     await rejectsWithCode(h.transport.gateway.getStatistic(3001), 'DEADLINE_EXCEEDED');
