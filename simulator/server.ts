@@ -115,7 +115,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     stopped ??= new Promise<void>((resolve) => {
       stopping.abort();
       gateway.close();
-      const hard = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+      // grpc-js's tryShutdown never calls back for a session that was closing while it ran
+      // (one the keepalive policy just closed): after the grace, close hard and be done.
+      const hard = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
       server.tryShutdown(() => {
         clearTimeout(hard);
         resolve();
