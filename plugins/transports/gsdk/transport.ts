@@ -227,6 +227,11 @@ export class GsdkTransport implements TransportInstance {
     return profile;
   }
 
+  /** User.GetStatistic's numOfUsers: one small answer, whatever the device holds. */
+  async userCount(deviceId: number, options?: CallOptions): Promise<number> {
+    return (await this.gateway.getStatistic(deviceId, options)).numOfUsers;
+  }
+
   async listUsers(deviceId: number, options?: CallOptions): Promise<DeviceUserHeader[]> {
     return (await this.gateway.getList(deviceId, options)).map(toDeviceUserHeader);
   }
