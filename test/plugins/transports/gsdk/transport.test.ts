@@ -430,7 +430,8 @@ describe('gsdk transport against the simulator', () => {
 describe('paging of Get under the message limit', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ maxMessageBytes: 256 * 1024 }, [2001]);
+    // The receive limit as small as the send limit, so that a page of heavy users overflows it.
+    h = await startHarness({ maxMessageBytes: 256 * 1024, maxReceiveBytes: 256 * 1024 }, [2001]);
   });
   after(async () => {
     await h.close();
