@@ -125,7 +125,7 @@ export const idle: BenchDefinition = {
           dataDir: join(dir, 'state'),
           http: { listen },
           storage: { backend: 'level', level: { path: location } },
-          gateway: { address: sim.address },
+          gateway: { address: sim.address, insecure: true },
           seed: { users: [] },
         }),
       );

@@ -10,6 +10,7 @@ import { ControlService } from '../proto/gen/rollcall/sim/v1/sim.js';
 import { DeviceControl } from './device-control.js';
 import { checkFleet, type DeviceSpec } from './device-spec.js';
 import { SimulatedGateway, type GatewayStats } from './gateway.js';
+import { enforceKeepalivePolicy, GATEWAY_KEEPALIVE_POLICY, type KeepalivePolicy } from './keepalive-policy.js';
 import { CallScope } from './services/calls.js';
 import { connectService } from './services/connect.js';
 import { controlService } from './services/control.js';
@@ -38,6 +39,11 @@ export interface SimulatorOptions {
   realtimeQueueDefault?: number;
   /** GetPINHash answers with another stand-in scheme (simulator/pin-hash.ts), as a different gateway would. */
   pinHashSalt?: string;
+  /**
+   * How often a client may ping (keepalive-policy.ts); default a real gateway's: grpc-go's
+   * EnforcementPolicy defaults, MinTime 5 minutes, no pings without a stream.
+   */
+  keepalive?: KeepalivePolicy;
 }
 
 export interface RunningSimulator {
@@ -46,6 +52,8 @@ export interface RunningSimulator {
   readonly port: number;
   /** IDs of the virtual devices, in the order they were added. */
   readonly deviceIds: number[];
+  /** Whether the keepalive policy is enforced (false only if grpc-js's internals changed). */
+  readonly keepaliveEnforced: boolean;
   /** In-process access to one device; throws a NOT_FOUND SimError for an unknown ID. */
   device(id: number): DeviceControl;
   addDevice(spec: DeviceSpec): DeviceControl;
@@ -106,13 +114,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     server.forceShutdown();
     throw error;
   }
+  const keepaliveEnforced = enforceKeepalivePolicy(server, options.keepalive ?? GATEWAY_KEEPALIVE_POLICY);
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= new Promise<void>((resolve) => {
       stopping.abort();
       gateway.close();
-      const hard = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+      // grpc-js's tryShutdown never calls back for a session that was closing while it ran
+      // (one the keepalive policy just closed): after the grace, close hard and be done.
+      const hard = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
       server.tryShutdown(() => {
         clearTimeout(hard);
         resolve();
@@ -124,6 +138,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   return {
     address: formatAddress(host, port),
     port,
+    keepaliveEnforced,
     get deviceIds() {
       return gateway.deviceIds();
     },

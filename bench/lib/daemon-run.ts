@@ -57,7 +57,7 @@ export async function startDaemonRun(options: DaemonRunOptions): Promise<DaemonR
   const gateway =
     options.gateway === 'embedded'
       ? { address: 'embedded', embedded: { port: await freeLoopbackPort(), devices: options.embeddedDevices ?? [] } }
-      : { address: options.gateway };
+      : { address: options.gateway, insecure: true };
   await writeFile(
     configFile,
     stringify({

@@ -73,7 +73,7 @@ export class EngineRig {
     await store.start();
     if (seed) await seed(store);
     const context = (withStore?: Store): PluginContext => ({ logger: silent, metrics, signal, dataDir: tempDir ?? '/nonexistent', store: withStore, lookup: () => undefined });
-    const transport = new GsdkTransport(context(), gatewaySchema.parse({ address: options.address }));
+    const transport = new GsdkTransport(context(), gatewaySchema.parse({ address: options.address, insecure: true }));
     await transport.start(signal);
     await transport.ready({ deadlineMs: 10_000 });
     const definition = BUILTIN_PLUGINS.find((d) => d.kind === 'sync-mode' && d.name === options.mode);

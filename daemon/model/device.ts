@@ -58,6 +58,9 @@ export interface DeviceRecord {
    * it takes it out again when the device leaves the config; IDs others put there stay.
    */
   acceptFilterAdded?: boolean;
-  /** Users the device held at its last check. */
+  /**
+   * Users the device held at its last check or, since, after its last acknowledged batch
+   * (counted then by the transport: Fleet.countUsers).
+   */
   userCount?: number;
 }

@@ -389,6 +389,8 @@ export interface TransportInstance extends PluginInstance {
   deviceProfile(deviceId: number, options?: CallOptions): Promise<DeviceProfile>;
 
   listUsers(deviceId: number, options?: CallOptions): Promise<DeviceUserHeader[]>;
+  /** How many users the device holds, by a cheap call (not a list): the USERS column after a fan-out. */
+  userCount?(deviceId: number, options?: CallOptions): Promise<number>;
   /** Full users; paged by the transport to stay under the message limit. Unknown IDs are absent. */
   getUsers(deviceId: number, ids: readonly string[], options?: CallOptions): Promise<User[]>;
   /** Enroll with overwrite: each user replaces whatever the device holds under its ID. */

@@ -224,6 +224,7 @@ export class BatchSender {
     if (devices.length === 1) this.#health.timedAlone(devices[0]!, performance.now() - started, plan.enroll.length + plan.remove.length);
     const acked = same.filter((e) => outcome.ok.includes(e.device.id));
     await this.#acknowledge(acked.map((e) => ({ device: e.device, upToSeq: plan.upToSeq, changes, events: ruleSkipEvents(e.device.id, plan.skipped) })));
+    if (plan.enroll.length + plan.remove.length > 0) await this.#fleet.countUsers(acked.map((e) => e.device));
     for (const entry of same) {
       const failure = outcome.failed.get(entry.device.id);
       if (!failure) continue;
@@ -262,6 +263,7 @@ export class BatchSender {
         change: (r) => ({ ...r, rejectedUsers: { ...r.rejectedUsers, ...refused } }),
       },
     ]);
+    await this.#fleet.countUsers([device]);
   }
 
   /** Moves cursors of devices that acknowledged, with their bookkeeping, in one commit. */

@@ -14,6 +14,7 @@ import { copyFor, type DeviceRules, type PlacedCopy } from './placement.js';
 import { holdsShapeId, withLeftOffRestored, type CopySite, type DeviceHolds } from '../model/device-copy.js';
 import { deviceProjectionHash } from '../model/projection.js';
 import type { User } from '../model/user.js';
+import { UserCounts } from './user-count.js';
 import { errorText, type SyncContext } from './context.js';
 
 export interface DeviceStatus {
@@ -55,12 +56,14 @@ export class Fleet {
   readonly #ctx: SyncContext;
   readonly #wake: () => void;
   readonly #devices = new Map<number, DeviceState>();
+  readonly #userCounts: UserCounts;
   #configured: readonly DeviceConfig[];
 
   constructor(options: FleetOptions) {
     this.#ctx = options.ctx;
     this.#wake = options.wake;
     this.#configured = options.devices;
+    this.#userCounts = new UserCounts(options.ctx);
   }
 
   device(id: number): DeviceState | undefined {
@@ -315,6 +318,11 @@ export class Fleet {
     } catch (error) {
       this.#ctx.logger.debug({ err: error }, `the gateway's PIN hash scheme is not known: ${errorText(error)}`);
     }
+  }
+
+  /** Refreshes the user counts of devices that acknowledged a batch (user-count.ts). */
+  countUsers(devices: readonly DeviceState[]): Promise<void> {
+    return this.#userCounts.refresh(devices);
   }
 
   /** Sets the per-device pending gauge from the feed's head. */

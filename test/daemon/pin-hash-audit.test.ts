@@ -45,7 +45,7 @@ describe('PIN hash provenance across a gateway switch', () => {
         [
           `dataDir: ${join(dir, 'state')}`,
           `http:\n  listen: 127.0.0.1:${httpPort}`,
-          `gateway:\n  address: ${sim.address}`,
+          `gateway:\n  address: ${sim.address}\n  insecure: true`,
           `admin:\n  socket: ${socket}`,
           `spool:\n  dir: ${spool}\n  stableMs: 50`,
           'watchers:\n  enabled: [csv]',

@@ -67,7 +67,7 @@ export function loadSyncMode(name: string, ctx: PluginContext): SyncModeInstance
 
 /** The gsdk transport over real gRPC to a gateway at `address`, started. */
 export async function startGsdkTransport(ctx: PluginContext, address: string, gateway: Record<string, unknown> = {}): Promise<GsdkTransport> {
-  const transport = new GsdkTransport(ctx, configSchema.parse({ ...gateway, address }));
+  const transport = new GsdkTransport(ctx, configSchema.parse({ insecure: gateway['tls'] === undefined, ...gateway, address }));
   await transport.start(ctx.signal);
   return transport;
 }

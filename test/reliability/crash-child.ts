@@ -34,7 +34,7 @@ const context = (store?: Store): PluginContext => ({ logger, metrics, signal, da
 
 const store = new LevelStore({ location, logger, sync: false });
 await store.start();
-const transport = new GsdkTransport(context(), gsdkSchema.parse({ address: gateway }));
+const transport = new GsdkTransport(context(), gsdkSchema.parse({ address: gateway, insecure: true }));
 await transport.start(signal);
 const mode = BUILTIN_PLUGINS.find((d) => d.kind === 'sync-mode' && d.name === 'all-devices')!.create(context(store), {}) as SyncModeInstance;
 const engine = new SyncEngine({

@@ -37,7 +37,7 @@ async function startTransport(address: string): Promise<{ transport: GsdkTranspo
   const transport = new GsdkTransport(
     { logger: pino({ level: 'silent' }), metrics: new Metrics(), signal: abort.signal, dataDir: '/nonexistent', lookup: () => undefined },
     // The channel reconnects quickly once the gateway is back (grpc-js backs off up to 120 s by default).
-    configSchema.parse({ address, deadlines: { defaultMs: 2000 } }),
+    configSchema.parse({ address, insecure: true, deadlines: { defaultMs: 2000 } }),
   );
   await transport.start(abort.signal);
   return {

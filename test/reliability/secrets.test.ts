@@ -84,7 +84,7 @@ describe('reliability: secrets', () => {
     const stored = await tempLevelStore();
     const spoolDir = await mkdtemp(join(tmpdir(), 'rollcall-secrets-spool-'));
     const context = (store?: Store): PluginContext => ({ logger, metrics, signal, dataDir: '/nonexistent', store, lookup: () => undefined });
-    const transport = new GsdkTransport(context(), gsdkSchema.parse({ address: sim.address }));
+    const transport = new GsdkTransport(context(), gsdkSchema.parse({ address: sim.address, insecure: true }));
     let engine: SyncEngine | undefined;
     let folder: DropFolder | undefined;
     try {
@@ -158,7 +158,7 @@ describe('reliability: secrets', () => {
     let daemon: DaemonProcess | undefined;
     try {
       const config = join(dir, 'rollcall.yaml');
-      await writeFile(config, `dataDir: ${join(dir, 'state')}\nlog:\n  level: trace\nhttp:\n  listen: 127.0.0.1:${await freePort()}\ngateway:\n  address: ${sim.address}\nwatchers:\n  enabled: []\n`);
+      await writeFile(config, `dataDir: ${join(dir, 'state')}\nlog:\n  level: trace\nhttp:\n  listen: 127.0.0.1:${await freePort()}\ngateway:\n  address: ${sim.address}\n  insecure: true\nwatchers:\n  enabled: []\n`);
       daemon = new DaemonProcess(['run', '--config', config]);
       await daemon.waitForLine((l) => l['msg'] === 'rollcall is running', 60_000);
       const enrolled = await runCli(['sim', 'enroll', '--gateway', sim.address, '--device', '6101', '--user', '990001', '--name', 'Device Pin', '--pin', PIN_AT_DEVICE]);

@@ -25,9 +25,11 @@ import {
   unknownDevicesUnavailable,
   type MultiResult,
 } from './multi-result.js';
+import { listTooLarge } from './list-limit.js';
 import { readInPages, SplitPage } from './paging.js';
 import { GrpcCode } from './status-code.js';
 import type { Subscription } from './subscription.js';
+import { DEFAULT_MAX_RECEIVE_BYTES } from './schema.js';
 import { configBytesOf, readUseAlphanumericID, setConfigRequest, withUseAlphanumericID } from './system-config.js';
 import type { DeviceEndpoint, EnrollOptions, GetOptions, RealtimeLogFilter, UpdateOptions } from './types.js';
 import { fromPartialUserInfo, fromUserInfo, toUserInfo, type PartialUser } from './user-info.js';
@@ -63,19 +65,23 @@ function realtimeLogRequest(filter: RealtimeLogFilter): { queueSize: number; dev
 export interface GatewayClientOptions {
   /** The open channel; throws ROLLCALL_ERR_GATEWAY_UNAVAILABLE while there is none. */
   channel: () => GatewayChannel;
-  /** The largest message sent or received, which pages of users must stay under. */
+  /** The largest message sent, which pages of users read with Get stay under too. */
   maxMessageBytes: () => number;
+  /** The largest message received (GetList's whole answer must fit); 72 MiB unless told. */
+  maxReceiveBytes?: () => number;
   logger: Logger;
 }
 
 export class GatewayClient {
   private readonly channel: () => GatewayChannel;
   private readonly maxMessageBytes: () => number;
+  private readonly maxReceiveBytes: () => number;
   private readonly logger: Logger;
 
   constructor(options: GatewayClientOptions) {
     this.channel = options.channel;
     this.maxMessageBytes = options.maxMessageBytes;
+    this.maxReceiveBytes = options.maxReceiveBytes ?? (() => DEFAULT_MAX_RECEIVE_BYTES);
     this.logger = options.logger;
   }
 
@@ -184,9 +190,17 @@ export class GatewayClient {
   // ---------------------------------------------------------------------------
   // gsdk.user.User
 
-  /** Headers of every user on the device: IDs, flags and credential counts. */
+  /**
+   * Headers of every user on the device: IDs, flags and credential counts, in one message
+   * (the RPC has no paging). An answer over the receive limit rejects with an error that names
+   * the device and `gateway.maxReceiveBytes` (list-limit.ts).
+   */
   async getList(deviceId: number, options?: CallOptions): Promise<UserHdr[]> {
-    return (await this.channel().unary(UserService.getList, { deviceID: deviceId }, options, 'long', { deviceId })).hdrs;
+    try {
+      return (await this.channel().unary(UserService.getList, { deviceID: deviceId }, options, 'long', { deviceId })).hdrs;
+    } catch (error) {
+      throw listTooLarge(error, deviceId, this.maxReceiveBytes()) ?? error;
+    }
   }
 
   /**

@@ -9,6 +9,24 @@ const restart = { requiresRestart: true } as const;
 /** The gateway's default gRPC message limit, and grpc-js's. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
+/**
+ * What rollcall accepts from the gateway by default: 72 MiB, the largest message a real
+ * gateway accepts itself (its rpc_server max receive size). User.GetList has no paging, so
+ * this bounds the largest device that can be checked: a 500,000-user list is about 6 MB,
+ * and 72 MiB holds millions of headers even with long alphanumeric IDs.
+ */
+export const DEFAULT_MAX_RECEIVE_BYTES = 72 * 1024 * 1024;
+
+/**
+ * The gateway's own command timeouts (cmd 10 s, long_cmd 20 s). rollcall's defaults sit
+ * above them so that the gateway's per-device error (a device that did not answer in time)
+ * arrives before the client's DEADLINE_EXCEEDED, which names no device.
+ */
+export const GATEWAY_CMD_TIMEOUT_MS = 10_000;
+export const GATEWAY_LONG_CMD_TIMEOUT_MS = 20_000;
+export const DEFAULT_DEADLINE_MS = 15_000;
+export const DEFAULT_LONG_DEADLINE_MS = 30_000;
+
 export const configSchema = z
   .strictObject({
     address: z
@@ -34,18 +52,29 @@ export const configSchema = z
         message: 'certFile and keyFile go together',
       })
       .optional()
-      .describe('TLS to the gateway. Absent: plaintext (the embedded simulator, or a gateway on a trusted link).')
+      .describe("TLS to the gateway. Required for a real gateway unless `insecure: true`; the embedded simulator is plaintext.")
+      .meta(restart),
+    insecure: z
+      .boolean()
+      .default(false)
+      .describe("true: talk plaintext to a non-embedded gateway (one started without TLS, e.g. `rollcall sim`, or on a trusted link). Without it, a host:port address needs `tls`.")
       .meta(restart),
     deadlines: z
       .strictObject({
-        defaultMs: z.number().int().min(100).max(600_000).default(10_000).describe('Deadline of an ordinary call (the gateway\'s cmd timeout is 10 s).'),
+        defaultMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(600_000)
+          .default(DEFAULT_DEADLINE_MS)
+          .describe("Deadline of an ordinary call. Above the gateway's cmd timeout (10 s), so that the gateway's per-device error arrives first."),
         longMs: z
           .number()
           .int()
           .min(100)
           .max(600_000)
-          .default(20_000)
-          .describe('Deadline of a long call: GetList, Get, GetPartial, EnrollMulti, UpdateMulti, DeleteMulti, DeleteAll(Multi), GetLog (the gateway\'s long_cmd timeout is 20 s).'),
+          .default(DEFAULT_LONG_DEADLINE_MS)
+          .describe("Deadline of a long call: GetList, Get, GetPartial, EnrollMulti, UpdateMulti, DeleteMulti, DeleteAll(Multi), GetLog. Above the gateway's long_cmd timeout (20 s), so that the gateway's per-device error arrives first."),
       })
       .prefault({})
       .describe('Per-call deadlines; a caller may pass its own. Apply on reload.'),
@@ -55,7 +84,15 @@ export const configSchema = z
       .min(64 * 1024)
       .max(512 * 1024 * 1024)
       .default(DEFAULT_MAX_MESSAGE_BYTES)
-      .describe('Largest gRPC message sent or received. Get is paged to stay under it; GetList of a very large device may need more.')
+      .describe('Largest gRPC message sent (the gateway\'s default limit is 4 MiB). Get is paged so that its answers stay under it too.')
+      .meta(restart),
+    maxReceiveBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(1024 * 1024 * 1024)
+      .default(DEFAULT_MAX_RECEIVE_BYTES)
+      .describe('Largest gRPC message received. GetList answers a device\'s whole user list in one message (about 12 bytes a user with numeric IDs, up to ~45 with long alphanumeric ones): the default, 72 MiB, holds millions of users.')
       .meta(restart),
     embedded: z
       .strictObject({
@@ -78,6 +115,16 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     if (config.address === 'embedded' && config.tls !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls applies to a real gateway; the embedded simulator is plaintext on a loopback port' });
+    }
+    if (config.address !== 'embedded' && config.tls === undefined && !config.insecure) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message: `the gateway at ${config.address} needs TLS (a G-SDK device gateway is TLS only): set gateway.tls.caFile to a copy of the gateway's cert/ca.crt, or say \`insecure: true\` for a plaintext gateway (rollcall sim, a trusted link)`,
+      });
+    }
+    if (config.tls !== undefined && config.insecure) {
+      ctx.addIssue({ code: 'custom', path: ['insecure'], message: 'insecure: true and tls contradict each other: keep one' });
     }
   })
   .meta({

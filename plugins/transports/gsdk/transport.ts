@@ -25,6 +25,7 @@ import type { StatusChange } from '../../../proto/gen/gsdk/connect.js';
 import type { EventLog } from '../../../proto/gen/gsdk/event.js';
 import { callCode, gatewayInstruments, GatewayChannel, type CallOptions } from './channel.js';
 import { channelCredentials, channelOptions } from './credentials.js';
+import { listLimitWarning } from './list-limit.js';
 import { toDeviceEvent, toDeviceProfile, toDeviceStatusChange, toDeviceUserHeader, toGatewayDevice, toPendingDevice } from './device-views.js';
 import { refuseUnlessDeviceGateway } from './gateway-kind.js';
 import { GatewayClient } from './gateway-client.js';
@@ -57,7 +58,11 @@ export class GsdkTransport implements TransportInstance {
     this.ctx = ctx;
     this.logger = ctx.logger;
     this.config = config;
-    this.gateway = new GatewayClient({ channel: () => this.live(), maxMessageBytes: () => this.config.maxMessageBytes, logger: ctx.logger });
+    this.gateway = new GatewayClient({
+      channel: () => this.live(), maxMessageBytes: () => this.config.maxMessageBytes,
+      maxReceiveBytes: () => this.config.maxReceiveBytes,
+      logger: ctx.logger,
+    });
   }
 
   // ---------------------------------------------------------------------------
@@ -216,7 +221,15 @@ export class GsdkTransport implements TransportInstance {
       unlessUnimplemented(this.gateway.getCapability(deviceId, options)),
       unlessUnimplemented(this.gateway.getUseAlphanumericID(deviceId, options)),
     ]);
-    return toDeviceProfile(capInfo, capability, useAlphanumericID);
+    const profile = toDeviceProfile(capInfo, capability, useAlphanumericID);
+    const warning = listLimitWarning(deviceId, profile.maxUsers, this.config.maxReceiveBytes);
+    if (warning) this.logger.warn({ device: deviceId, maxUsers: profile.maxUsers, maxReceiveBytes: this.config.maxReceiveBytes }, warning);
+    return profile;
+  }
+
+  /** User.GetStatistic's numOfUsers: one small answer, whatever the device holds. */
+  async userCount(deviceId: number, options?: CallOptions): Promise<number> {
+    return (await this.gateway.getStatistic(deviceId, options)).numOfUsers;
   }
 
   async listUsers(deviceId: number, options?: CallOptions): Promise<DeviceUserHeader[]> {

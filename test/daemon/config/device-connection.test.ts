@@ -39,7 +39,7 @@ test('valid device entries pass: accept by ID, dial by address, neither', () => 
 });
 
 test('master-gateway keys under gateway are refused with the reason, at their path', () => {
-  const issues = issuesOf({ gateway: { address: '10.0.0.9:4010', master: true, jwt: 'x' } });
+  const issues = issuesOf({ gateway: { address: '10.0.0.9:4010', insecure: true, master: true, jwt: 'x' } });
   assert.deepEqual(issues.map((i) => i.path).sort(), ['gateway.jwt', 'gateway.master']);
   for (const issue of issues) assert.match(issue.message, /master gateway .* not supported; only the device gateway/);
   // Any other unknown key stays a plain one.

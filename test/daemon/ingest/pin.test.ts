@@ -33,7 +33,7 @@ test('PINs are hashed by the gateway and their plaintext reaches no store file, 
   const logger = pino({ level: 'trace' }, { write: (line: string) => void logLines.push(line) });
   const transport = new GsdkTransport(
     { logger, metrics: new Metrics(), signal: abort.signal, dataDir: '/nonexistent', lookup: () => undefined },
-    configSchema.parse({ address: sim.address }),
+    configSchema.parse({ address: sim.address, insecure: true }),
   );
   await transport.start(abort.signal);
   const h = await SpoolHarness.start({ hashPin: (pin, options) => transport.hashPin(pin, options) });

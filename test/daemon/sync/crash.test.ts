@@ -33,7 +33,7 @@ test('SIGKILL during a fan-out: after restart every device converges and no curs
     const write = async (port: number) =>
       writeFile(
         config,
-        `dataDir: ${join(dir, 'state')}\nhttp:\n  listen: 127.0.0.1:${port}\ngateway:\n  address: ${sim.address}\nsync:\n  mode: all-devices\n  batch:\n    maxUsers: 100\n  concurrency: 2\nwatchers:\n  enabled: []\nseed:\n  users:\n${seeds}\n`,
+        `dataDir: ${join(dir, 'state')}\nhttp:\n  listen: 127.0.0.1:${port}\ngateway:\n  address: ${sim.address}\n  insecure: true\nsync:\n  mode: all-devices\n  batch:\n    maxUsers: 100\n  concurrency: 2\nwatchers:\n  enabled: []\nseed:\n  users:\n${seeds}\n`,
       );
     await write(await freePort());
     daemon = new DaemonProcess(['run', '--config', config]);

@@ -22,7 +22,7 @@ export async function startHarness(config: Partial<Record<keyof GatewayConfig, u
   // are FACESTATION_F2_FP (fingerprint, card, PIN) with an IR face camera given explicitly.
   const sim = await startSimulator({ devices: deviceIds.map((id) => ({ id, type: DeviceType.FACESTATION_F2_FP, face: 'ir' as const })), port: 0 });
   const test = await testContext();
-  const transport = new GsdkTransport(test.ctx, configSchema.parse({ address: sim.address, ...config }));
+  const transport = new GsdkTransport(test.ctx, configSchema.parse({ address: sim.address, insecure: config.tls === undefined, ...config }));
   await transport.start(test.abort.signal);
   return {
     sim,

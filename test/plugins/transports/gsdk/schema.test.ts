@@ -19,8 +19,10 @@ describe('gateway config schema', () => {
   test('defaults: the embedded simulator with three devices', () => {
     assert.deepEqual(configSchema.parse({}), {
       address: 'embedded',
-      deadlines: { defaultMs: 10_000, longMs: 20_000 },
+      insecure: false,
+      deadlines: { defaultMs: 15_000, longMs: 30_000 },
       maxMessageBytes: 4 * 1024 * 1024,
+      maxReceiveBytes: 72 * 1024 * 1024,
       embedded: { devices: [{ id: 1001 }, { id: 1002 }, { id: 1003 }], port: 0 },
     });
   });
@@ -37,7 +39,7 @@ describe('gateway config schema', () => {
   ];
   for (const [address, valid] of addresses) {
     test(`address ${JSON.stringify(address)} is ${valid ? 'accepted' : 'refused'}`, () => {
-      assert.equal(configSchema.safeParse({ address }).success, valid);
+      assert.equal(configSchema.safeParse({ address, insecure: true }).success, valid);
     });
   }
 
@@ -46,6 +48,40 @@ describe('gateway config schema', () => {
     assert.equal(configSchema.safeParse({ address: 'gw:4000', tls: {} }).success, false);
     assert.equal(configSchema.safeParse({ address: 'gw:4000', tls: { caFile: 'ca', certFile: 'c' } }).success, false);
     assert.equal(configSchema.safeParse({ address: 'gw:4000', tls: { caFile: 'ca', certFile: 'c', keyFile: 'k' } }).success, true);
+  });
+
+  test('a non-embedded address needs tls or insecure: true; the error names the gateway\'s cert/ca.crt', () => {
+    for (const address of ['127.0.0.1:4000', 'gateway.site.lan:4000', '[::1]:4000']) {
+      const result = configSchema.safeParse({ address });
+      assert.equal(result.success, false, address);
+      assert.equal(result.error!.issues.length, 1);
+      const [issue] = result.error!.issues;
+      assert.deepEqual(issue!.path, ['tls']);
+      assert.match(issue!.message, /cert\/ca\.crt/);
+      assert.match(issue!.message, /insecure: true/);
+      assert.ok(issue!.message.includes(address), issue!.message);
+    }
+    // insecure: false in so many words is still no consent to plaintext.
+    assert.equal(configSchema.safeParse({ address: 'gw:4000', insecure: false }).success, false);
+    assert.equal(configSchema.safeParse({ address: 'gw:4000', insecure: true }).success, true);
+    assert.equal(configSchema.safeParse({ address: 'gw:4000', tls: { caFile: '/etc/ca.crt' } }).success, true);
+    // The embedded simulator is plaintext on loopback and needs neither.
+    assert.equal(configSchema.safeParse({ address: 'embedded' }).success, true);
+    assert.equal(configSchema.safeParse({}).success, true);
+    // Only a real boolean says it: a string "true" is refused.
+    assert.equal(configSchema.safeParse({ address: 'gw:4000', insecure: 'true' }).success, false);
+  });
+
+  test('tls and insecure: true together are refused at insecure', () => {
+    const result = configSchema.safeParse({ address: 'gw:4000', insecure: true, tls: { caFile: '/etc/ca.crt' } });
+    assert.equal(result.success, false);
+    assert.deepEqual(result.error!.issues.map((issue) => issue.path), [['insecure']]);
+  });
+
+  test('deadlines default above the gateway\'s own cmd (10 s) and long_cmd (20 s) timeouts', () => {
+    const { deadlines } = configSchema.parse({});
+    assert.ok(deadlines.defaultMs > 10_000, String(deadlines.defaultMs));
+    assert.ok(deadlines.longMs > 20_000, String(deadlines.longMs));
   });
 
   test('unknown keys are errors', () => {
@@ -58,6 +94,8 @@ describe('gateway config schema', () => {
     assert.equal(metaOf(shape.address).requiresRestart, true);
     assert.equal(metaOf(shape.tls).requiresRestart, true);
     assert.equal(metaOf(shape.maxMessageBytes).requiresRestart, true);
+    assert.equal(metaOf(shape.maxReceiveBytes).requiresRestart, true);
+    assert.equal(metaOf(shape.insecure).requiresRestart, true);
     assert.equal(metaOf(shape.embedded).requiresRestart, true);
     assert.notEqual(metaOf(shape.deadlines).requiresRestart, true);
   });

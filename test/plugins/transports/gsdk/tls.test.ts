@@ -100,7 +100,7 @@ describe('TLS to the gateway', { skip: existsSync(OPENSSL) ? false : 'openssl is
   });
 
   test('plaintext to a TLS gateway: UNAVAILABLE with a hint', async () => {
-    const transport = await transportFor({ address: tlsSim.address });
+    const transport = await transportFor({ address: tlsSim.address, insecure: true });
     const error = await rejectsWithCode(transport.gateway.getStatistic(1001), 'UNAVAILABLE');
     assert.match(error.message, /connecting with plaintext/);
     await assert.rejects(transport.ready({ deadlineMs: 500 }), (e: unknown) => {

@@ -430,7 +430,8 @@ describe('gsdk transport against the simulator', () => {
 describe('paging of Get under the message limit', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ maxMessageBytes: 256 * 1024 }, [2001]);
+    // The receive limit as small as the send limit, so that a page of heavy users overflows it.
+    h = await startHarness({ maxMessageBytes: 256 * 1024, maxReceiveBytes: 256 * 1024 }, [2001]);
   });
   after(async () => {
     await h.close();
@@ -487,7 +488,7 @@ describe('long calls get the long deadline', () => {
   });
 
   test('reload changes the deadlines', async () => {
-    h.transport.reload({ address: h.sim.address, deadlines: { defaultMs: 400, longMs: 400 }, maxMessageBytes: 4 * 1024 * 1024, embedded: { devices: [] } });
+    h.transport.reload({ address: h.sim.address, insecure: true, deadlines: { defaultMs: 400, longMs: 400 }, maxMessageBytes: 4 * 1024 * 1024, embedded: { devices: [] } });
     h.sim.device(3001).setFault({ hangCount: 1 });
     const started = performance.now();
     await rejectsWithCode(h.transport.gateway.getStatistic(3001), 'DEADLINE_EXCEEDED');
