@@ -25,7 +25,7 @@ import type { ChangeFeed } from './change-feed.js';
 import type { RemovalGuard } from './removal-guard.js';
 import { Cut, cutParts, type SharedCall } from './shared-call.js';
 import { callFailure, DeviceRefusal, type DeviceHealth } from './device-health.js';
-import { halves, sendSplitting, splitFor } from './user-split.js';
+import { halves, sendSplitting, splitFor, type Refusal } from './user-split.js';
 import { deviceFailureEvent, failureText, refusedEvents, ruleSkipEvents } from './sync-events.js';
 import { errorText, type SyncContext } from './context.js';
 
@@ -95,7 +95,8 @@ export class BatchSender {
     const upTo = this.#fleet.target(group[0]!);
     // A device that said it is full is offered one user at a time until one goes in, not a
     // whole batch to refuse again (it is served alone: see DeviceState.full).
-    const limit = group.length === 1 && group[0]!.full ? 1 : config.batch.maxUsers;
+    // One whose batches timed out is fed alone, at most its batch cap at a time (DeviceState.batchCap).
+    const limit = group.length === 1 && group[0]!.full ? 1 : Math.min(config.batch.maxUsers, group.length === 1 ? (group[0]!.batchCap ?? Infinity) : Infinity);
     const all = await this.#feed.read(cursor, limit, upTo);
     if (all.length === 0) {
       // Nothing pending up to the target (coalesced away): the cursor catches up.
@@ -141,7 +142,22 @@ export class BatchSender {
    * and a single user that still times out, throws a DeviceRefusal (user-split.ts).
    */
   async enrollApart(device: DeviceState, users: readonly User[], failure?: DeviceFailure): Promise<Refused> {
-    const refusals = await sendSplitting(device.id, users, (part) => this.#enrollAlone(device, part), failure);
+    // A timeout caps the device's later batches at the largest part that went through.
+    let timedOut = failure?.reason === 'timeout';
+    let largestThrough = 0;
+    const send = async (part: readonly User[]): Promise<DeviceFailure | undefined> => {
+      const failed = await this.#enrollAlone(device, part);
+      if (failed?.reason === 'timeout') timedOut = true;
+      if (!failed) largestThrough = Math.max(largestThrough, part.length);
+      return failed;
+    };
+    let refusals: Refusal<User>[];
+    try {
+      refusals = await sendSplitting(device.id, users, send, failure);
+    } finally {
+      if (timedOut) this.#capBatches(device, users.length, largestThrough);
+    }
+    if (!timedOut) device.batchWent(users.length, this.#ctx.config.batch.maxUsers);
     if (refusals.length > 0) {
       this.#ctx.logger.warn({ device: device.id, users: users.length, refused: refusals.map((r) => r.item.id) }, `device ${device.id} refused ${refusals.length} of ${users.length} users; the others went through`);
     }
@@ -189,6 +205,17 @@ export class BatchSender {
     absentIsDeleted(outcome);
     this.#countOps('delete', ids.length, outcome);
     return outcome.failed.get(device.id);
+  }
+
+  #capBatches(device: DeviceState, tried: number, largestThrough: number): void {
+    const before = device.batchCap;
+    device.capBatches(largestThrough);
+    if (device.batchCap !== before) {
+      this.#ctx.logger.info(
+        { device: device.id, timedOutAt: tried, batchCap: device.batchCap },
+        `device ${device.id}: a batch of ${tried} users timed out; it gets at most ${device.batchCap} at a time for now`,
+      );
+    }
   }
 
   /** A device whose cursor fell behind the feed horizon may have missed pruned deletes: it gets a check first. */
@@ -258,7 +285,10 @@ export class BatchSender {
       else await this.#health.callFailed(devices, error);
       return false;
     }
-    if (devices.length === 1) this.#health.timedAlone(devices[0]!, performance.now() - started, plan.enroll.length + plan.remove.length);
+    if (devices.length === 1) {
+      this.#health.timedAlone(devices[0]!, performance.now() - started, plan.enroll.length + plan.remove.length);
+      if (outcome.ok.length === 1 && plan.enroll.length > 0) devices[0]!.batchWent(plan.enroll.length, this.#ctx.config.batch.maxUsers);
+    }
     const acked = same.filter((e) => outcome.ok.includes(e.device.id));
     await this.#acknowledge(acked.map((e) => ({ device: e.device, upToSeq: plan.upToSeq, changes, events: ruleSkipEvents(e.device.id, plan.skipped) })));
     for (const entry of same) {

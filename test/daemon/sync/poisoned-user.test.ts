@@ -101,11 +101,22 @@ describe('sync engine: a batch that times out', () => {
     try {
       await h.until('initial checks', () => h.engine.status().every((d) => d.lastCheck !== undefined));
       h.sim.device(1002).setFault({ slowAboveUsers: 10, slowLatencyMs: 0 });
+      const timeouts = (): Promise<number> => calls(h, 'EnrollMulti', 'DEADLINE_EXCEEDED');
       const all = ids(1, 100);
       await h.put(...all.map((id) => makeUser(id)));
       for (const device of [1001, 1002, 1003]) await h.until(`device ${device} complete`, () => h.deviceEquals(device, all));
       await h.until('1002 at the head', () => h.engine.device(1002)?.cursor === h.store.currentSeq());
       assert.equal(Object.keys((await h.store.getDevice(1002))?.rejectedUsers ?? {}).length, 0);
+      await assertNotQuarantined(h, 1002);
+      // Later batches start at the size that went through, instead of timing out from 100 again.
+      const cap = h.engine.device(1002)?.batchCap;
+      assert.ok(cap !== undefined && cap <= 10, `batch cap ${cap}`);
+      const first = await timeouts();
+      const next = ids(101, 100);
+      await h.put(...next.map((id) => makeUser(id)));
+      await h.until('device 1002 has the second hundred', () => h.deviceEquals(1002, [...all, ...next]));
+      const second = (await timeouts()) - first;
+      assert.ok(second < first, `timeouts: ${first} for the first hundred, ${second} for the second`);
       await assertNotQuarantined(h, 1002);
     } finally {
       await h.stop();

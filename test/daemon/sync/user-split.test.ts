@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import type { DeviceFailure } from '../../../daemon/plugins/api.js';
 import { DeviceRefusal } from '../../../daemon/sync/device-health.js';
 import { halves, sendSplitting, splitFor } from '../../../daemon/sync/user-split.js';
+import { BATCH_CAP_GROWS_AFTER, DeviceState } from '../../../daemon/sync/device-state.js';
+import type { DeviceRecord } from '../../../daemon/model/device.js';
 
 const internal: DeviceFailure = { reason: 'unknown', code: 13, codeName: 'INTERNAL', message: 'device 7: internal error' };
 const invalid: DeviceFailure = { reason: 'refused', code: 3, codeName: 'INVALID_ARGUMENT', message: 'device 7: bad template' };
@@ -120,5 +122,30 @@ describe('user split', () => {
       (error: unknown) => error instanceof DeviceRefusal && error.failure.reason === 'unavailable',
     );
     assert.equal(n, 2);
+  });
+});
+
+describe('batch cap of a device whose batches timed out', () => {
+  test('caps at the largest part that went through, doubles after enough whole batches at the cap, ends at the configured size', () => {
+    const d = new DeviceState({ id: 7 } as DeviceRecord, 0);
+    assert.equal(d.batchCap, undefined);
+    d.batchWent(500, 500);
+    assert.equal(d.batchCap, undefined, 'no cap without a timeout');
+    d.capBatches(12);
+    assert.equal(d.batchCap, 12);
+    d.capBatches(30);
+    assert.equal(d.batchCap, 12, 'a later, larger part does not raise it');
+    d.capBatches(0);
+    assert.equal(d.batchCap, 1, 'never below one user');
+    for (let i = 1; i < BATCH_CAP_GROWS_AFTER; i += 1) d.batchWent(1, 8);
+    assert.equal(d.batchCap, 1);
+    d.batchWent(1, 8);
+    assert.equal(d.batchCap, 2);
+    d.batchWent(1, 8);
+    assert.equal(d.batchCapRuns, 0, 'a batch below the cap says nothing');
+    for (let i = 0; i < BATCH_CAP_GROWS_AFTER; i += 1) d.batchWent(2, 8);
+    assert.equal(d.batchCap, 4);
+    for (let i = 0; i < BATCH_CAP_GROWS_AFTER; i += 1) d.batchWent(4, 8);
+    assert.equal(d.batchCap, undefined, 'back to the configured size');
   });
 });
