@@ -12,11 +12,21 @@
  *   the split stops with a DeviceRefusal, which backs the device off.
  * - any other reason (unavailable, full, absent): the device's trouble; DeviceRefusal.
  *
+ * A device that answers `unknown` to everything is not a device with bad users: when
+ * UNKNOWN_ALONE_LIMIT users have failed alone with `unknown` before any user went through,
+ * the split stops with a DeviceRefusal (backoff, quarantine) and refuses nobody. It costs about
+ * log2(n) + UNKNOWN_ALONE_LIMIT calls to find that out. (A batch whose first users in split
+ * order are all at fault is taken for a broken device too: no worse than without the split.)
+ * `refused` (a code that names the content) is always the users'.
+ *
  * Pure of I/O: the caller's `send` makes the call and turns a whole-call failure into a
  * DeviceFailure (callFailure in device-health.ts).
  */
 import type { DeviceFailure } from '../plugins/api.js';
 import { DeviceRefusal } from './device-health.js';
+
+/** Users failing alone with `unknown`, before any went through, that make it the device's trouble. */
+export const UNKNOWN_ALONE_LIMIT = 3;
 
 /** Sends `part` to the device; resolves with its failure, or undefined when it went through. */
 export type SendPart<T> = (part: readonly T[]) => Promise<DeviceFailure | undefined>;
@@ -47,6 +57,8 @@ export function halves<T>(items: readonly T[]): [T[], T[]] {
  */
 export async function sendSplitting<T>(deviceId: number, items: readonly T[], send: SendPart<T>, first?: DeviceFailure): Promise<Refusal<T>[]> {
   const refused: Refusal<T>[] = [];
+  let through = 0;
+  let unknownAlone = 0;
   /**
    * Returns whether everything in `batch` went through. `known`: its failure, if known
    * already; `inferred` when it was not this batch's own answer but deduced from its parent's.
@@ -55,11 +67,15 @@ export async function sendSplitting<T>(deviceId: number, items: readonly T[], se
     if (batch.length === 0) return true;
     // A single user is refused only on its own failure, never on an inferred one.
     const failure = known !== undefined && !(inferred && batch.length === 1) ? known : await send(batch);
-    if (failure === undefined) return true;
+    if (failure === undefined) {
+      through += batch.length;
+      return true;
+    }
     const how = splitFor(failure);
     if (how === undefined) throw new DeviceRefusal(deviceId, failure);
     if (batch.length === 1) {
       if (how === 'smaller') throw new DeviceRefusal(deviceId, failure);
+      if (failure.reason === 'unknown' && through === 0 && ++unknownAlone >= UNKNOWN_ALONE_LIMIT) throw new DeviceRefusal(deviceId, failure);
       refused.push({ item: batch[0]!, failure });
       return false;
     }

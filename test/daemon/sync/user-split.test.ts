@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeviceFailure } from '../../../daemon/plugins/api.js';
 import { DeviceRefusal } from '../../../daemon/sync/device-health.js';
-import { halves, sendSplitting, splitFor } from '../../../daemon/sync/user-split.js';
+import { halves, sendSplitting, splitFor, UNKNOWN_ALONE_LIMIT } from '../../../daemon/sync/user-split.js';
 import { BATCH_CAP_GROWS_AFTER, DeviceState } from '../../../daemon/sync/device-state.js';
 import type { DeviceRecord } from '../../../daemon/model/device.js';
 
@@ -113,6 +113,26 @@ describe('user split', () => {
       sendSplitting(7, range(4), async () => timeout),
       (error: unknown) => error instanceof DeviceRefusal && error.failure.reason === 'timeout',
     );
+  });
+
+  test('a device that answers INTERNAL to everything is the device\'s trouble: nobody refused, in about log2(n) + 3 calls', async () => {
+    const d = device(range(100));
+    await assert.rejects(sendSplitting(7, range(100), d.send), (error: unknown) => error instanceof DeviceRefusal && error.failure.codeName === 'INTERNAL');
+    assert.equal(d.took.size, 0);
+    assert.ok(d.calls.length <= Math.ceil(Math.log2(100)) + UNKNOWN_ALONE_LIMIT + 1, `${d.calls.length} calls`);
+  });
+
+  test('a device that refuses every user for its content refuses them all (the code names the content)', async () => {
+    const d = device(range(6), invalid);
+    const refused = await sendSplitting(7, range(6), d.send);
+    assert.deepEqual(refused.map((r) => r.item).sort((a, b) => a - b), range(6));
+  });
+
+  test('two users at fault next to each other at the start are still only theirs', async () => {
+    const d = device([1, 2]);
+    const refused = await sendSplitting(7, range(100), d.send);
+    assert.deepEqual(refused.map((r) => r.item), [1, 2]);
+    assert.equal(d.took.size, 98);
   });
 
   test('a device-level failure during the split stops it', async () => {
