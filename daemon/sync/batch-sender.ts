@@ -145,10 +145,13 @@ export class BatchSender {
     // A timeout caps the device's later batches at the largest part that went through.
     let timedOut = failure?.reason === 'timeout';
     let largestThrough = 0;
+    /** Why the whole batch failed, when it did for a reason the split handles. */
+    let whole = failure;
     const send = async (part: readonly User[]): Promise<DeviceFailure | undefined> => {
       const failed = await this.#enrollAlone(device, part);
       if (failed?.reason === 'timeout') timedOut = true;
       if (!failed) largestThrough = Math.max(largestThrough, part.length);
+      if (whole === undefined && part.length === users.length) whole = failed;
       return failed;
     };
     let refusals: Refusal<User>[];
@@ -156,6 +159,7 @@ export class BatchSender {
       refusals = await sendSplitting(device.id, users, send, failure);
     } finally {
       if (timedOut) this.#capBatches(device, users.length, largestThrough);
+      if (whole && users.length > 1 && splitFor(whole)) this.#ctx.metrics.splitBatches.inc({ why: whole.reason === 'timeout' ? 'timeout' : 'user' });
     }
     if (!timedOut) device.batchWent(users.length, this.#ctx.config.batch.maxUsers);
     if (refusals.length > 0) {

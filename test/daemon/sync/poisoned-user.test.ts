@@ -49,6 +49,7 @@ describe('sync engine: a user the device chokes on', () => {
       // Bisection, not one user at a time (that would be 100 calls and more).
       const used = (await calls(h, 'EnrollMulti')) - before;
       assert.ok(used <= 25, `EnrollMulti calls: ${used}`);
+      assert.match(await h.metrics.registry.metrics(), /rollcall_sync_batches_split_total\{why="user"\} [1-9]/);
       // The refusal holds: the next change of another user does not send 42 again.
       await h.put(makeUser('101'));
       await h.until('101 on 1002', () => h.deviceEquals(1002, except([...all, '101'], '42')));
@@ -115,6 +116,7 @@ describe('sync engine: a batch that times out', () => {
       // Later batches start at the size that went through, instead of timing out from 100 again.
       const cap = h.engine.device(1002)?.batchCap;
       assert.ok(cap !== undefined && cap <= 10, `batch cap ${cap}`);
+      assert.match(await h.metrics.registry.metrics(), /rollcall_sync_batches_split_total\{why="timeout"\} [1-9]/);
       const first = await timeouts();
       const next = ids(101, 100);
       await h.put(...next.map((id) => makeUser(id)));
