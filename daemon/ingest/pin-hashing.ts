@@ -32,10 +32,12 @@ export interface PinRetryPolicy {
 
 export const DEFAULT_PIN_RETRY: PinRetryPolicy = { baseMs: 1000, factor: 1.6, maxMs: 60_000 };
 
-/** Whether a hashPin failure means the gateway could not be reached (worth waiting for). */
+/** Whether a hashPin failure means the gateway could not be reached or did not answer in time (worth waiting for). */
 export function gatewayUnreachable(error: unknown): boolean {
   if (isRollcallError(error, 'ROLLCALL_ERR_GATEWAY_UNAVAILABLE')) return true;
-  return isRollcallError(error, 'ROLLCALL_ERR_GATEWAY_CALL') && error.detail?.['reason'] === 'unavailable';
+  if (!isRollcallError(error, 'ROLLCALL_ERR_GATEWAY_CALL')) return false;
+  const reason = error.detail?.['reason'];
+  return reason === 'unavailable' || reason === 'timeout';
 }
 
 export interface PinHasherOptions {

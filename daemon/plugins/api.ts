@@ -317,10 +317,14 @@ export interface DeviceUserHeader {
  * - `refused`: the device will not take this content (a rule, a format): send it apart.
  * - `absent`: the user is not on the device (a delete of it is as good as done).
  * - `full`: the device has no room for more users.
- * - `unavailable`: the device cannot be reached or did not answer; try again later.
- * - `unknown`: anything else; the raw code is in the log.
+ * - `unavailable`: the device (or the gateway) cannot be reached or will not serve the call
+ *   now; try again later (backoff, quarantine after repeated failures).
+ * - `timeout`: the call ran out of time: the engine sends the batch again in smaller parts,
+ *   and backs off only when a single user still times out.
+ * - `unknown`: a code that says nothing about the device (an internal error): it may be one
+ *   user's content, so the engine splits the batch to find the user(s) and refuses those.
  */
-export type FailureReason = 'refused' | 'absent' | 'full' | 'unavailable' | 'unknown';
+export type FailureReason = 'refused' | 'absent' | 'full' | 'unavailable' | 'timeout' | 'unknown';
 
 export interface DeviceFailure {
   reason: FailureReason;

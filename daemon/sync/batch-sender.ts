@@ -7,8 +7,11 @@
  * a batch by count and bytes), each gets its plan from the sync mode, and devices with the
  * same plan share one EnrollMulti/DeleteMulti call (shared-call.ts). A cursor moves only
  * after the device acknowledged, in the same commit as the bookkeeping that goes with it. A
- * device that refuses content gets the users one at a time: those it refuses are
- * remembered, the rest go through; any other failure backs it off (device-health.ts).
+ * batch a device refuses for its content, or fails with a code that says nothing about the
+ * device (INTERNAL, UNKNOWN, ...), is split in halves to find the users at fault
+ * (user-split.ts): those are remembered as refused, the rest go through. A batch that timed
+ * out is sent again in halves. Any other failure, and a single user that still times out,
+ * backs the device off (device-health.ts).
  */
 import type { Change, DeviceFailure, Mutation, MultiOutcome, NewEvent } from '../plugins/api.js';
 import type { User } from '../model/user.js';
@@ -21,12 +24,16 @@ import type { Fleet } from './fleet.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { RemovalGuard } from './removal-guard.js';
 import { Cut, cutParts, type SharedCall } from './shared-call.js';
-import { DeviceRefusal, type DeviceHealth } from './device-health.js';
+import { callFailure, DeviceRefusal, type DeviceHealth } from './device-health.js';
+import { halves, sendSplitting, splitFor, type Refusal } from './user-split.js';
 import { deviceFailureEvent, failureText, refusedEvents, ruleSkipEvents } from './sync-events.js';
 import { errorText, type SyncContext } from './context.js';
 
 /** Hands a device of a task back before the task ends (see Scheduler.launch). */
 export type Release = (device: DeviceState) => void;
+
+/** Which call of a plan a device failed: its enroll, or (after the enroll went through) its delete. */
+type Phase = 'enroll' | 'remove';
 
 /** Users a device refused, with the hash of the version refused and why. */
 export type Refused = Record<string, { hash: string; reason: string }>;
@@ -88,7 +95,8 @@ export class BatchSender {
     const upTo = this.#fleet.target(group[0]!);
     // A device that said it is full is offered one user at a time until one goes in, not a
     // whole batch to refuse again (it is served alone: see DeviceState.full).
-    const limit = group.length === 1 && group[0]!.full ? 1 : config.batch.maxUsers;
+    // One whose batches timed out is fed alone, at most its batch cap at a time (DeviceState.batchCap).
+    const limit = group.length === 1 && group[0]!.full ? 1 : Math.min(config.batch.maxUsers, group.length === 1 ? (group[0]!.batchCap ?? Infinity) : Infinity);
     const all = await this.#feed.read(cursor, limit, upTo);
     if (all.length === 0) {
       // Nothing pending up to the target (coalesced away): the cursor catches up.
@@ -126,41 +134,92 @@ export class BatchSender {
   }
 
   /**
-   * Enrolls `users` on one device (a check's repair). When the device refuses the batch for
-   * its content, each user is sent alone to find those it refuses; they are returned (with
-   * the hash of the refused version) and the rest are enrolled. Any other failure throws a
-   * DeviceRefusal.
+   * Enrolls `users` on one device (a check's repair, or a batch the device did not take). A
+   * batch refused for its content, or failed with a code that says nothing about the device,
+   * is split in halves until the users at fault stand alone; they are returned (with the hash
+   * of the refused version) and the rest are enrolled. A batch that timed out is sent again
+   * in halves. `failure` is the batch's failure when it was sent already. Any other failure,
+   * and a single user that still times out, throws a DeviceRefusal (user-split.ts).
    */
-  async enrollApart(device: DeviceState, users: readonly User[], refusedAsBatch = false): Promise<Refused> {
+  async enrollApart(device: DeviceState, users: readonly User[], failure?: DeviceFailure): Promise<Refused> {
+    // A timeout caps the device's later batches at the largest part that went through.
+    let timedOut = failure?.reason === 'timeout';
+    let largestThrough = 0;
+    /** Why the whole batch failed, when it did for a reason the split handles. */
+    let whole = failure;
+    const send = async (part: readonly User[]): Promise<DeviceFailure | undefined> => {
+      const failed = await this.#enrollAlone(device, part);
+      if (failed?.reason === 'timeout') timedOut = true;
+      if (!failed) largestThrough = Math.max(largestThrough, part.length);
+      if (whole === undefined && part.length === users.length) whole = failed;
+      return failed;
+    };
+    let refusals: Refusal<User>[];
+    try {
+      refusals = await sendSplitting(device.id, users, send, failure);
+    } finally {
+      if (timedOut) this.#capBatches(device, users.length, largestThrough);
+      if (whole && users.length > 1 && splitFor(whole)) this.#ctx.metrics.splitBatches.inc({ why: whole.reason === 'timeout' ? 'timeout' : 'user' });
+    }
+    if (!timedOut) device.batchWent(users.length, this.#ctx.config.batch.maxUsers);
+    if (refusals.length > 0) {
+      this.#ctx.logger.warn({ device: device.id, users: users.length, refused: refusals.map((r) => r.item.id) }, `device ${device.id} refused ${refusals.length} of ${users.length} users; the others went through`);
+    }
     const refused: Refused = {};
-    if (!refusedAsBatch) {
-      const failure = await this.#enrollAlone(device, users);
-      if (!failure) return refused;
-      if (failure.reason !== 'refused') throw new DeviceRefusal(device.id, failure);
-      if (users.length === 1) return { [users[0]!.id]: { hash: deviceProjectionHash(users[0]!), reason: failureText(failure) } };
-    }
-    for (const user of users) {
-      const failure = await this.#enrollAlone(device, [user]);
-      if (!failure) continue;
-      if (failure.reason !== 'refused') throw new DeviceRefusal(device.id, failure);
-      refused[user.id] = { hash: deviceProjectionHash(user), reason: failureText(failure) };
-    }
+    for (const { item, failure: why } of refusals) refused[item.id] = { hash: deviceProjectionHash(item), reason: failureText(why) };
     return refused;
   }
 
-  /** Deletes `ids` from one device (a check's repair); a user already absent counts as deleted. */
-  async removeFrom(device: DeviceState, ids: readonly string[]): Promise<void> {
-    const outcome = await this.#ctx.transport.deleteUsers([device.id], ids, { signal: this.#ctx.signal });
-    absentIsDeleted(outcome);
-    this.#countOps('delete', ids.length, outcome);
-    const failure = outcome.failed.get(device.id);
-    if (failure) throw new DeviceRefusal(device.id, failure);
+  /**
+   * Deletes `ids` from one device (a check's repair); a user already absent counts as deleted.
+   * A delete that timed out is sent again in halves; any other failure, and a single ID that
+   * still times out, throws a DeviceRefusal. `failed`: the failure of `ids` when sent already.
+   */
+  async removeFrom(device: DeviceState, ids: readonly string[], failed?: DeviceFailure): Promise<void> {
+    const failure = failed ?? (await this.#removeAlone(device, ids));
+    if (!failure) return;
+    if (splitFor(failure) !== 'smaller' || ids.length === 1) throw new DeviceRefusal(device.id, failure);
+    for (const half of halves(ids)) await this.removeFrom(device, half);
   }
 
+  /** One EnrollMulti to one device; a whole-call failure the split handles comes back as its failure. */
   async #enrollAlone(device: DeviceState, users: readonly User[]): Promise<DeviceFailure | undefined> {
-    const outcome = await this.#ctx.transport.enrollUsers([device.id], users, { signal: this.#ctx.signal });
+    let outcome: MultiOutcome;
+    try {
+      outcome = await this.#ctx.transport.enrollUsers([device.id], users, { signal: this.#ctx.signal });
+    } catch (error) {
+      const failure = callFailure(error);
+      if (failure && splitFor(failure) !== undefined && !this.#ctx.signal.aborted) return failure;
+      throw error;
+    }
     this.#countOps('enroll', users.length, outcome);
     return outcome.failed.get(device.id);
+  }
+
+  /** One DeleteMulti to one device; a whole-call timeout comes back as its failure. */
+  async #removeAlone(device: DeviceState, ids: readonly string[]): Promise<DeviceFailure | undefined> {
+    let outcome: MultiOutcome;
+    try {
+      outcome = await this.#ctx.transport.deleteUsers([device.id], ids, { signal: this.#ctx.signal });
+    } catch (error) {
+      const failure = callFailure(error);
+      if (failure && splitFor(failure) === 'smaller' && !this.#ctx.signal.aborted) return failure;
+      throw error;
+    }
+    absentIsDeleted(outcome);
+    this.#countOps('delete', ids.length, outcome);
+    return outcome.failed.get(device.id);
+  }
+
+  #capBatches(device: DeviceState, tried: number, largestThrough: number): void {
+    const before = device.batchCap;
+    device.capBatches(largestThrough);
+    if (device.batchCap !== before) {
+      this.#ctx.logger.info(
+        { device: device.id, timedOutAt: tried, batchCap: device.batchCap },
+        `device ${device.id}: a batch of ${tried} users timed out; it gets at most ${device.batchCap} at a time for now`,
+      );
+    }
   }
 
   /** A device whose cursor fell behind the feed horizon may have missed pruned deletes: it gets a check first. */
@@ -198,16 +257,21 @@ export class BatchSender {
     const devices = same.map((e) => e.device);
     const ids = devices.map((d) => d.id);
     let outcome: MultiOutcome = { ok: ids, failed: new Map() };
+    /** Which call a device's failure came from: a device that failed the enroll got no delete. */
+    let phase: Phase = 'enroll';
+    const enrollFailed = new Set<number>();
     const started = performance.now();
     try {
       if (plan.enroll.length > 0) {
         const enrolled = await this.#calls.run('EnrollMulti', ids, plan.enroll.length, (signal) => transport.enrollUsers(ids, plan.enroll, { signal }));
         if (enrolled instanceof Cut) return true;
         outcome = enrolled;
+        for (const id of enrolled.failed.keys()) enrollFailed.add(id);
         this.#countOps('enroll', plan.enroll.length, outcome);
       }
       if (plan.remove.length > 0 && outcome.ok.length > 0) {
         const from = outcome.ok;
+        phase = 'remove';
         const removed = await this.#calls.run('DeleteMulti', from, plan.remove.length, (signal) => transport.deleteUsers(from, plan.remove, { signal }));
         if (removed instanceof Cut) return true;
         absentIsDeleted(removed);
@@ -218,10 +282,17 @@ export class BatchSender {
       // The call failed as a whole: nothing says which device is to blame.
       if (devices.length > 1) for (const id of ids) report?.wholeCallFailed.add(id);
       else report?.failed.set(ids[0]!, errorText(error));
-      await this.#health.callFailed(devices, error);
+      // One device alone, and a failure a split can handle (a user at fault, a timeout): as
+      // if the device had answered it. Anything else backs the device off.
+      const failure = devices.length === 1 && !this.#ctx.signal.aborted ? callFailure(error) : undefined;
+      if (failure && splitFor(failure) !== undefined) await this.#deviceFailed(same[0]!.device, same[0]!.plan, failure, changes, phase);
+      else await this.#health.callFailed(devices, error);
       return false;
     }
-    if (devices.length === 1) this.#health.timedAlone(devices[0]!, performance.now() - started, plan.enroll.length + plan.remove.length);
+    if (devices.length === 1) {
+      this.#health.timedAlone(devices[0]!, performance.now() - started, plan.enroll.length + plan.remove.length);
+      if (outcome.ok.length === 1 && plan.enroll.length > 0) devices[0]!.batchWent(plan.enroll.length, this.#ctx.config.batch.maxUsers);
+    }
     const acked = same.filter((e) => outcome.ok.includes(e.device.id));
     await this.#acknowledge(acked.map((e) => ({ device: e.device, upToSeq: plan.upToSeq, changes, events: ruleSkipEvents(e.device.id, plan.skipped) })));
     if (plan.enroll.length + plan.remove.length > 0) await this.#fleet.countUsers(acked.map((e) => e.device));
@@ -229,27 +300,32 @@ export class BatchSender {
       const failure = outcome.failed.get(entry.device.id);
       if (!failure) continue;
       report?.failed.set(entry.device.id, failureText(failure));
-      await this.#deviceFailed(entry.device, entry.plan, failure, changes);
+      await this.#deviceFailed(entry.device, entry.plan, failure, changes, enrollFailed.has(entry.device.id) ? 'enroll' : 'remove');
     }
     return false;
   }
 
   /**
-   * One device did not take the batch. When the refusal is about content (a rule, a template
-   * format), find the users it refuses by sending them one at a time, remember those, and
-   * let the rest through; otherwise back off.
+   * One device did not take the batch (its `phase` call failed). An enroll refused for its
+   * content or failed with a code that says nothing about the device is split to find the
+   * users at fault: those are remembered, the rest go through. An enroll or delete that timed
+   * out is sent again in halves. Anything else backs the device off, and so does a split that
+   * ends on the device's trouble (a single user that still times out, the device gone).
    */
-  async #deviceFailed(device: DeviceState, plan: DevicePlan, failure: DeviceFailure, changes: readonly Change[]): Promise<void> {
+  async #deviceFailed(device: DeviceState, plan: DevicePlan, failure: DeviceFailure, changes: readonly Change[], phase: Phase): Promise<void> {
     await this.#ctx.store.commit([{ type: 'appendEvent', event: deviceFailureEvent(device.id, failure, plan.enroll.length) }]).catch(() => undefined);
     if (failure.reason === 'full') device.full = true;
-    if (failure.reason !== 'refused' || plan.enroll.length === 0) {
+    const how = splitFor(failure);
+    const splitEnroll = phase === 'enroll' && plan.enroll.length > 0 && how !== undefined;
+    const splitRemove = phase === 'remove' && plan.remove.length > 0 && how === 'smaller';
+    if (!splitEnroll && !splitRemove) {
       await this.#health.failed(device, failureText(failure));
       return;
     }
-    let refused: Refused;
+    let refused: Refused = {};
     try {
-      refused = await this.enrollApart(device, plan.enroll, true);
-      if (plan.remove.length > 0) await this.removeFrom(device, plan.remove);
+      if (splitEnroll) refused = await this.enrollApart(device, plan.enroll, failure);
+      if (plan.remove.length > 0) await this.removeFrom(device, plan.remove, splitRemove ? failure : undefined);
     } catch (error) {
       await this.#health.failed(device, errorText(error));
       return;

@@ -4,8 +4,8 @@
  * success that ends it, and which devices are kept out of shared calls for a while (they
  * failed, a shared call with them failed as a whole, or they were slow alone).
  */
-import { RollcallError } from '../errors.js';
-import type { DeviceFailure } from '../plugins/api.js';
+import { isRollcallError, RollcallError } from '../errors.js';
+import type { DeviceFailure, FailureReason } from '../plugins/api.js';
 import { TROUBLE_ALONE_MS, type DeviceState } from './device-state.js';
 import type { Fleet } from './fleet.js';
 import { slowCallMs } from './soft-deadline.js';
@@ -19,6 +19,27 @@ export class DeviceRefusal extends RollcallError {
     super('ROLLCALL_ERR_DEVICE', `device ${deviceId}: ${failureText(failure)}`, { detail: { deviceId, reason: failure.reason, code: failure.codeName } });
     this.failure = failure;
   }
+}
+
+const REASONS: readonly FailureReason[] = ['refused', 'absent', 'full', 'unavailable', 'timeout', 'unknown'];
+
+/**
+ * A gateway call that failed as a whole (no per-device result) as a DeviceFailure, from the
+ * reason the transport puts in the error's detail (STYLE §16); undefined for any other
+ * error, or one without a reason the contract knows.
+ */
+export function callFailure(error: unknown): DeviceFailure | undefined {
+  if (!isRollcallError(error, 'ROLLCALL_ERR_GATEWAY_CALL')) return undefined;
+  const reason = error.detail?.['reason'];
+  if (typeof reason !== 'string' || !(REASONS as readonly string[]).includes(reason)) return undefined;
+  const code = error.detail?.['code'];
+  const codeName = error.detail?.['codeName'];
+  return {
+    reason: reason as FailureReason,
+    code: typeof code === 'number' ? code : -1,
+    codeName: typeof codeName === 'string' ? codeName : 'UNKNOWN',
+    message: error.message,
+  };
 }
 
 export interface DeviceHealthOptions {

@@ -16,6 +16,9 @@ export type CheckDepth = 'headers' | 'deep';
  */
 export const TROUBLE_ALONE_MS = 60_000;
 
+/** Batches in a row at a device's batch cap that go through whole before the cap doubles. */
+export const BATCH_CAP_GROWS_AFTER = 4;
+
 export class DeviceState {
   record: DeviceRecord;
   cursor: number;
@@ -44,6 +47,13 @@ export class DeviceState {
   aloneUntil = 0;
   /** The device refused users for want of room (RESOURCE_EXHAUSTED): fed one user at a time until one goes in. */
   full = false;
+  /**
+   * Batches timed out on this device (DEADLINE_EXCEEDED): it is fed alone, at most this many
+   * users at a time (the largest part that went through), growing back as batches go through.
+   */
+  batchCap: number | undefined;
+  /** Batches in a row that went through whole at `batchCap`: BATCH_CAP_GROWS_AFTER of them double it. */
+  batchCapRuns = 0;
   profile: DeviceProfile | undefined;
   lastError: string | undefined;
   /** The `credential:reason` series of rollcall_device_left_off_credentials set for this device (set to 0 when they clear). */
@@ -76,6 +86,21 @@ export class DeviceState {
   /** Whether a task may start for this device now. */
   ready(now: number): boolean {
     return this.connected && !this.busy && now >= this.retryAt && this.record.heldRemoval === undefined;
+  }
+
+  /** A batch timed out and went through in parts of at most `largest` users: cap later batches there. */
+  capBatches(largest: number): void {
+    this.batchCap = Math.max(1, Math.min(this.batchCap ?? Infinity, largest));
+    this.batchCapRuns = 0;
+  }
+
+  /** A batch of `users` went through whole: after enough at the cap, the cap doubles (and ends at `max`). */
+  batchWent(users: number, max: number): void {
+    if (this.batchCap === undefined || users < this.batchCap) return;
+    this.batchCapRuns += 1;
+    if (this.batchCapRuns < BATCH_CAP_GROWS_AFTER) return;
+    this.batchCapRuns = 0;
+    this.batchCap = this.batchCap * 2 >= max ? undefined : this.batchCap * 2;
   }
 
   succeeded(): void {

@@ -19,6 +19,7 @@ export interface SyncMetrics {
   leftOff: Gauge<'device' | 'credential' | 'reason'>;
   ops: Counter<'op' | 'result'>;
   cutCalls: Counter<never>;
+  splitBatches: Counter<'why'>;
   merges: Counter<'result'>;
   conflicts: Counter<never>;
   users: Gauge<never>;
@@ -31,6 +32,8 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export const SYNC_OPS = ['enroll', 'delete'] as const;
 export const SYNC_OP_RESULTS = ['ok', 'failed'] as const;
 export const MERGE_RESULTS = ['created', 'updated', 'unchanged', 'failed'] as const;
+/** Why a batch one device did not take was split (user-split.ts): to find users at fault, or because it timed out. */
+export const SPLIT_REASONS = ['user', 'timeout'] as const;
 
 export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
   const created: SyncMetrics = {
@@ -79,6 +82,11 @@ export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
       name: 'rollcall_sync_calls_cut_total',
       help: 'Shared gateway calls cancelled at their soft deadline; their devices were then served one by one.',
     }),
+    splitBatches: metrics.counter({
+      name: 'rollcall_sync_batches_split_total',
+      help: 'Batches one device did not take that were split in halves: to find the users at fault (why=user) or because they timed out (why=timeout).',
+      labelNames: ['why'],
+    }),
     merges: metrics.counter({
       name: 'rollcall_merge_total',
       help: 'Device-side enrollments and edits merged into the database, by result.',
@@ -99,6 +107,7 @@ export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
   };
   metrics.initialise(created.ops, labelGrid({ op: SYNC_OPS, result: SYNC_OP_RESULTS }));
   metrics.initialise(created.merges, labelGrid({ result: MERGE_RESULTS }));
+  metrics.initialise(created.splitBatches, labelGrid({ why: SPLIT_REASONS }));
   return created;
 }
 

@@ -185,7 +185,9 @@ export class Reconcile {
     const rules = this.#o.fleet.rules(device);
     const refused: Refused = {};
     for (let i = 0; i < ids.length; ) {
-      const stored = (await store.getUsers(ids.slice(i, i + config.batch.maxUsers))).filter((u): u is User => u !== undefined);
+      // A device whose batches timed out gets smaller ones (DeviceState.batchCap).
+      const max = Math.min(config.batch.maxUsers, device.batchCap ?? Infinity);
+      const stored = (await store.getUsers(ids.slice(i, i + max))).filter((u): u is User => u !== undefined);
       const users = stored.map((user) => copyFor(user, rules).copy);
       const items = users.map((user) => ({ change: { seq: 0, userId: user.id, op: 'upsert' as const, at: 0, origin: { kind: 'server' as const } }, user }));
       const n = Math.max(1, cutBatch(items, config.batch, (u) => transport.encodedSize(u)));
@@ -195,7 +197,7 @@ export class Reconcile {
         Object.assign(refused, refusedNow);
         result.enrolled += batch.length - Object.keys(refusedNow).length;
       }
-      i += Math.min(n, config.batch.maxUsers);
+      i += Math.min(n, max);
     }
     return refused;
   }

@@ -186,7 +186,7 @@ export class Scheduler {
       if (!device.ready(now) || device.checkDue) continue;
       const target = fleet.target(device);
       if (device.cursor >= target) continue;
-      if (device.alone || device.aloneUntil > now) {
+      if (device.alone || device.aloneUntil > now || device.batchCap !== undefined) {
         if (!free()) return;
         this.#launch([device], (release) => work.feed([device], release));
         continue;

@@ -44,6 +44,11 @@ export function registerDeviceCommands(sim: Command, out: SimCommandOutput): voi
     .option('--error-code <code>', 'gRPC code of --error-rate (default UNAVAILABLE)', grpcCode)
     .option('--seed <n>', 'seed of the --error-rate draws', count)
     .option('--hang <n>', 'the next n calls never answer (the client\'s deadline ends them)', count)
+    .option('--poison <ids>', 'comma-separated user IDs: a write call carrying one fails on the device', (v: string) => v.split(',').map((id) => id.trim()).filter((id) => id !== ''))
+    .option('--poison-code <code>', 'gRPC code of --poison, a name or number (default INTERNAL)', grpcCode)
+    .option('--poison-whole-call', 'a poisoned call fails as a whole, without per-device errors')
+    .option('--slow-above <n>', 'a user call with more than n users is slow (see --slow-ms)', count)
+    .option('--slow-ms <ms>', 'delay of such a call; 0 answers DEADLINE_EXCEEDED for the device at once', count)
     .action(
       async (
         options: GatewayOptions & {
@@ -55,6 +60,11 @@ export function registerDeviceCommands(sim: Command, out: SimCommandOutput): voi
           errorCode?: number;
           seed?: number;
           hang?: number;
+          poison?: string[];
+          poisonCode?: number;
+          poisonWholeCall?: boolean;
+          slowAbove?: number;
+          slowMs?: number;
         },
       ) =>
         withClients(options, async ({ control }) => {
@@ -67,6 +77,11 @@ export function registerDeviceCommands(sim: Command, out: SimCommandOutput): voi
             errorRateCode: options.errorCode,
             errorRateSeed: options.seed,
             hangCount: options.hang,
+            poisonUserIDs: options.poison ?? [],
+            poisonCode: options.poisonCode,
+            poisonWholeCall: options.poisonWholeCall,
+            slowAboveUsers: options.slowAbove,
+            slowLatencyMs: options.slowMs,
           });
           printResult(out, options, { deviceID: options.device, fault }, `device ${options.device} faults: ${JSON.stringify(fault)}`);
         }),

@@ -60,6 +60,8 @@ export function describeDevice(device: DeviceState): string {
     if (fault.failNextCount > 0) faults.push(`failNext=${fault.failNextCount}x${status[fault.failNextCode] ?? fault.failNextCode}`);
     if (fault.errorRate > 0) faults.push(`errorRate=${fault.errorRate} ${status[fault.errorRateCode] ?? fault.errorRateCode}`);
     if (fault.hangCount > 0) faults.push(`hang=${fault.hangCount}`);
+    if (fault.poisonUserIDs.length > 0) faults.push(`poison=${fault.poisonUserIDs.join(',')}x${status[fault.poisonCode] ?? fault.poisonCode}${fault.poisonWholeCall ? '(whole call)' : ''}`);
+    if (fault.slowAboveUsers > 0) faults.push(`slowAbove=${fault.slowAboveUsers}:${fault.slowLatencyMs > 0 ? `${fault.slowLatencyMs}ms` : 'DEADLINE_EXCEEDED'}`);
   }
   return [
     `device ${device.deviceID}`,

@@ -26,7 +26,25 @@ class MultiCallFailed extends Error {
   }
 }
 
+/** An injected fault that fails a whole Multi call, without per-device errors (poisonWholeCall). */
+class WholeCallFault extends Error {
+  readonly code: status;
+
+  constructor(code: status, message: string) {
+    super(message);
+    this.name = 'WholeCallFault';
+    this.code = code;
+  }
+}
+
 type AnyUnaryCall = ServerUnaryCall<unknown, unknown>;
+
+/** The users a user call carries, for the faults that look at them (FaultPlan.poisonUserIDs, slowAboveUsers). */
+export interface CarriedUsers {
+  ids: readonly string[];
+  /** Enroll or Update: the call writes these users (poisoned users apply); false for a delete. */
+  writes: boolean;
+}
 
 /**
  * What every gsdk service needs to serve a call: the gateway, the simulator's stop signal,
@@ -57,19 +75,25 @@ export class CallScope {
    * The device a call addresses, after the gateway connection check and the device's
    * faults: a hang waits for the client to give up, latency delays, an injected error throws.
    */
-  async reach(deviceId: number, call: AnyUnaryCall): Promise<VirtualDevice> {
+  async reach(deviceId: number, call: AnyUnaryCall, users?: CarriedUsers): Promise<VirtualDevice> {
     const device = this.gateway.reach(deviceId);
     const decision = device.faults.next();
     if (decision.kind === 'hang') return this.hang(call);
     if (decision.latencyMs > 0) await this.wait(decision.latencyMs, call);
     if (decision.kind === 'fail') throw new SimError(decision.code, `device ${deviceId}: ${decision.reason}`);
+    const forUsers = users ? device.faults.forUsers(users.ids, users.writes) : undefined;
+    if (forUsers?.kind === 'slow') await this.wait(forUsers.latencyMs, call);
+    if (forUsers?.kind === 'fail') {
+      const message = `device ${deviceId}: ${forUsers.reason}`;
+      throw forUsers.wholeCall ? new WholeCallFault(forUsers.code, message) : new SimError(forUsers.code, message);
+    }
     // The device may have dropped off while the call waited.
     return this.gateway.reach(deviceId);
   }
 
   /** A single-device call: reach the device, then act on it synchronously (atomic). */
-  async onDevice<T>(deviceId: number, call: AnyUnaryCall, act: (device: VirtualDevice) => T): Promise<T> {
-    const device = await this.reach(deviceId, call);
+  async onDevice<T>(deviceId: number, call: AnyUnaryCall, act: (device: VirtualDevice) => T, users?: CarriedUsers): Promise<T> {
+    const device = await this.reach(deviceId, call, users);
     return act(device);
   }
 
@@ -82,6 +106,7 @@ export class CallScope {
     deviceIds: readonly number[],
     call: AnyUnaryCall,
     act: (device: VirtualDevice) => void,
+    users?: CarriedUsers,
   ): Promise<{ deviceErrors: ErrorResponse[] }> {
     const unique = [...new Set(deviceIds)];
     // Each device waiting on latency or a hang listens for the call's cancellation.
@@ -89,7 +114,7 @@ export class CallScope {
     const outcomes = await Promise.all(
       unique.map(async (deviceId): Promise<ErrorResponse | undefined> => {
         try {
-          act(await this.reach(deviceId, call));
+          act(await this.reach(deviceId, call, users));
           return undefined;
         } catch (error) {
           if (!isSimError(error)) throw error;
@@ -146,7 +171,7 @@ function toServiceError(error: unknown): Partial<ServerErrorResponse> {
   if (error instanceof MultiCallFailed) {
     return multiFailure(error.deviceErrors, error.deviceCount);
   }
-  if (isSimError(error)) return { code: error.code, details: error.message };
+  if (isSimError(error) || error instanceof WholeCallFault) return { code: error.code, details: error.message };
   if (error instanceof CallAbandoned) return { code: status.CANCELLED, details: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { code: status.INTERNAL, details: `simulator fault: ${message}` };

@@ -13,7 +13,7 @@ import {
 import { standInPinHash, standInPinHashWithKey } from '../pin-hash.js';
 import { applyInfoMask, decodeStored, prepareUser, type StoredUser } from '../user-record.js';
 import type { UserPartChange } from '../virtual-device.js';
-import type { CallScope } from './calls.js';
+import type { CallScope, CarriedUsers } from './calls.js';
 
 /**
  * A GetResponse already encoded from the devices' stored bytes: Get is the hot read path,
@@ -49,6 +49,11 @@ function partsOf<T>(users: StoredUser[], pick: (info: UserInfo) => T): { userID:
   return users.map((user) => ({ userID: user.id, info: pick(decodeStored(user)) }));
 }
 
+/** The users an Enroll or Update writes, for the faults that look at them. */
+function writing(users: readonly UserInfo[]): CarriedUsers {
+  return { ids: users.map((user) => user.hdr?.ID ?? ''), writes: true };
+}
+
 /** Get answers an EncodedGetResponse, which userServiceDefinition's serializer passes through. */
 function preEncoded(response: EncodedGetResponse): GetResponse {
   return response as unknown as GetResponse;
@@ -69,27 +74,27 @@ export function userService(scope: CallScope, pinHashSalt?: string): UserServer 
 
     enroll: scope.unary(async (req, call) => {
       const users = req.users.map(prepareUser);
-      await scope.onDevice(req.deviceID, call, (d) => d.enroll(users, req.overwrite, 'gateway'));
+      await scope.onDevice(req.deviceID, call, (d) => d.enroll(users, req.overwrite, 'gateway'), writing(req.users));
       return {};
     }),
     enrollMulti: scope.unary(async (req, call) => {
       // Encoded once for every device: the devices then share the records.
       const users = req.users.map(prepareUser);
-      return scope.onDevices(req.deviceIDs, call, (d) => d.enroll(users, req.overwrite, 'gateway'));
+      return scope.onDevices(req.deviceIDs, call, (d) => d.enroll(users, req.overwrite, 'gateway'), writing(req.users));
     }),
     update: scope.unary(async (req, call) => {
-      await scope.onDevice(req.deviceID, call, (d) => d.update(req.users, 'gateway'));
+      await scope.onDevice(req.deviceID, call, (d) => d.update(req.users, 'gateway'), writing(req.users));
       return {};
     }),
     updateMulti: scope.unary(async (req, call) =>
-      scope.onDevices(req.deviceIDs, call, (d) => d.update(req.users, 'gateway')),
+      scope.onDevices(req.deviceIDs, call, (d) => d.update(req.users, 'gateway'), writing(req.users)),
     ),
     delete: scope.unary(async (req, call) => {
-      await scope.onDevice(req.deviceID, call, (d) => d.remove(req.userIDs, 'gateway'));
+      await scope.onDevice(req.deviceID, call, (d) => d.remove(req.userIDs, 'gateway'), { ids: req.userIDs, writes: false });
       return {};
     }),
     deleteMulti: scope.unary(async (req, call) =>
-      scope.onDevices(req.deviceIDs, call, (d) => d.remove(req.userIDs, 'gateway')),
+      scope.onDevices(req.deviceIDs, call, (d) => d.remove(req.userIDs, 'gateway'), { ids: req.userIDs, writes: false }),
     ),
     deleteAll: scope.unary(async (req, call) => {
       await scope.onDevice(req.deviceID, call, (d) => d.removeAll('gateway'));

@@ -40,8 +40,8 @@ export class SimProcess {
     });
   }
 
-  setFault(deviceID: number, change: Omit<SetFaultRequest, 'deviceID'>): Promise<Fault | undefined> {
-    return this.#call(this.#control.setFault as Unary<SetFaultRequest, { fault?: Fault }>, { deviceID, ...change }).then((r) => r.fault);
+  setFault(deviceID: number, change: Partial<Omit<SetFaultRequest, 'deviceID'>>): Promise<Fault | undefined> {
+    return this.#call(this.#control.setFault as Unary<SetFaultRequest, { fault?: Fault }>, { ...change, poisonUserIDs: change.poisonUserIDs ?? [], deviceID }).then((r) => r.fault);
   }
 
   async clearFaults(deviceID: number): Promise<void> {

@@ -86,6 +86,11 @@ describe('rollcall sim subcommands', () => {
     assert.match(await sim('devices', ...gw), /faults: latency=1ms failNext=2xRESOURCE_EXHAUSTED/);
     await sim('clear-faults', ...gw, '--device', '1001');
     assert.equal(r.sim.device(1001).state().fault?.failNextCount, 0);
+    const poison = JSON.parse(await sim('fault', ...gw, '--device', '1001', '--poison', '42, 43', '--poison-code', 'DATA_LOSS', '--slow-above', '10', '--json'));
+    assert.deepEqual([poison.fault.poisonUserIDs, poison.fault.poisonCode, poison.fault.poisonWholeCall, poison.fault.slowAboveUsers], [['42', '43'], 15, false, 10]);
+    assert.match(await sim('devices', ...gw), /faults: poison=42,43xDATA_LOSS slowAbove=10:DEADLINE_EXCEEDED/);
+    await sim('clear-faults', ...gw, '--device', '1001');
+    assert.deepEqual(r.sim.device(1001).state().fault?.poisonUserIDs, []);
 
     const cap = JSON.parse(await sim('capacity', ...gw, '--device', '1001', '--max-users', '9', '--template-format', 'ANSI', '--alphanumeric', 'true', '--json'));
     assert.deepEqual([cap.device.maxUsers, cap.device.templateFormat, cap.device.useAlphanumericID], [9, 2, true]);

@@ -77,6 +77,44 @@ describe('fault injection', () => {
     assert.equal(r.sim.device(1).userCount, 0, 'device 1 answered and kept its change');
   });
 
+  test('a poisoned user fails the writes that carry it, on that device only; the others and other users are not touched', async () => {
+    await unary(r.c.control, 'SetFault', { deviceID: 2, poisonUserIDs: ['66'], poisonCode: code.DATA_LOSS });
+    const error = await failure(unary(r.c.user, 'EnrollMulti', { deviceIDs: [1, 2], users: [user('65'), user('66')], overwrite: true }));
+    assert.deepEqual(deviceErrorsOf(error).map((e) => [e.deviceID, e.code]), [[2, code.DATA_LOSS]]);
+    assert.match(deviceErrorsOf(error)[0]!.msg, /user 66 is poisoned/);
+    assert.ok(r.sim.device(1).user('66') && r.sim.device(1).user('65'), 'device 1 took both');
+    assert.equal(r.sim.device(2).user('65'), undefined, 'the poisoned call did nothing on device 2');
+    await unary(r.c.user, 'EnrollMulti', { deviceIDs: [2], users: [user('65')], overwrite: true });
+    assert.ok(r.sim.device(2).user('65'));
+    assert.equal((await failure(unary(r.c.user, 'Enroll', { deviceID: 2, users: [user('66')], overwrite: true }))).code, code.DATA_LOSS);
+    // A delete is not poisoned; an empty list in SetFault keeps the IDs.
+    await unary(r.c.user, 'DeleteMulti', { deviceIDs: [2], userIDs: ['66', '65'] });
+    const kept = await unary<{ fault: { poisonUserIDs: string[] } }>(r.c.control, 'SetFault', { deviceID: 2, latencyMs: 0 });
+    assert.deepEqual(kept.fault.poisonUserIDs, ['66']);
+    // As a whole: no per-device errors in the trailer.
+    r.sim.device(2).setFault({ poisonWholeCall: true });
+    const whole = await failure(unary(r.c.user, 'EnrollMulti', { deviceIDs: [1, 2], users: [user('66')], overwrite: true }));
+    assert.equal(whole.code, code.DATA_LOSS);
+    assert.equal(whole.metadata.get('grpc-status-details-bin').length, 0);
+    await unary(r.c.control, 'ClearFaults', { deviceID: 2 });
+    assert.deepEqual(r.sim.device(2).state().fault?.poisonUserIDs, []);
+    await unary(r.c.user, 'Enroll', { deviceID: 2, users: [user('66')], overwrite: true });
+  });
+
+  test('a batch above slowAboveUsers times out on the device (or is delayed); smaller ones answer at once', async () => {
+    r.sim.device(3).setFault({ slowAboveUsers: 2 });
+    const users = ['71', '72', '73'].map((id) => user(id));
+    const error = await failure(unary(r.c.user, 'EnrollMulti', { deviceIDs: [1, 3], users, overwrite: true }));
+    assert.deepEqual(deviceErrorsOf(error).map((e) => [e.deviceID, e.code]), [[3, code.DEADLINE_EXCEEDED]]);
+    await unary(r.c.user, 'EnrollMulti', { deviceIDs: [3], users: users.slice(0, 2), overwrite: true });
+    assert.ok(r.sim.device(3).user('72'));
+    r.sim.device(3).setFault({ slowLatencyMs: 60_000 });
+    assert.equal((await failure(unary(r.c.user, 'DeleteMulti', { deviceIDs: [3], userIDs: ['71', '72', '73'] }, 300))).code, code.DEADLINE_EXCEEDED);
+    await unary(r.c.user, 'DeleteMulti', { deviceIDs: [3], userIDs: ['71', '72'] });
+    assert.equal(r.sim.device(3).user('71'), undefined);
+    r.sim.device(3).clearFaults();
+  });
+
   test('faults do not touch the control service or gateway-level calls', async () => {
     r.sim.device(1).setFault({ failNextCount: 5, failNextCode: code.INTERNAL });
     await unary(r.c.connect, 'GetDeviceList', {});

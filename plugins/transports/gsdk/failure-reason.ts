@@ -19,9 +19,23 @@ const REASONS: ReadonlyMap<number, FailureReason> = new Map([
   // which the transport tells apart with the gateway's device list (unknownDevicesUnavailable).
   [status.NOT_FOUND, 'absent'],
   [status.RESOURCE_EXHAUSTED, 'full'],
+  // The device or the gateway will not serve the call now, for a reason that is about the
+  // link, the gateway or the call, never about one user: back off.
   [status.UNAVAILABLE, 'unavailable'],
-  [status.DEADLINE_EXCEEDED, 'unavailable'],
+  [status.CANCELLED, 'unavailable'],
+  [status.ABORTED, 'unavailable'],
+  [status.PERMISSION_DENIED, 'unavailable'],
+  [status.UNAUTHENTICATED, 'unavailable'],
+  [status.UNIMPLEMENTED, 'unavailable'],
+  // Ran out of time (the gateway's command timeout, or this client's deadline): smaller batches.
+  [status.DEADLINE_EXCEEDED, 'timeout'],
+  // UNKNOWN, INTERNAL, DATA_LOSS and codes outside 0..16 are `unknown`: they say nothing
+  // about the device, and a device that chokes on one user's content answers that way, so
+  // the engine splits the batch to find the user.
 ]);
+
+/** The codes that are `unknown` by name (any code without an entry above is too). */
+export const SPLIT_CODES: readonly number[] = [status.UNKNOWN, status.INTERNAL, status.DATA_LOSS];
 
 export function failureReason(code: number): FailureReason {
   return REASONS.get(code) ?? 'unknown';

@@ -68,13 +68,14 @@ export function multiResult(deviceIds: readonly number[], deviceErrors: readonly
  * for the device (as the simulator answers; the docs say neither, spec/gsdk-wire.md §2.6).
  * Only the first is `absent`, which lets the engine count a delete as done. `known` is the
  * gateway's device list: a device missing from it cannot be reached, so its `absent` becomes
- * `unavailable`. Without the list (it could not be read) nothing is known: `unknown`.
+ * `unavailable`. Without the list (it could not be read, so the gateway is in trouble) it
+ * is `unavailable` too: a try later, never a user split (`unknown` would split the batch).
  */
 export function unknownDevicesUnavailable(result: MultiResult, known: ReadonlySet<number> | undefined): MultiResult {
   const failed = new Map<number, DeviceFailure>();
   for (const [deviceId, failure] of result.failed) {
     if (failure.reason !== 'absent' || known?.has(deviceId)) failed.set(deviceId, failure);
-    else failed.set(deviceId, { ...failure, reason: known ? 'unavailable' : 'unknown' });
+    else failed.set(deviceId, { ...failure, reason: 'unavailable' });
   }
   return { ok: result.ok, failed };
 }

@@ -102,6 +102,43 @@ export function failureTests({ it }: Harness): void {
     assert.deepEqual(await devices.userIds(down), ['122']);
   });
 
+  it('unknown: a user one device chokes on fails that device alone with `unknown`; without it the device takes the rest', async (subject) => {
+    const { transport, devices } = subject;
+    const [chokes] = twoDevices(subject);
+    const rest = devices.deviceIds.filter((id) => id !== chokes);
+    await devices.poisonUser(chokes, '142');
+    const batch = ['141', '142', '143'].map((id) => plainUser(id));
+    assertOutcome(await transport.enrollUsers(devices.deviceIds, batch), rest, [[chokes, 'unknown']]);
+    for (const id of rest) assert.deepEqual((await devices.userIds(id)).sort(), ['141', '142', '143'], `device ${id}`);
+    assert.ok(!(await devices.userIds(chokes)).includes('142'));
+    // Split, the users not at fault go through: this is how the engine finds the one at fault.
+    assertOutcome(await transport.enrollUsers([chokes], [batch[0]!, batch[2]!]), [chokes]);
+    assertOutcome(await transport.enrollUsers([chokes], [batch[1]!]), [], [[chokes, 'unknown']]);
+  });
+
+  it('unknown: a call that fails as a whole for a user rejects with reason `unknown` in its detail', async (subject) => {
+    const { transport, devices } = subject;
+    const [chokes] = twoDevices(subject);
+    await devices.poisonUser(chokes, '152', true);
+    await assert.rejects(transport.enrollUsers([chokes], [plainUser('151'), plainUser('152')]), (error: unknown) => {
+      assert.equal((error as { detail?: Record<string, unknown> }).detail?.['reason'], 'unknown', String(error));
+      return true;
+    });
+    assertOutcome(await transport.enrollUsers([chokes], [plainUser('151')]), [chokes]);
+  });
+
+  it('timeout: a batch too big for a device fails that device with `timeout`; smaller ones go through', async (subject) => {
+    const { transport, devices } = subject;
+    const [slow] = twoDevices(subject);
+    const rest = devices.deviceIds.filter((id) => id !== slow);
+    await devices.timeOutAbove(slow, 2);
+    const batch = ['161', '162', '163', '164'].map((id) => plainUser(id));
+    assertOutcome(await transport.enrollUsers(devices.deviceIds, batch), rest, [[slow, 'timeout']]);
+    assertOutcome(await transport.enrollUsers([slow], batch.slice(0, 2)), [slow]);
+    assertOutcome(await transport.enrollUsers([slow], batch.slice(2)), [slow]);
+    assert.deepEqual((await devices.userIds(slow)).sort(), ['161', '162', '163', '164']);
+  });
+
   it('different failures in one call each keep their own reason', async (subject) => {
     const { transport, devices } = subject;
     const [down, full] = twoDevices(subject);

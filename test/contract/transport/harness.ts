@@ -30,6 +30,14 @@ export interface DeviceSide {
   enrollAtDevice(deviceId: number, user: User): Promise<void>;
   /** The next call that reaches the device never answers. */
   stall(deviceId: number): Promise<void>;
+  /**
+   * From now on the device chokes on this user: a write that carries it fails on the device
+   * with an error that says nothing about the device (an internal error). `wholeCall`: the
+   * failure comes for the call as a whole, without per-device results.
+   */
+  poisonUser(deviceId: number, userId: string, wholeCall?: boolean): Promise<void>;
+  /** From now on a write of more than `users` users times out on the device; smaller ones go through. */
+  timeOutAbove(deviceId: number, users: number): Promise<void>;
   /** The IDs the device holds, read without the transport. */
   userIds(deviceId: number): Promise<string[]>;
 }

@@ -2,6 +2,7 @@
  * The transport contract suite's DeviceSide for the gsdk transport: the simulator's virtual
  * devices, changed in-process the way a person at a device (or its network) would change them.
  */
+import { status } from '@grpc/grpc-js';
 import type { User } from '../../../../daemon/model/user.js';
 import { toUserInfo } from '../../../../plugins/transports/gsdk/user-info.js';
 import { TemplateFormat, type RunningSimulator } from '../../../../simulator/index.js';
@@ -32,6 +33,14 @@ export function simulatedDeviceSide(sim: RunningSimulator, unknownDeviceId: numb
     },
     async stall(deviceId) {
       sim.device(deviceId).setFault({ hangCount: 1 });
+    },
+    async poisonUser(deviceId, userId, wholeCall = false) {
+      const device = sim.device(deviceId);
+      const poisoned = device.state().fault?.poisonUserIDs ?? [];
+      device.setFault({ poisonUserIDs: [...poisoned, userId], poisonCode: status.INTERNAL, poisonWholeCall: wholeCall });
+    },
+    async timeOutAbove(deviceId, users) {
+      sim.device(deviceId).setFault({ slowAboveUsers: users, slowLatencyMs: 0 });
     },
     async userIds(deviceId) {
       return sim.device(deviceId).users().map((info) => info.hdr?.ID ?? '');

@@ -7,22 +7,22 @@ import { codeName } from '../../../../plugins/transports/gsdk/status-code.js';
 /** Every gRPC code, and a few a gateway should never send, with the reason the engine gets (README "Device failures"). */
 const TABLE: Array<[number, FailureReason]> = [
   [0, 'unknown'], // OK is not a failure; multiResult never asks
-  [1, 'unknown'], // CANCELLED
-  [2, 'unknown'], // UNKNOWN
+  [1, 'unavailable'], // CANCELLED (the client gave up; never about a user)
+  [2, 'unknown'], // UNKNOWN: split the batch to find the user
   [3, 'refused'], // INVALID_ARGUMENT: a device rule, a template format
-  [4, 'unavailable'], // DEADLINE_EXCEEDED
+  [4, 'timeout'], // DEADLINE_EXCEEDED: smaller batches
   [5, 'absent'], // NOT_FOUND: a user not on the device
   [6, 'refused'], // ALREADY_EXISTS
-  [7, 'unknown'], // PERMISSION_DENIED
+  [7, 'unavailable'], // PERMISSION_DENIED
   [8, 'full'], // RESOURCE_EXHAUSTED
   [9, 'refused'], // FAILED_PRECONDITION
-  [10, 'unknown'], // ABORTED
+  [10, 'unavailable'], // ABORTED
   [11, 'refused'], // OUT_OF_RANGE
-  [12, 'unknown'], // UNIMPLEMENTED
-  [13, 'unknown'], // INTERNAL
+  [12, 'unavailable'], // UNIMPLEMENTED
+  [13, 'unknown'], // INTERNAL: split
   [14, 'unavailable'], // UNAVAILABLE
-  [15, 'unknown'], // DATA_LOSS
-  [16, 'unknown'], // UNAUTHENTICATED
+  [15, 'unknown'], // DATA_LOSS: split
+  [16, 'unavailable'], // UNAUTHENTICATED
   [17, 'unknown'],
   [99, 'unknown'],
   [-1, 'unknown'],

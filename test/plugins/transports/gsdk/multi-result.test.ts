@@ -114,6 +114,6 @@ describe('unknownDevicesUnavailable', () => {
 
   test('without the device list no NOT_FOUND is taken for absent', () => {
     const checked = unknownDevicesUnavailable(result, undefined);
-    assert.deepEqual([...checked.failed.values()].map((failure) => failure.reason), ['unknown', 'unknown', 'full']);
+    assert.deepEqual([...checked.failed.values()].map((failure) => failure.reason), ['unavailable', 'unavailable', 'full']);
   });
 });
