@@ -5,20 +5,25 @@
  * or edited at a device, which are read back, merged and committed with the device as
  * origin, then fanned out by the feed like any change. Events caused by our own pushes
  * (subCode 1) are acknowledgements, not changes. Deletes at a device never delete from
- * the database.
+ * the database. Where reading a device's log starts (first contact, a reset log) is
+ * event-baseline.ts; the cursor itself event-cursor.ts; how long an unreadable event holds
+ * the device event-read-retry.ts.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { DeviceEvent, DeviceStream, Mutation } from '../plugins/api.js';
-import type { DeviceRecord } from '../model/device.js';
+import { needsEventBaseline, type DeviceRecord, type EventBaselineReason } from '../model/device.js';
 import { deviceProjectionHash } from '../model/projection.js';
 import { mergeDeviceUser } from '../merge/merge.js';
 import { deviceDeleteEvent, mergeEvents, saveFailedEvent } from '../merge/events.js';
 import type { Fleet } from './fleet.js';
 import type { DeviceChanges } from './reconcile.js';
 import { nextDelay } from './backoff.js';
-import { allDeletedAtDeviceEvent, deviceChangeIgnoredEvent } from './sync-events.js';
+import { allDeletedAtDeviceEvent, deviceChangeIgnoredEvent, deviceEventSkippedEvent } from './sync-events.js';
 import { errorText, type SyncContext } from './context.js';
+import { checkAnchor, isLogResetEvent, newestEventId, resetEventName } from './event-baseline.js';
+import { EventCursors } from './event-cursor.js';
+import { EventReadRetries } from './event-read-retry.js';
 
 export const USER_EVENT = {
   ENROLL_SUCCESS: 0x2000,
@@ -70,30 +75,52 @@ export class DeviceEventFollower implements DeviceChanges {
    * that no device-side edit is skipped.
    */
   readonly #stalled = new Set<number>();
-  /** Devices whose last event ID moved in memory but is not written yet. */
-  readonly #dirty = new Set<number>();
-  #flushTimer: NodeJS.Timeout | undefined;
+  readonly #cursors: EventCursors;
+  readonly #retries = new EventReadRetries();
+  /** Per device, the highest event ID the realtime stream delivered (since it was opened). */
+  readonly #lastSeen = new Map<number, number>();
+  /** Devices whose monitoring could not be turned on: failed tries so far, and the retry timer. */
+  readonly #monitorRetry = new Map<number, { attempts: number; timer?: NodeJS.Timeout }>();
 
   constructor(options: DeviceEventFollowerOptions) {
     this.#o = options;
+    this.#cursors = new EventCursors({ ctx: options.ctx, logger: options.logger, fleet: options.fleet });
     setMaxListeners(0, this.#controller.signal);
   }
 
+  /**
+   * Opens the streams and catches every connected device up. Devices seen for the first
+   * time get their baseline before this resolves, so an edit made at one of them once the
+   * engine runs is after it and read.
+   */
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.#controller.abort(signal.reason), { once: true });
     this.#statusLoop = this.#followStatus();
     this.#eventLoop = this.#followEvents();
-    for (const device of this.#o.fleet.devices) if (device.connected) this.catchUp(device.id);
+    const first: Promise<void>[] = [];
+    for (const device of this.#o.fleet.devices) {
+      if (!device.connected) continue;
+      const running = this.catchUp(device.id);
+      if (needsEventBaseline(device.record)) first.push(this.#baselined(device.id, running));
+    }
+    await Promise.all(first);
   }
 
   async stop(): Promise<void> {
     this.#controller.abort(new Error('stopping'));
     this.#status?.cancel();
     this.#events?.cancel();
+    for (const retry of this.#monitorRetry.values()) clearTimeout(retry.timer);
     await Promise.allSettled([this.#statusLoop, this.#eventLoop, this.#queue, ...this.#catchingUp.values()]);
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    await this.#flush();
+    await this.#cursors.flush();
+  }
+
+  /** Resolves once the device has a baseline, or its catch-up ended without one. */
+  async #baselined(deviceId: number, running: Promise<void>): Promise<void> {
+    while (!this.#signal.aborted && needsEventBaseline(this.#o.fleet.device(deviceId)?.record ?? { lastEventId: 1 })) {
+      const waited = await Promise.race([running.then(() => 'ended' as const), new Promise<'tick'>((r) => setTimeout(() => r('tick'), 20))]);
+      if (waited === 'ended') return;
+    }
   }
 
   get #signal(): AbortSignal {
@@ -142,7 +169,8 @@ export class DeviceEventFollower implements DeviceChanges {
     while (!this.#signal.aborted) {
       const stream = this.#o.ctx.transport.subscribeEvents({ queueSize: this.#o.queueSize ?? 1024 });
       this.#events = stream;
-      const lastSeen = new Map<number, number>();
+      const lastSeen = this.#lastSeen;
+      lastSeen.clear();
       try {
         if (attempt > 0) for (const device of this.#o.fleet.devices) if (device.connected) void this.catchUp(device.id);
         for await (const event of stream) {
@@ -151,7 +179,9 @@ export class DeviceEventFollower implements DeviceChanges {
           if (!device) continue;
           const last = lastSeen.get(event.deviceId) ?? device.record.lastEventId;
           lastSeen.set(event.deviceId, Math.max(last, event.id));
-          if (this.#catchingUp.has(event.deviceId) || event.id > last + 1) {
+          // A reset event, or an ID below what was read: the log started again; the catch-up sees which.
+          const restarted = isLogResetEvent(event) || event.id < device.record.lastEventId;
+          if (this.#catchingUp.has(event.deviceId) || event.id > last + 1 || restarted || needsEventBaseline(device.record)) {
             void this.catchUp(event.deviceId);
             continue;
           }
@@ -174,8 +204,10 @@ export class DeviceEventFollower implements DeviceChanges {
 
   /**
    * Reads what a device logged since its persisted last event ID (events are dropped by
-   * the realtime stream when its queue is full, and missed while disconnected), then
-   * turns monitoring on.
+   * the realtime stream when its queue is full, and missed while disconnected), with
+   * monitoring turned on. A device never read first gets its baseline at its newest
+   * event, before monitoring, so nothing logged after it is missed. Each read starts at
+   * the last event read (the anchor): when it is gone, the log was reset.
    */
   catchUp(deviceId: number): Promise<void> {
     const running = this.#catchingUp.get(deviceId);
@@ -186,21 +218,42 @@ export class DeviceEventFollower implements DeviceChanges {
     }
     const work = (async () => {
       try {
-        await this.#o.ctx.transport.enableMonitoring([deviceId], { signal: this.#signal });
+        const first = this.#o.fleet.device(deviceId);
+        if (!first) return;
+        if (needsEventBaseline(first.record)) await this.#rebaseAtNewest(deviceId, 'first-contact', 'first contact');
+        await this.#monitor(deviceId);
         for (;;) {
           this.#again.delete(deviceId);
           const device = this.#o.fleet.device(deviceId);
           if (!device) return;
-          const from = device.record.lastEventId + 1;
-          const events = await this.#o.ctx.transport.readEvents(deviceId, from, CATCH_UP_PAGE, { signal: this.#signal });
-          const mine = events.filter((e) => WATCHED_CODES.includes(e.eventCode as (typeof WATCHED_CODES)[number]));
+          const anchor = device.record.lastEventId;
+          const events = await this.#o.ctx.transport.readEvents(deviceId, Math.max(anchor, 1), CATCH_UP_PAGE, { signal: this.#signal });
+          const log = checkAnchor(anchor, events);
+          if (log.kind === 'reset') {
+            await this.#logRestarted(deviceId, `event ${anchor}, the last read, is no longer in its log`);
+            continue;
+          }
+          if (log.kind === 'overwritten') {
+            this.#o.logger.warn({ device: deviceId, lastRead: anchor, oldest: log.firstId }, `device ${deviceId} overwrote events ${anchor + 1}-${log.firstId - 1} before they were read; checking it`);
+            this.#o.fleet.requestCheck(deviceId, 'headers');
+          }
+          const fresh = events.filter((e) => e.id > anchor);
+          const resetAt = fresh.findIndex(isLogResetEvent);
+          const before = resetAt < 0 ? fresh : fresh.slice(0, resetAt);
+          const mine = before.filter((e) => WATCHED_CODES.includes(e.eventCode as (typeof WATCHED_CODES)[number]));
           await this.#enqueue(async () => {
             for (const event of mine) await this.#handle(event, performance.now());
             // Past events of other kinds too, unless one could not be handled.
-            const last = events[events.length - 1];
-            if (last && !this.#stalled.has(deviceId)) await this.#advance(deviceId, last.id);
+            const last = before[before.length - 1];
+            if (last && !this.#stalled.has(deviceId)) await this.#cursors.advance(deviceId, last.id);
           });
           if (this.#stalled.has(deviceId)) return;
+          if (resetAt >= 0) {
+            const reset = fresh[resetAt]!;
+            // What the device logged after the reset is new: read from it.
+            await this.#rebase(deviceId, reset.id + 1, 'log-reset', `${resetEventName(reset.eventCode)} (event ${reset.id})`);
+            continue;
+          }
           if (events.length < CATCH_UP_PAGE && !this.#again.has(deviceId)) return;
         }
       } catch (error) {
@@ -214,44 +267,90 @@ export class DeviceEventFollower implements DeviceChanges {
   }
 
   /**
-   * Moves a device's last event ID. With bookkeeping to commit, it is committed at once;
-   * an acknowledgement alone (the device logging our own push) is only noted and written
-   * within a second: re-reading a few acknowledgements after a crash is harmless, a commit
-   * per acknowledgement is not.
+   * The device's log is not the one its cursor points into (cleared, reset, or another
+   * device under the same ID). When the new log opens with a reset event, everything
+   * after it is new and read; otherwise reading starts at its newest event, as at first contact.
    */
-  async #advance(deviceId: number, eventId: number, extra: Mutation[] = [], change?: (record: DeviceRecord) => DeviceRecord): Promise<void> {
-    const record = this.#o.fleet.update(deviceId, (r) => {
-      const changed = change ? change(r) : r;
-      return eventId > changed.lastEventId ? { ...changed, lastEventId: eventId } : changed;
+  async #logRestarted(deviceId: number, why: string): Promise<void> {
+    const [oldest] = await this.#o.ctx.transport.readEvents(deviceId, 0, 1, { signal: this.#signal });
+    if (oldest && isLogResetEvent(oldest)) {
+      await this.#rebase(deviceId, oldest.id + 1, 'log-reset', `${why}; ${resetEventName(oldest.eventCode)} (event ${oldest.id})`);
+    } else {
+      await this.#rebaseAtNewest(deviceId, 'log-reset', why);
+    }
+  }
+
+  async #rebaseAtNewest(deviceId: number, reason: EventBaselineReason, why: string): Promise<void> {
+    const newest = await newestEventId(this.#o.ctx.transport, deviceId, { signal: this.#signal });
+    await this.#rebase(deviceId, newest + 1, reason, why);
+  }
+
+  /** Reading starts at `firstId`; a check follows (what was not read is compared instead). */
+  async #rebase(deviceId: number, firstId: number, reason: EventBaselineReason, why: string): Promise<void> {
+    await this.#enqueue(async () => {
+      const previous = this.#o.fleet.device(deviceId)?.record.lastEventId ?? 0;
+      const record = await this.#cursors.rebase(deviceId, firstId, reason, why);
+      if (!record) return;
+      this.#lastSeen.delete(deviceId);
+      this.#retries.clear(deviceId);
+      const text = `device ${deviceId}: its event log is read from event ${firstId} (${why})`;
+      if (reason === 'log-reset') this.#o.logger.warn({ device: deviceId, firstEventId: firstId, previousEventId: previous, reason }, text);
+      else this.#o.logger.info({ device: deviceId, firstEventId: firstId, previousEventId: previous, reason }, text);
     });
-    if (!record) return;
-    if (extra.length === 0 && !change) {
-      this.#dirty.add(deviceId);
-      this.#flushSoon();
+    if (reason !== 'operator') this.#o.fleet.requestCheck(deviceId, 'headers');
+  }
+
+  /**
+   * Turns the device's realtime events on (EnableMonitoringMulti), reading its own
+   * per-device result: a failure is retried with a growing delay while the device stays
+   * connected, each retry a catch-up (what it logged meanwhile was not streamed).
+   */
+  async #monitor(deviceId: number): Promise<void> {
+    let failure: string | undefined;
+    try {
+      const outcome = await this.#o.ctx.transport.enableMonitoring([deviceId], { signal: this.#signal });
+      const refused = outcome.failed.get(deviceId);
+      if (refused) failure = `${refused.codeName}: ${refused.message}`;
+    } catch (error) {
+      failure = errorText(error);
+    }
+    const retry = this.#monitorRetry.get(deviceId);
+    if (failure === undefined) {
+      clearTimeout(retry?.timer);
+      this.#monitorRetry.delete(deviceId);
       return;
     }
-    this.#dirty.delete(deviceId);
-    await this.#o.ctx.store.commit([{ type: 'putDevice', device: record }, ...extra]);
+    if (this.#signal.aborted) return;
+    const attempts = (retry?.attempts ?? 0) + 1;
+    const { retryBaseMs, retryMaxMs } = this.#o.ctx.config.deviceEvents;
+    const delay = nextDelay(attempts - 1, { baseMs: retryBaseMs, maxMs: retryMaxMs });
+    this.#o.logger.warn({ device: deviceId, attempts }, `event monitoring could not be turned on for device ${deviceId} (${failure}); trying again in ${delay} ms`);
+    clearTimeout(retry?.timer);
+    const timer = setTimeout(() => {
+      if (!this.#signal.aborted && this.#o.fleet.device(deviceId)?.connected) void this.catchUp(deviceId);
+    }, delay);
+    timer.unref();
+    this.#monitorRetry.set(deviceId, { attempts, timer });
   }
 
-  #flushSoon(): void {
-    if (this.#flushTimer) return;
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined;
-      void this.#flush();
-    }, 1000);
-  }
-
-  async #flush(): Promise<void> {
-    const mutations: Mutation[] = [];
-    for (const id of this.#dirty) {
-      const device = this.#o.fleet.device(id);
-      if (device) mutations.push({ type: 'putDevice', device: device.record });
+  /**
+   * Sets where reading the device's log starts (`rollcall devices events-from`): at event
+   * `start`, or at its newest event (`latest`; a device not connected takes it when it
+   * connects). Resolves with the record as it is then.
+   */
+  async startEventsFrom(deviceId: number, start: number | 'latest'): Promise<DeviceRecord | undefined> {
+    const device = this.#o.fleet.device(deviceId);
+    if (!device) return undefined;
+    // A read under way would move the cursor after it was set.
+    await this.#catchingUp.get(deviceId);
+    if (start === 'latest') {
+      if (device.connected) await this.#rebaseAtNewest(deviceId, 'operator', 'newest event');
+      else await this.#enqueue(async () => void (await this.#cursors.forget(deviceId)));
+    } else {
+      await this.#rebase(deviceId, start, 'operator', `event ${start}`);
     }
-    this.#dirty.clear();
-    if (mutations.length > 0) {
-      await this.#o.ctx.store.commit(mutations).catch((error: unknown) => this.#o.logger.warn({ err: error }, `could not save device event positions: ${errorText(error)}`));
-    }
+    if (device.connected) void this.catchUp(deviceId);
+    return this.#o.fleet.device(deviceId)?.record;
   }
 
   async #handle(event: DeviceEvent, receivedAt: number): Promise<void> {
@@ -262,27 +361,30 @@ export class DeviceEventFollower implements DeviceChanges {
     if (!local || !userId) {
       if (local && event.eventCode === USER_EVENT.DELETE_ALL_SUCCESS) {
         this.#o.logger.warn({ device: event.deviceId }, `all users were deleted at device ${event.deviceId}; checking it`);
-        await this.#advance(event.deviceId, event.id, [
+        await this.#cursors.advance(event.deviceId, event.id, [
           { type: 'appendEvent', event: allDeletedAtDeviceEvent(event.deviceId, this.#o.ctx.config.deviceDeletes) },
         ]);
         if (this.#o.ctx.config.deviceDeletes === 'restore') this.#o.fleet.requestCheck(event.deviceId, 'headers');
         return;
       }
       // Our own pushes acknowledged, or events without a user: only the cursor moves.
-      await this.#advance(event.deviceId, event.id);
+      await this.#cursors.advance(event.deviceId, event.id);
       return;
     }
     switch (event.eventCode) {
       case USER_EVENT.ENROLL_SUCCESS:
       case USER_EVENT.UPDATE_SUCCESS:
-      case USER_EVENT.UPDATE_PARTIAL_SUCCESS:
-        await this.#merge(event.deviceId, userId, event.id, receivedAt);
+      case USER_EVENT.UPDATE_PARTIAL_SUCCESS: {
+        const unread = await this.#merge(event.deviceId, userId, event.id, receivedAt);
+        if (unread) await this.#unreadable(event, userId, unread);
+        else this.#retries.clear(event.deviceId);
         return;
+      }
       case USER_EVENT.DELETE_SUCCESS:
         await this.#deletedAtDevice(event.deviceId, userId, event.id);
         return;
       default:
-        await this.#advance(event.deviceId, event.id);
+        await this.#cursors.advance(event.deviceId, event.id);
     }
   }
 
@@ -291,38 +393,72 @@ export class DeviceEventFollower implements DeviceChanges {
     const user = await this.#o.ctx.store.getUser(userId);
     const hash = setting === 'keep-deleted' && user ? deviceProjectionHash(user) : undefined;
     const change = hash ? (r: DeviceRecord): DeviceRecord => ({ ...r, deletedAtDevice: { ...r.deletedAtDevice, [userId]: hash } }) : (r: DeviceRecord) => r;
-    await this.#advance(deviceId, eventId, [{ type: 'appendEvent', event: deviceDeleteEvent(userId, deviceId, setting) }], change);
+    await this.#cursors.advance(deviceId, eventId, [{ type: 'appendEvent', event: deviceDeleteEvent(userId, deviceId, setting) }], change);
     if (setting === 'restore' && user && this.#o.ctx.mode.autoPush) this.#o.repairs.repairUser(deviceId, userId);
   }
 
-  /** Reads a user from the device that changed it, merges it, commits it with the device as origin. */
-  async #merge(deviceId: number, userId: string, eventId: number, receivedAt: number): Promise<void> {
+  /**
+   * A device-side change whose user could not be read back. The device's later events wait
+   * (they could change the same user) while it is tried again, with a growing delay; after
+   * sync.deviceEvents.readAttempts tries (a device that is not connected uses none up) the
+   * event is skipped, logged, and left to a check of the device.
+   */
+  async #unreadable(event: DeviceEvent, userId: string, error: unknown): Promise<void> {
+    const { deviceId } = event;
+    const { config, metrics } = this.#o.ctx;
+    const reason = errorText(error);
+    if (!this.#o.fleet.device(deviceId)?.connected) {
+      this.#o.logger.warn({ device: deviceId, userId, eventId: event.id }, `could not read user ${userId} from device ${deviceId} (${reason}); the device is not connected, reading again when it is`);
+      this.#stall(deviceId, config.deviceEvents.retryBaseMs);
+      return;
+    }
+    const verdict = this.#retries.failed(deviceId, event.id, config.deviceEvents);
+    if (!verdict.giveUp) {
+      this.#o.logger.warn(
+        { device: deviceId, userId, eventId: event.id, attempts: verdict.attempts },
+        `could not read user ${userId} from device ${deviceId} (${reason}); try ${verdict.attempts} of ${config.deviceEvents.readAttempts}, again in ${verdict.retryInMs} ms`,
+      );
+      this.#stall(deviceId, verdict.retryInMs);
+      return;
+    }
+    metrics.skippedDeviceEvents.inc();
+    this.#o.logger.error(
+      { device: deviceId, userId, eventId: event.id, eventCode: event.eventCode, attempts: verdict.attempts },
+      `event ${event.id} of device ${deviceId} skipped: user ${userId} could not be read after ${verdict.attempts} tries (${reason}); checking the device`,
+    );
+    await this.#cursors.advance(deviceId, event.id, [{ type: 'appendEvent', event: deviceEventSkippedEvent(deviceId, event.id, event.eventCode, userId, verdict.attempts, reason) }]);
+    this.#o.fleet.requestCheck(deviceId, 'headers');
+  }
+
+  /**
+   * Reads a user from the device that changed it, merges it, commits it with the device as
+   * origin. Resolves with the error when the user could not be read (nothing was done then).
+   */
+  async #merge(deviceId: number, userId: string, eventId: number, receivedAt: number): Promise<unknown> {
     const { fleet, repairs } = this.#o;
     const { logger } = this.#o;
     const { store, transport, config, mode, metrics, fanout } = this.#o.ctx;
     if (!mode.acceptsDeviceChanges) {
-      await this.#advance(deviceId, eventId, [
+      await this.#cursors.advance(deviceId, eventId, [
         {
           type: 'appendEvent',
           event: deviceChangeIgnoredEvent(deviceId, userId, config.mode),
         },
       ]);
       if (mode.autoPush) repairs.repairUser(deviceId, userId);
-      return;
+      return undefined;
     }
     let deviceUser;
     try {
       [deviceUser] = await transport.getUsers(deviceId, [userId], { signal: this.#signal });
     } catch (error) {
-      // The event stays unread (lastEventId not advanced); a catch-up reads it again.
+      // The event stays unread (lastEventId not advanced): the caller decides what follows.
       metrics.merges.inc({ result: 'failed' });
-      logger.warn({ device: deviceId, userId, err: error }, `could not read user ${userId} from device ${deviceId}: ${errorText(error)}; retrying`);
-      this.#stall(deviceId);
-      return;
+      return error;
     }
     if (!deviceUser) {
-      await this.#advance(deviceId, eventId);
-      return;
+      await this.#cursors.advance(deviceId, eventId);
+      return undefined;
     }
     const server = await store.getUser(userId);
     const result = mergeDeviceUser(server, deviceUser, config.mergePolicy);
@@ -349,15 +485,16 @@ export class DeviceEventFollower implements DeviceChanges {
       await store.commit([{ type: 'appendEvent', event: saveFailedEvent(userId, deviceId, error) }]).catch(() => undefined);
       throw error;
     }
+    return undefined;
   }
 
-  #stall(deviceId: number): void {
+  #stall(deviceId: number, delayMs: number): void {
     if (this.#stalled.has(deviceId)) return;
     this.#stalled.add(deviceId);
     const timer = setTimeout(() => {
       this.#stalled.delete(deviceId);
       if (!this.#signal.aborted) void this.catchUp(deviceId);
-    }, 2000);
+    }, delayMs);
     timer.unref();
   }
 
@@ -366,7 +503,11 @@ export class DeviceEventFollower implements DeviceChanges {
     const device = this.#o.fleet.device(deviceId);
     if (!device) return;
     for (const userId of userIds) {
-      await this.#enqueue(() => this.#merge(deviceId, userId, device.record.lastEventId, performance.now()));
+      await this.#enqueue(async () => {
+        const unread = await this.#merge(deviceId, userId, device.record.lastEventId, performance.now());
+        // No event waits on it: the user stays on the device, and the next check tries again.
+        if (unread) this.#o.logger.warn({ device: deviceId, userId }, `user ${userId}, unknown to the database, could not be read from device ${deviceId}: ${errorText(unread)}; left for the next check`);
+      });
     }
   }
 }
