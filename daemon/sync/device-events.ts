@@ -52,6 +52,9 @@ export interface DeviceEventFollowerOptions {
   queueSize?: number;
 }
 
+/** An operator's event start that the device's log cannot have (past its newest event). */
+export class EventStartError extends Error {}
+
 export function isLocalChange(event: DeviceEvent): boolean {
   return event.changedOnDevice || event.subCode === BY_DEVICE;
 }
@@ -343,6 +346,11 @@ export class DeviceEventFollower implements DeviceChanges {
     if (!device) return undefined;
     // A read under way would move the cursor after it was set.
     await this.#catchingUp.get(deviceId);
+    if (start !== 'latest' && start > 1 && device.connected) {
+      // Reading from `start` checks that event start - 1 is there (the anchor): past the newest, it would look like a reset.
+      const [before] = await this.#o.ctx.transport.readEvents(deviceId, start - 1, 1, { signal: this.#signal });
+      if (!before) throw new EventStartError(`device ${deviceId} has not logged event ${start - 1} yet (its newest is ${await newestEventId(this.#o.ctx.transport, deviceId, { signal: this.#signal })}); give an ID up to one past it, or latest`);
+    }
     if (start === 'latest') {
       if (device.connected) await this.#rebaseAtNewest(deviceId, 'operator', 'newest event');
       else await this.#enqueue(async () => void (await this.#cursors.forget(deviceId)));
