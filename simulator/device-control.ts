@@ -112,6 +112,13 @@ export class DeviceControl {
     this.device.readFaults.set(userIds, code);
   }
 
+  /** The next `count` requests to turn its monitoring on fail with `code` (a gRPC status code, not 0). */
+  refuseMonitoring(count: number, code: number): void {
+    if (code <= 0 || code > 16) throw invalidArgument(`code must be a gRPC error code (1..16), not ${code}`);
+    this.device.monitoringRefusals.count = count;
+    this.device.monitoringRefusals.code = code;
+  }
+
   /** The device drops off the network: DISCONNECTED on SubscribeStatus, UNAVAILABLE to calls. */
   disconnect(): void {
     this.gateway.takeOffline(this.id);
@@ -128,6 +135,7 @@ export class DeviceControl {
   clearFaults(): void {
     this.device.faults.clear();
     this.device.readFaults.clear();
+    this.device.monitoringRefusals.count = 0;
   }
 
   /** Overrides limits and settings; users already stored are not checked again. */

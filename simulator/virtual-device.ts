@@ -67,6 +67,8 @@ export class VirtualDevice {
   readonly log: DeviceEventLog;
   readonly faults: DeviceFaults;
   readonly readFaults = new UserReadFaults();
+  /** The next `count` requests to turn monitoring on fail with `code` (control service: RefuseMonitoring). */
+  readonly monitoringRefusals = { count: 0, code: status.UNAVAILABLE as number };
   readonly capacity: DeviceCapacity;
   templateFormat: TemplateFormat;
   alphanumericIDSupported: boolean;
@@ -265,6 +267,13 @@ export class VirtualDevice {
     this.log.clear();
     if (eventCode === 0) return undefined;
     return this.recordEvent({ eventCode, subCode: 0, userID: '', entityID: 0, changedOnDevice: false });
+  }
+
+  /** Throws when a refusal of EnableMonitoring is pending (one is used up). */
+  checkMonitoringAllowed(): void {
+    if (this.monitoringRefusals.count <= 0) return;
+    this.monitoringRefusals.count -= 1;
+    throw new SimError(this.monitoringRefusals.code, `device ${this.id}: monitoring refused (injected)`);
   }
 
   /** Logs an event that happened at the device (not a user change made here). */

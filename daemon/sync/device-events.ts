@@ -118,12 +118,14 @@ export class DeviceEventFollower implements DeviceChanges {
     await this.#cursors.flush();
   }
 
-  /** Resolves once the device has a baseline, or its catch-up ended without one. */
+  /** Resolves once the device has a baseline, written to the store, or its catch-up ended without one. */
   async #baselined(deviceId: number, running: Promise<void>): Promise<void> {
     while (!this.#signal.aborted && needsEventBaseline(this.#o.fleet.device(deviceId)?.record ?? { lastEventId: 1 })) {
       const waited = await Promise.race([running.then(() => 'ended' as const), new Promise<'tick'>((r) => setTimeout(() => r('tick'), 20))]);
       if (waited === 'ended') return;
     }
+    // The baseline's commit is queued work that has begun (the record changed): wait for it.
+    await this.#queue;
   }
 
   get #signal(): AbortSignal {

@@ -91,6 +91,10 @@ export function controlService(scope: CallScope): ControlServer {
       control(req.deviceID).setUserReadFault(req.userIDs, req.code);
       return {};
     }),
+    refuseMonitoring: scope.unary((req) => {
+      control(req.deviceID).refuseMonitoring(req.count, req.code);
+      return {};
+    }),
     dumpUsers: (call) => {
       const size = call.request.pageSize > 0 ? call.request.pageSize : DUMP_PAGE_DEFAULT;
       const stream = async (): Promise<void> => {

@@ -16,6 +16,7 @@ import { startSimulator } from '../../../simulator/index.js';
 const card = (n: number) => ({ type: CardType.CSN, data: Buffer.alloc(32, n % 256).toString('base64') });
 const ids = (from: number, count: number) => Array.from({ length: count }, (_, i) => String(from + i));
 const INTERNAL = 13;
+const UNAVAILABLE = 14;
 const DEVICE_UPDATES = 'all-devices-with-device-updates';
 
 describe('first contact', () => {
@@ -148,6 +149,26 @@ describe('an event whose user cannot be read', () => {
       // The check that follows finds the device's version of user 2 and puts the database's back.
       door.clearFaults();
       await h.until('device 1001 equal', () => h.deviceEquals(1001, [...ids(1, 3), '41']), 30_000);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('event monitoring', () => {
+  test('a device whose EnableMonitoringMulti entry fails is tried again until monitoring is on; its edits then arrive', async () => {
+    const h = await SyncHarness.start({ mode: DEVICE_UPDATES, sync: { deviceEvents: { readAttempts: 3, retryBaseMs: 20, retryMaxMs: 100 } } });
+    try {
+      await h.put(makeUser('1'));
+      await h.until('device 1002', () => h.deviceEquals(1002, ['1']));
+      const door = h.sim.device(1002);
+      door.disconnect();
+      await h.until('seen away', () => h.engine.device(1002)?.connected === false);
+      door.refuseMonitoring(3, UNAVAILABLE);
+      door.reconnect();
+      await h.until('monitoring on', () => door.state().monitoring, 30_000);
+      door.updateAtDevice(toUserInfo(makeUser('1', { cards: [card(1)] })));
+      await h.until('edit merged', async () => (await h.store.getUser('1'))?.cards.length === 1);
     } finally {
       await h.stop();
     }
