@@ -182,10 +182,13 @@ export class DeviceEventFollower implements DeviceChanges {
           attempt = 0;
           const device = this.#o.fleet.device(event.deviceId);
           if (!device) continue;
-          const last = lastSeen.get(event.deviceId) ?? device.record.lastEventId;
+          const streamed = lastSeen.get(event.deviceId);
+          const last = streamed ?? device.record.lastEventId;
           lastSeen.set(event.deviceId, Math.max(last, event.id));
-          // A reset event, or an ID below what was read: the log started again; the catch-up sees which.
-          const restarted = isLogResetEvent(event) || event.id < device.record.lastEventId;
+          // A reset event, or the stream going back (IDs of one device only increase), or a
+          // first event below what was read: the log may have started again; the catch-up
+          // sees whether it did (a catch-up that ran ahead of the stream is the other cause).
+          const restarted = isLogResetEvent(event) || (streamed !== undefined ? event.id <= streamed : event.id < device.record.lastEventId);
           if (this.#catchingUp.has(event.deviceId) || event.id > last + 1 || restarted || needsEventBaseline(device.record)) {
             void this.catchUp(event.deviceId);
             continue;
