@@ -5,43 +5,24 @@
  * or edited at a device, which are read back, merged and committed with the device as
  * origin, then fanned out by the feed like any change. Events caused by our own pushes
  * (subCode 1) are acknowledgements, not changes. Deletes at a device never delete from
- * the database. Where reading a device's log starts (first contact, a reset log) is
- * event-baseline.ts; the cursor itself event-cursor.ts; how long an unreadable event holds
- * the device event-read-retry.ts.
+ * the database. What one event does is device-side-changes.ts; where reading a device's log
+ * starts (first contact, a reset log) event-baseline.ts; the cursor itself event-cursor.ts.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import type { DeviceEvent, DeviceStream, Mutation } from '../plugins/api.js';
+import type { DeviceEvent, DeviceStream } from '../plugins/api.js';
 import { needsEventBaseline, type DeviceRecord, type EventBaselineReason } from '../model/device.js';
-import { deviceProjectionHash } from '../model/projection.js';
-import { mergeDeviceUser } from '../merge/merge.js';
-import { deviceDeleteEvent, mergeEvents, saveFailedEvent } from '../merge/events.js';
 import type { Fleet } from './fleet.js';
 import type { DeviceChanges } from './reconcile.js';
 import { nextDelay } from './backoff.js';
-import { allDeletedAtDeviceEvent, deviceChangeIgnoredEvent, deviceEventSkippedEvent } from './sync-events.js';
 import { errorText, type SyncContext } from './context.js';
 import { checkAnchor, isLogResetEvent, newestEventId, resetEventName } from './event-baseline.js';
 import { EventCursors } from './event-cursor.js';
-import { EventReadRetries } from './event-read-retry.js';
+import { DeviceSideChanges, WATCHED_CODES, type UserRepairs } from './device-side-changes.js';
 
-export const USER_EVENT = {
-  ENROLL_SUCCESS: 0x2000,
-  UPDATE_SUCCESS: 0x2200,
-  DELETE_SUCCESS: 0x2400,
-  DELETE_ALL_SUCCESS: 0x2600,
-  UPDATE_PARTIAL_SUCCESS: 0x2900,
-} as const;
+export { USER_EVENT, isLocalChange, type UserRepairs } from './device-side-changes.js';
 
-const WATCHED_CODES = Object.values(USER_EVENT);
-/** Sub-code of user events made at the device itself (1 = through the gateway). */
-const BY_DEVICE = 2;
 const CATCH_UP_PAGE = 16384;
-
-/** What the follower asks of the engine: to put one user on one device back as the database has it. */
-export interface UserRepairs {
-  repairUser(deviceId: number, userId: string): void;
-}
 
 export interface DeviceEventFollowerOptions {
   ctx: SyncContext;
@@ -54,10 +35,6 @@ export interface DeviceEventFollowerOptions {
 
 /** An operator's event start that the device's log cannot have (past its newest event). */
 export class EventStartError extends Error {}
-
-export function isLocalChange(event: DeviceEvent): boolean {
-  return event.changedOnDevice || event.subCode === BY_DEVICE;
-}
 
 export class DeviceEventFollower implements DeviceChanges {
   readonly #o: DeviceEventFollowerOptions;
@@ -74,12 +51,12 @@ export class DeviceEventFollower implements DeviceChanges {
   readonly #again = new Set<number>();
   /**
    * Devices whose event could not be handled (the user could not be read back): their
-   * later events are not taken until a catch-up reads again from the unhandled one, so
-   * that no device-side edit is skipped.
+   * later events are not taken until a catch-up reads again from the unhandled one (or it
+   * is skipped after its tries, device-side-changes.ts).
    */
   readonly #stalled = new Set<number>();
   readonly #cursors: EventCursors;
-  readonly #retries = new EventReadRetries();
+  readonly #changes: DeviceSideChanges;
   /** Per device, the highest event ID the realtime stream delivered (since it was opened). */
   readonly #lastSeen = new Map<number, number>();
   /** Devices whose monitoring could not be turned on: failed tries so far, and the retry timer. */
@@ -88,6 +65,12 @@ export class DeviceEventFollower implements DeviceChanges {
   constructor(options: DeviceEventFollowerOptions) {
     this.#o = options;
     this.#cursors = new EventCursors({ ctx: options.ctx, logger: options.logger, fleet: options.fleet });
+    this.#changes = new DeviceSideChanges({
+      ...options,
+      cursors: this.#cursors,
+      signal: this.#controller.signal,
+      stalls: { stall: (deviceId, delayMs) => this.#stall(deviceId, delayMs), isStalled: (deviceId) => this.#stalled.has(deviceId) },
+    });
     setMaxListeners(0, this.#controller.signal);
   }
 
@@ -194,7 +177,7 @@ export class DeviceEventFollower implements DeviceChanges {
             continue;
           }
           const received = performance.now();
-          void this.#enqueue(() => this.#handle(event, received));
+          void this.#enqueue(() => this.#changes.handle(event, received));
         }
       } catch (error) {
         if (!this.#signal.aborted) this.#o.logger.warn({ err: error }, `device event stream ended: ${errorText(error)}`);
@@ -248,9 +231,9 @@ export class DeviceEventFollower implements DeviceChanges {
           const fresh = events.filter((e) => e.id > anchor);
           const resetAt = fresh.findIndex(isLogResetEvent);
           const before = resetAt < 0 ? fresh : fresh.slice(0, resetAt);
-          const mine = before.filter((e) => WATCHED_CODES.includes(e.eventCode as (typeof WATCHED_CODES)[number]));
+          const mine = before.filter((e) => WATCHED_CODES.includes(e.eventCode));
           await this.#enqueue(async () => {
-            for (const event of mine) await this.#handle(event, performance.now());
+            for (const event of mine) await this.#changes.handle(event, performance.now());
             // Past events of other kinds too, unless one could not be handled.
             const last = before[before.length - 1];
             if (last && !this.#stalled.has(deviceId)) await this.#cursors.advance(deviceId, last.id);
@@ -300,7 +283,7 @@ export class DeviceEventFollower implements DeviceChanges {
       const record = await this.#cursors.rebase(deviceId, firstId, reason, why);
       if (!record) return;
       this.#lastSeen.delete(deviceId);
-      this.#retries.clear(deviceId);
+      this.#changes.forgetTries(deviceId);
       const text = `device ${deviceId}: its event log is read from event ${firstId} (${why})`;
       if (reason === 'log-reset') this.#o.logger.warn({ device: deviceId, firstEventId: firstId, previousEventId: previous, reason }, text);
       else this.#o.logger.info({ device: deviceId, firstEventId: firstId, previousEventId: previous, reason }, text);
@@ -366,141 +349,6 @@ export class DeviceEventFollower implements DeviceChanges {
     return this.#o.fleet.device(deviceId)?.record;
   }
 
-  async #handle(event: DeviceEvent, receivedAt: number): Promise<void> {
-    const device = this.#o.fleet.device(event.deviceId);
-    if (!device || event.id <= device.record.lastEventId || this.#stalled.has(event.deviceId)) return;
-    const local = isLocalChange(event);
-    const userId = event.userId && event.userId !== '4294967295' ? event.userId : undefined;
-    if (!local || !userId) {
-      if (local && event.eventCode === USER_EVENT.DELETE_ALL_SUCCESS) {
-        this.#o.logger.warn({ device: event.deviceId }, `all users were deleted at device ${event.deviceId}; checking it`);
-        await this.#cursors.advance(event.deviceId, event.id, [
-          { type: 'appendEvent', event: allDeletedAtDeviceEvent(event.deviceId, this.#o.ctx.config.deviceDeletes) },
-        ]);
-        if (this.#o.ctx.config.deviceDeletes === 'restore') this.#o.fleet.requestCheck(event.deviceId, 'headers');
-        return;
-      }
-      // Our own pushes acknowledged, or events without a user: only the cursor moves.
-      await this.#cursors.advance(event.deviceId, event.id);
-      return;
-    }
-    switch (event.eventCode) {
-      case USER_EVENT.ENROLL_SUCCESS:
-      case USER_EVENT.UPDATE_SUCCESS:
-      case USER_EVENT.UPDATE_PARTIAL_SUCCESS: {
-        const unread = await this.#merge(event.deviceId, userId, event.id, receivedAt);
-        if (unread) await this.#unreadable(event, userId, unread);
-        else this.#retries.clear(event.deviceId);
-        return;
-      }
-      case USER_EVENT.DELETE_SUCCESS:
-        await this.#deletedAtDevice(event.deviceId, userId, event.id);
-        return;
-      default:
-        await this.#cursors.advance(event.deviceId, event.id);
-    }
-  }
-
-  async #deletedAtDevice(deviceId: number, userId: string, eventId: number): Promise<void> {
-    const setting = this.#o.ctx.config.deviceDeletes;
-    const user = await this.#o.ctx.store.getUser(userId);
-    const hash = setting === 'keep-deleted' && user ? deviceProjectionHash(user) : undefined;
-    const change = hash ? (r: DeviceRecord): DeviceRecord => ({ ...r, deletedAtDevice: { ...r.deletedAtDevice, [userId]: hash } }) : (r: DeviceRecord) => r;
-    await this.#cursors.advance(deviceId, eventId, [{ type: 'appendEvent', event: deviceDeleteEvent(userId, deviceId, setting) }], change);
-    if (setting === 'restore' && user && this.#o.ctx.mode.autoPush) this.#o.repairs.repairUser(deviceId, userId);
-  }
-
-  /**
-   * A device-side change whose user could not be read back. The device's later events wait
-   * (they could change the same user) while it is tried again, with a growing delay; after
-   * sync.deviceEvents.readAttempts tries (a device that is not connected uses none up) the
-   * event is skipped, logged, and left to a check of the device.
-   */
-  async #unreadable(event: DeviceEvent, userId: string, error: unknown): Promise<void> {
-    const { deviceId } = event;
-    const { config, metrics } = this.#o.ctx;
-    const reason = errorText(error);
-    if (!this.#o.fleet.device(deviceId)?.connected) {
-      this.#o.logger.warn({ device: deviceId, userId, eventId: event.id }, `could not read user ${userId} from device ${deviceId} (${reason}); the device is not connected, reading again when it is`);
-      this.#stall(deviceId, config.deviceEvents.retryBaseMs);
-      return;
-    }
-    const verdict = this.#retries.failed(deviceId, event.id, config.deviceEvents);
-    if (!verdict.giveUp) {
-      this.#o.logger.warn(
-        { device: deviceId, userId, eventId: event.id, attempts: verdict.attempts },
-        `could not read user ${userId} from device ${deviceId} (${reason}); try ${verdict.attempts} of ${config.deviceEvents.readAttempts}, again in ${verdict.retryInMs} ms`,
-      );
-      this.#stall(deviceId, verdict.retryInMs);
-      return;
-    }
-    metrics.skippedDeviceEvents.inc();
-    this.#o.logger.error(
-      { device: deviceId, userId, eventId: event.id, eventCode: event.eventCode, attempts: verdict.attempts },
-      `event ${event.id} of device ${deviceId} skipped: user ${userId} could not be read after ${verdict.attempts} tries (${reason}); checking the device`,
-    );
-    await this.#cursors.advance(deviceId, event.id, [{ type: 'appendEvent', event: deviceEventSkippedEvent(deviceId, event.id, event.eventCode, userId, verdict.attempts, reason) }]);
-    this.#o.fleet.requestCheck(deviceId, 'headers');
-  }
-
-  /**
-   * Reads a user from the device that changed it, merges it, commits it with the device as
-   * origin. Resolves with the error when the user could not be read (nothing was done then).
-   */
-  async #merge(deviceId: number, userId: string, eventId: number, receivedAt: number): Promise<unknown> {
-    const { fleet, repairs } = this.#o;
-    const { logger } = this.#o;
-    const { store, transport, config, mode, metrics, fanout } = this.#o.ctx;
-    if (!mode.acceptsDeviceChanges) {
-      await this.#cursors.advance(deviceId, eventId, [
-        {
-          type: 'appendEvent',
-          event: deviceChangeIgnoredEvent(deviceId, userId, config.mode),
-        },
-      ]);
-      if (mode.autoPush) repairs.repairUser(deviceId, userId);
-      return undefined;
-    }
-    let deviceUser;
-    try {
-      [deviceUser] = await transport.getUsers(deviceId, [userId], { signal: this.#signal });
-    } catch (error) {
-      // The event stays unread (lastEventId not advanced): the caller decides what follows.
-      metrics.merges.inc({ result: 'failed' });
-      return error;
-    }
-    if (!deviceUser) {
-      await this.#cursors.advance(deviceId, eventId);
-      return undefined;
-    }
-    const server = await store.getUser(userId);
-    const result = mergeDeviceUser(server, deviceUser, config.mergePolicy);
-    const events = mergeEvents(userId, deviceId, result, config.mergePolicy);
-    metrics.merges.inc({ result: result.outcome });
-    if (result.conflicts.length > 0) metrics.conflicts.inc(result.conflicts.length);
-    const mutations: Mutation[] = events.map((event) => ({ type: 'appendEvent', event }));
-    if (result.outcome !== 'unchanged') mutations.unshift({ type: 'putUser', user: result.user, origin: { kind: 'device', deviceId } });
-    try {
-      const record = fleet.update(deviceId, (r) => ({ ...r, lastEventId: Math.max(r.lastEventId, eventId) }))!;
-      const { seq } = await store.commit([...mutations, { type: 'putDevice', device: record }]);
-      if (result.outcome !== 'unchanged') {
-        const others = fleet.devices.filter((d) => d.connected && !d.quarantined && d.id !== deviceId).map((d) => d.id);
-        fanout.track(seq, receivedAt, others);
-        logger.info({ device: deviceId, userId, outcome: result.outcome, changed: result.changedFields, conflicts: result.conflicts.length }, `user ${userId} from device ${deviceId} merged (${result.outcome})`);
-      } else if (deviceProjectionHash(result.user) !== deviceProjectionHash(deviceUser)) {
-        // Nothing to save (the server's values won), but the device still holds its own
-        // version: give it the database's back.
-        repairs.repairUser(deviceId, userId);
-      }
-    } catch (error) {
-      metrics.merges.inc({ result: 'failed' });
-      logger.error({ device: deviceId, userId, err: error }, `Fail to save to the server DB: user ${userId} from device ${deviceId}`);
-      await store.commit([{ type: 'appendEvent', event: saveFailedEvent(userId, deviceId, error) }]).catch(() => undefined);
-      throw error;
-    }
-    return undefined;
-  }
-
   #stall(deviceId: number, delayMs: number): void {
     if (this.#stalled.has(deviceId)) return;
     this.#stalled.add(deviceId);
@@ -517,7 +365,7 @@ export class DeviceEventFollower implements DeviceChanges {
     if (!device) return;
     for (const userId of userIds) {
       await this.#enqueue(async () => {
-        const unread = await this.#merge(deviceId, userId, device.record.lastEventId, performance.now());
+        const unread = await this.#changes.merge(deviceId, userId, device.record.lastEventId, performance.now());
         // No event waits on it: the user stays on the device, and the next check tries again.
         if (unread) this.#o.logger.warn({ device: deviceId, userId }, `user ${userId}, unknown to the database, could not be read from device ${deviceId}: ${errorText(unread)}; left for the next check`);
       });
