@@ -23,6 +23,8 @@ import { DeviceSideChanges, WATCHED_CODES, type UserRepairs } from './device-sid
 export { USER_EVENT, isLocalChange, type UserRepairs } from './device-side-changes.js';
 
 const CATCH_UP_PAGE = 16384;
+/** New baselines one catch-up takes at most (each is a reset it found). */
+const MAX_REBASES = 3;
 
 export interface DeviceEventFollowerOptions {
   ctx: SyncContext;
@@ -54,7 +56,7 @@ export class DeviceEventFollower implements DeviceChanges {
    * later events are not taken until a catch-up reads again from the unhandled one (or it
    * is skipped after its tries, device-side-changes.ts).
    */
-  readonly #stalled = new Set<number>();
+  readonly #stalled = new Map<number, NodeJS.Timeout>();
   readonly #cursors: EventCursors;
   readonly #changes: DeviceSideChanges;
   /** Per device, the highest event ID the realtime stream delivered (since it was opened). */
@@ -97,6 +99,7 @@ export class DeviceEventFollower implements DeviceChanges {
     this.#status?.cancel();
     this.#events?.cancel();
     for (const retry of this.#monitorRetry.values()) clearTimeout(retry.timer);
+    for (const timer of this.#stalled.values()) clearTimeout(timer);
     await Promise.allSettled([this.#statusLoop, this.#eventLoop, this.#queue, ...this.#catchingUp.values()]);
     await this.#cursors.flush();
   }
@@ -136,7 +139,10 @@ export class DeviceEventFollower implements DeviceChanges {
           const was = this.#o.fleet.device(change.deviceId)?.connected ?? false;
           if (!this.#o.fleet.device(change.deviceId)) await this.#o.fleet.refreshConnections();
           this.#o.fleet.setConnected(change.deviceId, change.connected, change.state);
-          if (change.connected && !was) this.catchUp(change.deviceId);
+          if (change.connected && !was) {
+            this.#unstall(change.deviceId);
+            void this.catchUp(change.deviceId);
+          }
         }
       } catch (error) {
         if (!this.#signal.aborted) this.#o.logger.warn({ err: error }, `device status stream ended: ${errorText(error)}`);
@@ -213,6 +219,8 @@ export class DeviceEventFollower implements DeviceChanges {
         if (!first) return;
         if (needsEventBaseline(first.record)) await this.#rebaseAtNewest(deviceId, 'first-contact', 'first contact');
         await this.#monitor(deviceId);
+        // A log that keeps looking reset (it is being reset again and again) is left to the next catch-up.
+        let rebases = 0;
         for (;;) {
           this.#again.delete(deviceId);
           const device = this.#o.fleet.device(deviceId);
@@ -221,6 +229,7 @@ export class DeviceEventFollower implements DeviceChanges {
           const events = await this.#o.ctx.transport.readEvents(deviceId, Math.max(anchor, 1), CATCH_UP_PAGE, { signal: this.#signal });
           const log = checkAnchor(anchor, events);
           if (log.kind === 'reset') {
+            if (++rebases > MAX_REBASES) return;
             await this.#logRestarted(deviceId, `event ${anchor}, the last read, is no longer in its log`);
             continue;
           }
@@ -240,6 +249,7 @@ export class DeviceEventFollower implements DeviceChanges {
           });
           if (this.#stalled.has(deviceId)) return;
           if (resetAt >= 0) {
+            if (++rebases > MAX_REBASES) return;
             const reset = fresh[resetAt]!;
             // What the device logged after the reset is new: read from it.
             await this.#rebase(deviceId, reset.id + 1, 'log-reset', `${resetEventName(reset.eventCode)} (event ${reset.id})`);
@@ -351,12 +361,18 @@ export class DeviceEventFollower implements DeviceChanges {
 
   #stall(deviceId: number, delayMs: number): void {
     if (this.#stalled.has(deviceId)) return;
-    this.#stalled.add(deviceId);
     const timer = setTimeout(() => {
       this.#stalled.delete(deviceId);
       if (!this.#signal.aborted) void this.catchUp(deviceId);
     }, delayMs);
     timer.unref();
+    this.#stalled.set(deviceId, timer);
+  }
+
+  /** A device that came back reads again at once, not when its stall's timer ends. */
+  #unstall(deviceId: number): void {
+    clearTimeout(this.#stalled.get(deviceId));
+    this.#stalled.delete(deviceId);
   }
 
   /** Users a check found on a device that the database does not have: merged as enrollments. */

@@ -123,9 +123,11 @@ export class DeviceSideChanges {
     const { deviceId } = event;
     const { config, metrics } = this.#o.ctx;
     const reason = errorText(error);
+    if (this.#o.signal.aborted) return;
     if (!this.#o.fleet.device(deviceId)?.connected) {
+      // Its reconnect catches it up; the slow timer only covers a reconnect that was missed.
       this.#o.logger.warn({ device: deviceId, userId, eventId: event.id }, `could not read user ${userId} from device ${deviceId} (${reason}); the device is not connected, reading again when it is`);
-      this.#o.stalls.stall(deviceId, config.deviceEvents.retryBaseMs);
+      this.#o.stalls.stall(deviceId, config.deviceEvents.retryMaxMs);
       return;
     }
     const verdict = this.#retries.failed(deviceId, event.id, config.deviceEvents);
