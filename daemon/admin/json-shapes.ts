@@ -15,6 +15,7 @@ import type {
 } from '../../proto/gen/rollcall/admin/v1/admin.js';
 import type { UserView } from './user-view.js';
 import { checkShape } from './shapes/check.js';
+import { leftOffList } from './shapes/left-off.js';
 import { pluginShape } from './shapes/plugin.js';
 import { pendingDeviceShape } from './shapes/device.js';
 
@@ -78,6 +79,7 @@ export function planJson(devices: DevicePlan[]) {
       skipped: { count: p.skippedCount, users: p.skipped.map((s) => ({ userId: s.userId, reason: s.reason })) },
       truncated: p.truncated,
       removalNeedsConfirmation: p.removalNeedsConfirmation,
+      leftOff: leftOffList.toJson(p.leftOff),
     })),
   };
 }

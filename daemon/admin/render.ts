@@ -4,6 +4,7 @@
  */
 import type { importJson, planJson, statusJson, userSyncJson } from './json-shapes.js';
 import type { CheckJson } from './shapes/check.js';
+import { leftOffLines, type LeftOffJson } from './shapes/left-off.js';
 import type { DeviceJson, PendingDeviceJson } from './shapes/device.js';
 import type { EventJson } from './shapes/event.js';
 import type { UserView } from './user-view.js';
@@ -85,6 +86,7 @@ export function renderDevices(devices: DeviceJson[], now: number, pending?: Pend
 
 export function renderChecks(checks: CheckJson[]): string {
   if (checks.length === 0) return 'no devices to check';
+  const leftOff = checks.filter((c) => c.leftOff.length > 0).flatMap((c) => [`device ${c.deviceId}:`, ...leftOffLines(c.leftOff, '  ')]);
   return table(
     ['DEVICE', 'CHECK', 'RESULT', 'DIFFERENCES', 'ENROLLED', 'REMOVED', 'HELD', 'LEFT ALONE'],
     checks.map((c) => [
@@ -97,7 +99,7 @@ export function renderChecks(checks: CheckJson[]): string {
       String(c.held),
       String(c.leftAlone),
     ]),
-  );
+  ) + (leftOff.length > 0 ? `\nwhat devices cannot hold (left off their copies):\n${leftOff.join('\n')}` : '');
 }
 
 export function renderUserSync(u: UserSyncJson): string {
@@ -120,6 +122,7 @@ export function renderPlan(plan: PlanJson): string {
     }
     if (p.enroll.count === 0 && p.remove.count === 0) {
       lines.push(`device ${p.deviceId}: nothing to change${p.skipped.count > 0 ? ` (${p.skipped.count} left alone)` : ''}`);
+      lines.push(...leftOffLines(p.leftOff, '  '));
       continue;
     }
     lines.push(`device ${p.deviceId}:`);
@@ -127,6 +130,7 @@ export function renderPlan(plan: PlanJson): string {
     if (p.remove.count > 0) lines.push(`  remove ${p.remove.count}: ${list(p.remove.ids, 20)}${p.removalNeedsConfirmation ? ' (a mass removal: it would wait for rollcall confirm)' : ''}`);
     for (const s of p.skipped.users.slice(0, 20)) lines.push(`  left alone: ${s.userId} (${s.reason})`);
     if (p.skipped.count > Math.min(20, p.skipped.users.length)) lines.push(`  left alone: ${p.skipped.count - Math.min(20, p.skipped.users.length)} more`);
+    lines.push(...leftOffLines(p.leftOff, '  '));
   }
   return lines.join('\n');
 }
@@ -152,7 +156,7 @@ export function renderUsers(users: UserView[], next: string | null, total: numbe
   return `${table(['ID', 'NAME', 'DEPARTMENT', 'DISABLED', 'CARDS', 'FINGERS', 'FACES', 'PIN', 'ACCESS GROUPS'], rows)}\n${footer}`;
 }
 
-export function renderUser(u: UserView): string {
+export function renderUser(u: UserView, leftOffByDevice: readonly UserLeftOffJson[] = []): string {
   const rows: [string, string][] = [
     ['id', u.id],
     ['name', u.name || '-'],
@@ -174,8 +178,15 @@ export function renderUser(u: UserView): string {
   ];
   if (u.jobCodes.length > 0) rows.push(['job codes', u.jobCodes.map((j) => `${j.code} ${j.label}`).join(', ')]);
   for (const [name, value] of Object.entries(u.custom)) rows.push([name, value]);
+  for (const d of leftOffByDevice) for (const item of d.leftOff) rows.push([`device ${d.deviceId}`, `left off ${item.text}`]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${`${k}:`.padEnd(w + 2)}${v}`).join('\n');
+}
+
+/** What one device's copy of a user leaves off (`users show`). */
+export interface UserLeftOffJson {
+  deviceId: number;
+  leftOff: LeftOffJson[];
 }
 
 export function renderImport(r: ImportJson): string {

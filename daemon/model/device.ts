@@ -1,4 +1,5 @@
 /** A device the site syncs to, as the store keeps it (ARCHITECTURE §4). */
+import type { DeviceHolds } from './device-copy.js';
 
 export type CheckMethod = 'headers' | 'deep';
 
@@ -38,6 +39,11 @@ export interface DeviceRecord {
   /** finger.TemplateFormat: 0 SUPREMA, 1 ISO, 2 ANSI. */
   templateFormat?: number;
   useAlphanumericID?: boolean;
+  /**
+   * What the device holds per user, from its last profile (device-copy.ts): kept so that
+   * `plan` and `users show` can say what a device that is away would be left without.
+   */
+  holds?: DeviceHolds;
   /** The last device event ID read (GetLog cursor is this + 1). */
   lastEventId: number;
   /**

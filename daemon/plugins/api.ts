@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import type { Metrics } from '../obs/metrics.js';
 import type { User, Origin } from '../model/user.js';
 import type { DeviceRecord } from '../model/device.js';
+import type { DeviceHolds } from '../model/device-copy.js';
 import type { Writable } from 'node:stream';
 import type { EventKind } from '../event-kinds.js';
 
@@ -295,6 +296,11 @@ export interface DeviceProfile {
   templateFormat?: number;
   alphanumericIdSupported?: boolean;
   alphanumericIdEnabled?: boolean;
+  /**
+   * Which credentials the device holds per user, and how many (daemon/model/device-copy.ts):
+   * the engine sends it only those. A field not reported is absent and leaves nothing off.
+   */
+  holds?: DeviceHolds;
 }
 
 /** GetList's header of one user on a device: enough for the cheap reconcile check. */

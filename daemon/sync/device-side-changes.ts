@@ -107,7 +107,7 @@ export class DeviceSideChanges {
   async #deletedAtDevice(deviceId: number, userId: string, eventId: number): Promise<void> {
     const setting = this.#o.ctx.config.deviceDeletes;
     const user = await this.#o.ctx.store.getUser(userId);
-    const hash = setting === 'keep-deleted' && user ? deviceProjectionHash(user) : undefined;
+    const hash = setting === 'keep-deleted' && user ? this.#o.fleet.copyOf(deviceId, user).hash : undefined;
     const change = hash ? (r: DeviceRecord): DeviceRecord => ({ ...r, deletedAtDevice: { ...r.deletedAtDevice, [userId]: hash } }) : (r: DeviceRecord) => r;
     await this.#o.cursors.advance(deviceId, eventId, [{ type: 'appendEvent', event: deviceDeleteEvent(userId, deviceId, setting) }], change);
     if (setting === 'restore' && user && this.#o.ctx.mode.autoPush) this.#o.repairs.repairUser(deviceId, userId);
@@ -179,7 +179,8 @@ export class DeviceSideChanges {
       return undefined;
     }
     const server = await store.getUser(userId);
-    const result = mergeDeviceUser(server, deviceUser, config.mergePolicy);
+    // What the device was never given (its copy left it off) is not a change made there.
+    const result = mergeDeviceUser(server, fleet.withLeftOffRestored(deviceId, deviceUser, server), config.mergePolicy);
     const events = mergeEvents(userId, deviceId, result, config.mergePolicy);
     metrics.merges.inc({ result: result.outcome });
     if (result.conflicts.length > 0) metrics.conflicts.inc(result.conflicts.length);
@@ -192,7 +193,7 @@ export class DeviceSideChanges {
         const others = fleet.devices.filter((d) => d.connected && !d.quarantined && d.id !== deviceId).map((d) => d.id);
         fanout.track(seq, receivedAt, others);
         logger.info({ device: deviceId, userId, outcome: result.outcome, changed: result.changedFields, conflicts: result.conflicts.length }, `user ${userId} from device ${deviceId} merged (${result.outcome})`);
-      } else if (deviceProjectionHash(result.user) !== deviceProjectionHash(deviceUser)) {
+      } else if (fleet.copyOf(deviceId, result.user).hash !== deviceProjectionHash(deviceUser)) {
         // Nothing to save (the server's values won), but the device still holds its own
         // version: give it the database's back.
         repairs.repairUser(deviceId, userId);

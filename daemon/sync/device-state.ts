@@ -46,6 +46,8 @@ export class DeviceState {
   full = false;
   profile: DeviceProfile | undefined;
   lastError: string | undefined;
+  /** The `credential:reason` series of rollcall_device_left_off_credentials set for this device (set to 0 when they clear). */
+  leftOffSeries = new Set<string>();
 
   constructor(record: DeviceRecord, cursor: number) {
     this.record = record;

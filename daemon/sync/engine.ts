@@ -30,6 +30,8 @@ import { DeviceEventFollower } from './device-events.js';
 import type { CheckDepth, DeviceState } from './device-state.js';
 import type { DeviceFilter } from './fleet.js';
 import type { SyncContext } from './context.js';
+import type { User } from '../model/user.js';
+import type { LeftOff } from '../model/device-copy.js';
 
 export type { DeviceStatus, CheckResult, DevicePlanPreview, UserPushResult };
 
@@ -230,4 +232,23 @@ export class SyncEngine {
   confirmRemovals(deviceId?: number): Promise<number[]> {
     return this.#requests.confirmRemovals(deviceId);
   }
+
+  /**
+   * What each device that should hold `user` leaves off of it (its copy, daemon/model/device-copy.ts),
+   * by device ID order; devices whose copy is the whole user are not listed. From each device's
+   * profile on this connection, else its last stored one.
+   */
+  leftOff(user: User): UserLeftOff[] {
+    return this.#fleet.devices
+      .filter((device) => this.#mode.targets(user, device.record))
+      .map((device) => ({ deviceId: device.id, leftOff: this.#fleet.copyOf(device.id, user).leftOff }))
+      .filter((entry) => entry.leftOff.length > 0)
+      .sort((a, b) => a.deviceId - b.deviceId);
+  }
+}
+
+/** What one device's copy of a user leaves off. */
+export interface UserLeftOff {
+  deviceId: number;
+  leftOff: LeftOff[];
 }

@@ -1,7 +1,7 @@
 /**
- * What devices should hold, for checks: expected users (counts and hashes only) and users
- * to leave alone for a rule. A set is shared by every device with the same placement key
- * and ID rules, so a check of a hundred devices reads and hashes the users once. It is
+ * What devices should hold, for checks: expected users (counts and hashes of each device's
+ * copy, device-copy.ts) and users to leave alone for a rule. A set is shared by every device
+ * with the same placement key, ID rules and device shape, so a check of a hundred devices reads and hashes the users once. It is
  * built by one scan of the users and afterwards brought forward from the change feed (only
  * the users changed since are read and placed again), so that checks that follow commits,
  * or a device that keeps reconnecting, do not scan the whole database each time. A set is
@@ -9,6 +9,7 @@
  * those unused for EXPECTED_SET_IDLE_MS are dropped (`dropIdle`, from the scheduler).
  */
 import type { User } from '../model/user.js';
+import type { LeftOff } from '../model/device-copy.js';
 import type { DeviceRecord } from '../model/device.js';
 import { shouldRestoreOnDevice } from '../merge/deletes.js';
 import { placement, type DeviceRules } from './placement.js';
@@ -45,6 +46,12 @@ export class ExpectedSets {
   readonly #fleet: Fleet;
   readonly #feed: ChangeFeed;
   readonly #cache = new Map<string, { set: Promise<ExpectedSet>; usedAt: number }>();
+  /**
+   * Left-off lists by content, so that the many users with the same (a visual-face device's
+   * IR faces, a sensorless device's fingers) share one array instead of one each. Bounded by
+   * the distinct lists, which are few (kinds × reasons × counts up to the per-user maxima).
+   */
+  readonly #leftOffLists = new Map<string, readonly LeftOff[]>();
 
   constructor(options: ExpectedSetsOptions) {
     this.#ctx = options.ctx;
@@ -74,7 +81,8 @@ export class ExpectedSets {
   shared(device: DeviceState): Promise<ExpectedSet> {
     const rules = this.#fleet.rules(device);
     const placementKey = this.#ctx.mode.placementKey?.(device.record) ?? `device:${device.id}`;
-    const key = `${placementKey}|${rules.alphanumericIds}`;
+    // Devices of another shape get other copies of the users (device-copy.ts): another set.
+    const key = `${placementKey}|${rules.alphanumericIds}|${rules.shape ?? ''}`;
     // Without the device's own overlays: they are applied per device in `of`.
     const { rejectedUsers: _r, deletedAtDevice: _d, ...record } = device.record;
     const cached = this.#cache.get(key);
@@ -123,9 +131,17 @@ export class ExpectedSets {
     return { seq, expected, leaveAlone };
   }
 
+  #shared(leftOff: readonly LeftOff[]): readonly LeftOff[] {
+    if (leftOff.length === 0) return leftOff;
+    const key = JSON.stringify(leftOff);
+    let list = this.#leftOffLists.get(key);
+    if (!list) this.#leftOffLists.set(key, (list = leftOff));
+    return list;
+  }
+
   #place(user: User, record: DeviceRecord, rules: DeviceRules, expected: Map<string, ExpectedUser>, leaveAlone: Set<string>): void {
     const where = placement(user, record, this.#ctx.mode, rules, 'restore');
-    if (where.place) expected.set(user.id, expectedOf(user, where.hash));
+    if (where.place) expected.set(user.id, expectedOf(where.copy, where.hash, this.#shared(where.leftOff)));
     else if (where.why !== 'not-targeted') leaveAlone.add(user.id);
   }
 }

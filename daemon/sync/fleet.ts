@@ -10,7 +10,10 @@ import { acceptsConnection, type DeviceConfig } from '../config/schema.js';
 import { isRollcallError } from '../errors.js';
 import type { LinkState, PendingDevice } from '../plugins/api.js';
 import { DeviceState, type CheckDepth } from './device-state.js';
-import type { DeviceRules } from './placement.js';
+import { copyFor, type DeviceRules, type PlacedCopy } from './placement.js';
+import { holdsShapeId, withLeftOffRestored, type CopySite, type DeviceHolds } from '../model/device-copy.js';
+import { deviceProjectionHash } from '../model/projection.js';
+import type { User } from '../model/user.js';
 import { errorText, type SyncContext } from './context.js';
 
 export interface DeviceStatus {
@@ -237,23 +240,83 @@ export class Fleet {
     return this.#ctx.mode.autoPush ? head : Math.min(head, device.allowedUpTo);
   }
 
+  /**
+   * What the engine must respect when it sends this device users: its ID rules, and what it
+   * holds per user (its copy of each user, daemon/model/device-copy.ts) with the gateway's PIN
+   * hash scheme. From the profile read on this connection, else the last one stored.
+   */
   rules(device: DeviceState): DeviceRules {
-    return { alphanumericIds: device.profile?.alphanumericIdEnabled ?? device.record.useAlphanumericID ?? false };
+    const holds = this.holds(device);
+    const site: CopySite = {};
+    const scheme = this.#ctx.transport.knownPinHashScheme;
+    if (scheme !== undefined) site.pinHashScheme = scheme;
+    return {
+      alphanumericIds: device.profile?.alphanumericIdEnabled ?? device.record.useAlphanumericID ?? false,
+      holds,
+      site,
+      shape: holdsShapeId(holds, site),
+    };
   }
 
-  /** Reads what the device is (type, template format, ID rules) once per connection. */
+  /** The copy of `user` that device `deviceId` gets (placement.ts copyFor), with its hash; the user itself for a device not served. */
+  copyOf(deviceId: number, user: User): PlacedCopy {
+    const device = this.#devices.get(deviceId);
+    return device ? copyFor(user, this.rules(device)) : { copy: user, leftOff: [], hash: deviceProjectionHash(user) };
+  }
+
+  /**
+   * `deviceUser`, read back from device `deviceId`, with what its copy of `stored` left off put
+   * back (device-copy.ts withLeftOffRestored): a merge must not take "the device has no faces"
+   * for "the user has none" when the device never got them.
+   */
+  withLeftOffRestored(deviceId: number, deviceUser: User, stored: User | undefined): User {
+    const device = this.#devices.get(deviceId);
+    if (!device) return deviceUser;
+    const { holds, site } = this.rules(device);
+    return withLeftOffRestored(deviceUser, stored, holds ?? {}, site);
+  }
+
+  /** What the device holds per user: the profile's holds with its template format; {} when nothing is known. */
+  holds(device: DeviceState): DeviceHolds {
+    if (!device.profile) return device.record.holds ?? {};
+    const holds = { ...device.profile.holds };
+    if (device.profile.templateFormat !== undefined) holds.templateFormat = device.profile.templateFormat;
+    return holds;
+  }
+
+  /**
+   * Reads what the device is (type, template format, ID rules, what it holds) once per
+   * connection, and the gateway's PIN hash scheme while it is not known (the copies depend on
+   * it; a gateway that does not answer is asked again at most once a minute).
+   */
   async loadProfile(device: DeviceState): Promise<void> {
+    await this.#learnPinHashScheme();
     if (device.profile) return;
     try {
       device.profile = await this.#ctx.transport.deviceProfile(device.id, { signal: this.#ctx.signal });
       const { type, templateFormat, alphanumericIdEnabled } = device.profile;
-      if (type !== device.record.type || templateFormat !== device.record.templateFormat || alphanumericIdEnabled !== device.record.useAlphanumericID) {
-        const record = device.update((r) => ({ ...r, type, templateFormat, useAlphanumericID: alphanumericIdEnabled }));
+      const holds = this.holds(device);
+      const holdsChanged = JSON.stringify(holds) !== JSON.stringify(device.record.holds ?? {});
+      if (type !== device.record.type || templateFormat !== device.record.templateFormat || alphanumericIdEnabled !== device.record.useAlphanumericID || holdsChanged) {
+        const record = device.update((r) => ({ ...r, type, templateFormat, useAlphanumericID: alphanumericIdEnabled, holds }));
         await this.#ctx.store.commit([{ type: 'putDevice', device: record }]);
       }
     } catch (error) {
       // Without a profile the stored one (or numeric IDs) is assumed; the call below will tell.
       this.#ctx.logger.debug({ device: device.id, err: error }, 'device profile unavailable');
+    }
+  }
+
+  #schemeAskedAt = -Infinity;
+
+  async #learnPinHashScheme(): Promise<void> {
+    const { transport } = this.#ctx;
+    if (transport.knownPinHashScheme !== undefined || this.#ctx.now() - this.#schemeAskedAt < 60_000) return;
+    this.#schemeAskedAt = this.#ctx.now();
+    try {
+      await transport.pinHashScheme({ signal: this.#ctx.signal });
+    } catch (error) {
+      this.#ctx.logger.debug({ err: error }, `the gateway's PIN hash scheme is not known: ${errorText(error)}`);
     }
   }
 

@@ -1,10 +1,12 @@
 /**
  * The sync engine's metrics (ARCHITECTURE §8). Base units, `_total` counters, and no
- * user or card IDs in labels; `device` is bounded by the fleet.
+ * user or card IDs in labels; `device` is bounded by the fleet, `credential` and `reason` of
+ * left-off credentials by their catalogue (daemon/model/device-copy.ts).
  */
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { labelGrid, type Metrics } from '../obs/metrics.js';
 import type { Store } from '../plugins/api.js';
+import type { LeftOffTotal } from '../model/device-copy.js';
 
 export interface SyncMetrics {
   latency: Histogram<never>;
@@ -14,6 +16,7 @@ export interface SyncMetrics {
   pending: Gauge<'device'>;
   quarantined: Gauge<'device'>;
   heldRemovals: Gauge<'device'>;
+  leftOff: Gauge<'device' | 'credential' | 'reason'>;
   ops: Counter<'op' | 'result'>;
   cutCalls: Counter<never>;
   merges: Counter<'result'>;
@@ -63,6 +66,11 @@ export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
       help: 'Users a held plan would remove from the device; waiting for `rollcall confirm`.',
       labelNames: ['device'],
     }),
+    leftOff: metrics.gauge({
+      name: 'rollcall_device_left_off_credentials',
+      help: "Credentials the device's copies of its users leave off because the device cannot hold them, as of its last check, by credential kind and reason (daemon/model/device-copy.ts).",
+      labelNames: ['device', 'credential', 'reason'],
+    }),
     ops: metrics.counter({
       name: 'rollcall_sync_ops_total',
       help: 'User operations sent to devices, per device and user, by operation and result.',
@@ -97,4 +105,23 @@ export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
   metrics.initialise(created.ops, labelGrid({ op: SYNC_OPS, result: SYNC_OP_RESULTS }));
   metrics.initialise(created.merges, labelGrid({ result: MERGE_RESULTS }));
   return created;
+}
+
+/**
+ * Sets rollcall_device_left_off_credentials of `device` to what its last check found; series
+ * it no longer has go to 0 (the device's `leftOffSeries` remembers which it had).
+ */
+export function gaugeLeftOff(metrics: Pick<SyncMetrics, 'leftOff'>, device: { id: number; leftOffSeries: Set<string> }, totals: readonly LeftOffTotal[]): void {
+  const labels = (credential: string, reason: string) => ({ device: String(device.id), credential, reason });
+  const now = new Set<string>();
+  for (const total of totals) {
+    now.add(`${total.what}:${total.reason}`);
+    metrics.leftOff.set(labels(total.what, total.reason), total.count);
+  }
+  for (const series of device.leftOffSeries) {
+    if (now.has(series)) continue;
+    const [credential, reason] = series.split(':') as [string, string];
+    metrics.leftOff.set(labels(credential, reason), 0);
+  }
+  device.leftOffSeries = now;
 }

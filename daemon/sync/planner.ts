@@ -21,7 +21,7 @@ export interface SkippedUser {
 }
 
 export interface DevicePlan {
-  /** Users to enroll with overwrite. */
+  /** Users to enroll with overwrite: each as this device gets it (its copy, placement.ts). */
   enroll: User[];
   /** User IDs to delete. */
   remove: string[];
@@ -32,7 +32,8 @@ export interface DevicePlan {
   /**
    * Identity of the operations among plans of the same items (one feed read): devices
    * whose plans have the same key can share one EnrollMulti/DeleteMulti call. One letter
-   * per item (+ enroll, - remove, = leave alone): the items say which user and version.
+   * per item (+ enroll, - remove, = leave alone): the items say which user and version;
+   * plans that enroll copies with something left off also name the device shape.
    */
   key: string;
 }
@@ -74,6 +75,7 @@ export function planDevice(
   const skipped: SkippedUser[] = [];
   let key = '';
   let upToSeq = 0;
+  let trimmed = false;
   for (const { change, user } of items) {
     upToSeq = Math.max(upToSeq, change.seq);
     if (change.op === 'delete' || !user) {
@@ -83,7 +85,8 @@ export function planDevice(
     }
     const where = placement(user, device, mode, rules, deviceDeletes, facts);
     if (where.place) {
-      enroll.push(user);
+      enroll.push(where.copy);
+      if (where.copy !== user) trimmed = true;
       key += '+';
     } else if (where.why === 'not-targeted') {
       remove.push(user.id);
@@ -93,7 +96,10 @@ export function planDevice(
       key += '=';
     }
   }
-  return { enroll, remove, skipped, upToSeq, key: `${upToSeq}:${key}` };
+  // Devices share a call only when they get the same copies: a plan with a copy that left
+  // something off is shared only within the device shape (one call, one encoding per shape).
+  const shape = trimmed ? `:${rules.shape ?? JSON.stringify([rules.holds, rules.site])}` : '';
+  return { enroll, remove, skipped, upToSeq, key: `${upToSeq}${shape}:${key}` };
 }
 
 /** Devices grouped by identical plans, so each group is served by one call per operation. */

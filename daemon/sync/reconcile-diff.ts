@@ -5,18 +5,27 @@
  */
 import type { DeviceUserHeader } from '../plugins/api.js';
 import type { User } from '../model/user.js';
+import type { LeftOff } from '../model/device-copy.js';
 
-/** What the device should hold for one user, without keeping the whole user in memory. */
+/**
+ * What the device should hold for one user, without keeping the whole user in memory: the
+ * counts and hash of the device's copy (daemon/model/device-copy.ts), and what the copy left off.
+ */
 export interface ExpectedUser {
   cards: number;
   fingers: number;
   faces: number;
-  /** Device-projection hash (daemon/model/projection.ts). */
+  /** Device-projection hash of the copy (daemon/model/projection.ts). */
   hash: string;
+  /** Present only when the copy left something off (shared between users with the same, never changed). */
+  leftOff?: readonly LeftOff[];
 }
 
-export function expectedOf(user: User, hash: string): ExpectedUser {
-  return { cards: user.cards.length, fingers: user.fingers.length, faces: user.faces.length, hash };
+/** The expected entry of a device's `copy` of a user, with what the copy left off. */
+export function expectedOf(copy: User, hash: string, leftOff: readonly LeftOff[] = []): ExpectedUser {
+  const expected: ExpectedUser = { cards: copy.cards.length, fingers: copy.fingers.length, faces: copy.faces.length, hash };
+  if (leftOff.length > 0) expected.leftOff = leftOff;
+  return expected;
 }
 
 export interface HeaderDiff {

@@ -8,8 +8,11 @@
 import type { Mutation } from '../plugins/api.js';
 import type { User } from '../model/user.js';
 import { deviceProjectionHash } from '../model/projection.js';
-import { contentDiff, differences, headerDiff } from './reconcile-diff.js';
+import { contentDiff, differences, headerDiff, type ExpectedUser } from './reconcile-diff.js';
 import { cutBatch, removalNeedsConfirmation } from './planner.js';
+import { copyFor } from './placement.js';
+import { gaugeLeftOff } from './metrics.js';
+import { sumLeftOff, type LeftOffTotal } from '../model/device-copy.js';
 import type { CheckDepth, DeviceState } from './device-state.js';
 import type { Fleet } from './fleet.js';
 import type { ExpectedSets } from './expected-sets.js';
@@ -31,6 +34,8 @@ export interface CheckResult {
   held: number;
   /** Users left alone (rule breaks, refused, deleted at the device). */
   leftAlone: number;
+  /** Credentials the device's copies leave off (what it cannot hold), by kind and reason. */
+  leftOff: LeftOffTotal[];
   error?: string;
 }
 
@@ -39,6 +44,8 @@ export interface DevicePlanPreview {
   enroll: string[];
   remove: string[];
   skipped: { userId: string; reason: string }[];
+  /** Credentials the device's copies leave off, by kind and reason. */
+  leftOff: LeftOffTotal[];
 }
 
 /**
@@ -61,8 +68,16 @@ export interface ReconcileOptions {
   deviceChanges: DeviceChanges | undefined;
 }
 
+/** What the copies of the users a device is expected to hold leave off (users left alone are not counted). */
+function leftOffOf(expected: ReadonlyMap<string, ExpectedUser>, leaveAlone: ReadonlySet<string>): LeftOffTotal[] {
+  function* lists() {
+    for (const [id, want] of expected) if (want.leftOff && !leaveAlone.has(id)) yield want.leftOff;
+  }
+  return sumLeftOff(lists());
+}
+
 export function notConnected(deviceId: number, method: CheckDepth): CheckResult {
-  return { deviceId, method, inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0, error: 'not connected' };
+  return { deviceId, method, inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0, leftOff: [], error: 'not connected' };
 }
 
 export class Reconcile {
@@ -76,13 +91,15 @@ export class Reconcile {
   async check(device: DeviceState, method: CheckDepth, repair = true): Promise<CheckResult> {
     const { ctx, fleet, expected: sets, deviceChanges } = this.#o;
     const { store, transport, config, logger, signal, mode } = ctx;
-    const result: CheckResult = { deviceId: device.id, method, inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0 };
+    const result: CheckResult = { deviceId: device.id, method, inSync: false, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0, leftOff: [] };
     try {
       await fleet.loadProfile(device);
       if (mode.acceptsDeviceChanges) await deviceChanges?.catchUp(device.id);
       const seqBefore = store.currentSeq();
       const { expected, leaveAlone } = await sets.of(device);
       result.leftAlone = leaveAlone.size;
+      result.leftOff = leftOffOf(expected, leaveAlone);
+      gaugeLeftOff(ctx.metrics, device, result.leftOff);
       const headers = await transport.listUsers(device.id, { signal });
       const diff = headerDiff(expected, headers, leaveAlone);
       const changed: string[] = [];
@@ -153,15 +170,21 @@ export class Reconcile {
       enroll: [...diff.missing, ...diff.mismatched],
       remove: diff.extra,
       skipped: [...leaveAlone].map((userId) => ({ userId, reason: device.record.rejectedUsers?.[userId]?.reason ?? 'left alone' })),
+      leftOff: leftOffOf(expected, leaveAlone),
     };
   }
 
-  /** Enrolls `ids` in batches cut by count and bytes; returns the users the device refused. */
+  /**
+   * Enrolls `ids` in batches cut by count and bytes, each user as the device's copy of it;
+   * returns the users the device refused.
+   */
   async #enroll(device: DeviceState, ids: readonly string[], result: CheckResult): Promise<Refused> {
     const { store, transport, config } = this.#o.ctx;
+    const rules = this.#o.fleet.rules(device);
     const refused: Refused = {};
     for (let i = 0; i < ids.length; ) {
-      const users = (await store.getUsers(ids.slice(i, i + config.batch.maxUsers))).filter((u): u is User => u !== undefined);
+      const stored = (await store.getUsers(ids.slice(i, i + config.batch.maxUsers))).filter((u): u is User => u !== undefined);
+      const users = stored.map((user) => copyFor(user, rules).copy);
       const items = users.map((user) => ({ change: { seq: 0, userId: user.id, op: 'upsert' as const, at: 0, origin: { kind: 'server' as const } }, user }));
       const n = Math.max(1, cutBatch(items, config.batch, (u) => transport.encodedSize(u)));
       const batch = users.slice(0, n);

@@ -11,6 +11,7 @@ import { renderUser, renderUsers } from '../render.js';
 import { plural } from '../format.js';
 import { anyField, userFromFlags, usersFromFile, type UserItem, type UserSetFlags } from '../user-flags.js';
 import type { UserView } from '../user-view.js';
+import { leftOffList } from '../shapes/left-off.js';
 import type { ClientCommands, ClientOptions } from './client-commands.js';
 import { collect, countValue } from './option-values.js';
 import { ADMIN_EXIT, InputError, UsageError } from './output.js';
@@ -59,9 +60,11 @@ export function registerUserCommands(program: Command, commands: ClientCommands)
     .argument('<id>', 'user ID')
     .action((id: string, options: ClientOptions) =>
       commands.withDaemon(options, async (c, out) => {
-        const { userJson } = await c.unary('GetUser', c.client.getUser, { id });
+        const { userJson, leftOffByDevice } = await c.unary('GetUser', c.client.getUser, { id });
         const view = JSON.parse(userJson) as UserView;
-        out.result(view, () => renderUser(view));
+        // Per device, what its copy of the user leaves off (it cannot hold it) and why.
+        const leftOff = leftOffByDevice.map((d) => ({ deviceId: d.deviceId, leftOff: leftOffList.toJson(d.leftOff) }));
+        out.result({ ...view, leftOffByDevice: leftOff }, () => renderUser(view, leftOff));
         return ADMIN_EXIT.OK;
       }),
     );

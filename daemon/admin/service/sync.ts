@@ -23,6 +23,7 @@ import { deviceShape } from '../shapes/device.js';
 import { EventStartError } from '../../sync/device-events.js';
 import * as check from '../requests.js';
 import { checkShape } from '../shapes/check.js';
+import { leftOffList } from '../shapes/left-off.js';
 import { errorText, type Emit, type RequestContext } from './context.js';
 
 /** Largest user-ID list per plan list unless asked (counts are always whole). */
@@ -101,7 +102,7 @@ export class SyncService {
     for (const device of selected) {
       const [preview] = device.connected ? await engine.plan({ deviceId: device.id }) : [];
       if (!preview) {
-        devices.push({ deviceId: device.id, connected: false, enrollCount: 0, removeCount: 0, skippedCount: 0, enroll: [], remove: [], skipped: [], truncated: false, removalNeedsConfirmation: false });
+        devices.push({ deviceId: device.id, connected: false, enrollCount: 0, removeCount: 0, skippedCount: 0, enroll: [], remove: [], skipped: [], truncated: false, removalNeedsConfirmation: false, leftOff: [] });
         continue;
       }
       const truncated = preview.enroll.length > maxIds || preview.remove.length > maxIds || preview.skipped.length > maxIds;
@@ -118,6 +119,7 @@ export class SyncService {
         skipped: preview.skipped.slice(0, maxIds),
         truncated,
         removalNeedsConfirmation: holding !== undefined && removalNeedsConfirmation(preview.remove.length, holding, engine.config.massRemoval),
+        leftOff: leftOffList.toWire(preview.leftOff),
       });
     }
     return { devices };

@@ -5,6 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Mutation, Store } from '../../plugins/api.js';
 import { pinHashIsForeign } from '../../model/pin-provenance.js';
+import { leftOffList } from '../shapes/left-off.js';
 import { emptyUser, type User } from '../../model/user.js';
 import { wordedEvent } from '../../merge/events.js';
 import type {
@@ -83,7 +84,11 @@ export class UserService {
     const id = check.userId('id', request.id);
     const user = await this.#c.store().getUser(id);
     if (!user) throw notFound('id', `no user ${JSON.stringify(id)} in the database`);
-    return { userJson: JSON.stringify(userView(user)) };
+    const leftOff = this.#c.backend.engine?.leftOff?.(user) ?? [];
+    return {
+      userJson: JSON.stringify(userView(user)),
+      leftOffByDevice: leftOff.map((entry) => ({ deviceId: entry.deviceId, leftOff: leftOffList.toWire(entry.leftOff) })),
+    };
   }
 
   async setUser(request: SetUserRequest, caller: Caller = {}): Promise<SetUserResponse> {

@@ -3,6 +3,7 @@
  * the wire's CheckResult → the object in `checks` of --json. The one list of its fields.
  */
 import { kept, messageShape, text, type JsonOf } from './field.js';
+import { leftOffList } from './left-off.js';
 
 const checkFields = {
   deviceId: kept<number>(),
@@ -15,6 +16,8 @@ const checkFields = {
   leftAlone: kept<number>(),
   /** Why the check could not be done; absent when it was. */
   error: text,
+  /** What the device's copies leave off, by kind and reason. */
+  leftOff: leftOffList,
 };
 
 export const checkShape = messageShape(checkFields);

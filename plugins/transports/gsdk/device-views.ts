@@ -12,6 +12,7 @@ import type {
   LinkState,
   PendingDevice,
 } from '../../../daemon/plugins/api.js';
+import type { DeviceHolds } from '../../../daemon/model/device-copy.js';
 import { Status as LinkStatus, type DeviceInfo, type PendingDeviceInfo, type StatusChange } from '../../../proto/gen/gsdk/connect.js';
 import type { CapabilityInfo, DeviceCapability } from '../../../proto/gen/gsdk/device.js';
 import type { EventLog } from '../../../proto/gen/gsdk/event.js';
@@ -99,5 +100,32 @@ export function toDeviceProfile(
   if (maxUsers > 0) profile.maxUsers = maxUsers;
   if (capInfo) profile.alphanumericIdSupported = capInfo.alphanumericIDSupported;
   if (useAlphanumericID !== undefined) profile.alphanumericIdEnabled = useAlphanumericID;
+  profile.holds = toDeviceHolds(capInfo, capability);
   return profile;
+}
+
+/**
+ * What a device holds per user, from its capability answers. CapabilityInfo's flags say
+ * whether it has a PIN pad, a card reader, a fingerprint sensor, a face camera; when the
+ * gateway answered CapabilityInfo, a false flag is taken as "has none". DeviceCapability
+ * gives the per-user maxima (0 = not reported: no cap beyond the User API's) and the face
+ * kind: faceExSupported (or a visual-face template version) means visual faces, otherwise IR.
+ * A call that was not answered reports nothing: its fields stay absent, and nothing is left
+ * off for them (the face kind needs both answers).
+ */
+export function toDeviceHolds(capInfo: CapabilityInfo | undefined, capability: DeviceCapability | undefined): DeviceHolds {
+  const holds: DeviceHolds = {};
+  if (capInfo) {
+    holds.pin = capInfo.PINSupported;
+    holds.cards = capInfo.cardSupported;
+    holds.fingerprints = capInfo.fingerSupported;
+    if (!capInfo.faceSupported) holds.faces = 'none';
+    else if (capability) holds.faces = capability.faceExSupported || capability.visualFaceTemplateVersion > 0 ? 'visual' : 'ir';
+  }
+  if (capability) {
+    if (capability.maxCardsPerUser > 0) holds.maxCards = capability.maxCardsPerUser;
+    if (capability.maxFingerprintsPerUser > 0) holds.maxFingerprints = capability.maxFingerprintsPerUser;
+    if (capability.maxFacesPerUser > 0) holds.maxFaces = capability.maxFacesPerUser;
+  }
+  return holds;
 }

@@ -1,6 +1,7 @@
 /** The devices a transport reaches: listDevices and deviceProfile. */
 import assert from 'node:assert/strict';
 import { twoDevices, plainUser, type Harness } from './harness.js';
+import { deviceCopy, type FaceKind } from '../../../daemon/model/device-copy.js';
 
 export function deviceTests({ it }: Harness): void {
   it('listDevices lists every reachable device as connected, and no device the gateway does not know', async ({ transport, devices }) => {
@@ -32,6 +33,19 @@ export function deviceTests({ it }: Harness): void {
       if (profile.type !== undefined) assert.ok(Number.isInteger(profile.type) && profile.type >= 0, `type of ${id}`);
       if (profile.templateFormat !== undefined) assert.ok([0, 1, 2].includes(profile.templateFormat), `templateFormat of ${id}`);
       if (profile.alphanumericIdEnabled) assert.equal(profile.alphanumericIdSupported, true, 'enabled only where supported');
+    }
+  });
+
+  it('deviceProfile.holds, where reported, is in the contract\'s terms and holds the full user whole', async ({ transport, devices }) => {
+    for (const id of devices.deviceIds) {
+      const { holds = {} } = await transport.deviceProfile(id);
+      for (const key of ['maxCards', 'maxFingerprints', 'maxFaces'] as const) {
+        const max = holds[key];
+        if (max !== undefined) assert.ok(Number.isInteger(max) && max > 0, `${key} of ${id}: a positive integer, absent when not reported`);
+      }
+      if (holds.faces !== undefined) assert.ok((['none', 'ir', 'visual'] satisfies FaceKind[]).includes(holds.faces), `faces of ${id}`);
+      // fullUser carries what every default device takes as it is: nothing of it may be left off.
+      assert.deepEqual(deviceCopy(devices.fullUser('1'), holds).leftOff, [], `what device ${id} says it holds`);
     }
   });
 

@@ -167,7 +167,7 @@ describe('rollcall client commands', () => {
       h.local(['plan', '--device', '1003']),
     ]);
     assert.equal(differs.code, 2, 'differences found: exit 2');
-    assert.deepEqual(differs.body, { deep: true, inSync: false, checks: [{ deviceId: 1003, method: 'deep', inSync: false, differences: 1, enrolled: 0, removed: 0, held: 0, leftAlone: 0, error: null }] });
+    assert.deepEqual(differs.body, { deep: true, inSync: false, checks: [{ deviceId: 1003, method: 'deep', inSync: false, differences: 1, enrolled: 0, removed: 0, held: 0, leftAlone: 0, error: null, leftOff: [] }] });
     assert.ok(!h.sync.onDevice(1003).has('3002'), 'verify changes nothing');
     assert.equal(humanVerify.code, 2);
     assert.match(humanVerify.stdout, /1003 +headers +DIFFERENT +1/);

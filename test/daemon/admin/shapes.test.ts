@@ -2,7 +2,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeviceStatus } from '../../../daemon/sync/engine.js';
-import { Device, Event } from '../../../proto/gen/rollcall/admin/v1/admin.js';
+import { CheckResult, Device, Event } from '../../../proto/gen/rollcall/admin/v1/admin.js';
+import { renderChecks } from '../../../daemon/admin/render.js';
 import { deviceShape } from '../../../daemon/admin/shapes/device.js';
 import { checkShape } from '../../../daemon/admin/shapes/check.js';
 import { eventShape } from '../../../daemon/admin/shapes/event.js';
@@ -55,6 +56,17 @@ describe('admin message shapes', () => {
     assert.equal(checkShape.toWire(done).error, '');
     assert.equal(checkShape.toJson(checkShape.toWire(done)).error, null);
     assert.equal(checkShape.toJson(checkShape.toWire({ ...done, error: 'the device is no longer known' })).error, 'the device is no longer known');
+  });
+
+  test('a check: what the device\'s copies leave off travels as codes, counts and words; rendered per device', () => {
+    const done = { deviceId: 3, method: 'deep' as const, inSync: true, differences: 0, enrolled: 0, removed: 0, held: 0, leftAlone: 0,
+      leftOff: [{ what: 'fingerprint' as const, reason: 'no-fingerprint-sensor' as const, count: 24, users: 12 }] };
+    const decoded = CheckResult.decode(CheckResult.encode(checkShape.toWire(done)).finish());
+    const json = checkShape.toJson(decoded);
+    assert.deepEqual(json.leftOff, [{ credential: 'fingerprint', reason: 'no-fingerprint-sensor', count: 24, users: 12, text: '24 fingerprints: the device has no fingerprint sensor (no-fingerprint-sensor)' }]);
+    assert.deepEqual(checkShape.toJson(checkShape.toWire({ ...done, leftOff: undefined })).leftOff, []);
+    assert.match(renderChecks([json]), /device 3:\n  left off: 24 fingerprints: the device has no fingerprint sensor \(no-fingerprint-sensor\) for 12 users/);
+    assert.doesNotMatch(renderChecks([{ ...json, leftOff: [] }]), /left off/);
   });
 
   test('an event: its detail as JSON text on the wire; text that is not JSON is shown as it is', () => {

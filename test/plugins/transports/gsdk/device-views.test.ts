@@ -6,6 +6,7 @@ import { EventLog } from '../../../../proto/gen/gsdk/event.js';
 import {
   isConnected,
   toDeviceEvent,
+  toDeviceHolds,
   toDeviceProfile,
   toDeviceStatusChange,
   toDeviceUserHeader,
@@ -74,13 +75,39 @@ describe('device views', () => {
 
   const profiles: Array<[string, Parameters<typeof toDeviceProfile>, ReturnType<typeof toDeviceProfile>]> = [
     ['every answer', [CapabilityInfo.fromPartial({ type: 35, maxNumOfUser: 100, alphanumericIDSupported: true }), DeviceCapability.fromPartial({ maxUsers: 500 }), true],
-      { type: 35, maxUsers: 500, alphanumericIdSupported: true, alphanumericIdEnabled: true }],
+      { type: 35, maxUsers: 500, alphanumericIdSupported: true, alphanumericIdEnabled: true, holds: { pin: false, cards: false, fingerprints: false, faces: 'none' } }],
     ['no GetCapability (older gateway)', [CapabilityInfo.fromPartial({ type: 8, maxNumOfUser: 100 }), undefined, false],
-      { type: 8, maxUsers: 100, alphanumericIdSupported: false, alphanumericIdEnabled: false }],
+      { type: 8, maxUsers: 100, alphanumericIdSupported: false, alphanumericIdEnabled: false, holds: { pin: false, cards: false, fingerprints: false, faces: 'none' } }],
     ['capacity not reported', [CapabilityInfo.fromPartial({ type: 8 }), DeviceCapability.fromPartial({}), undefined],
-      { type: 8, alphanumericIdSupported: false }],
-    ['nothing answered', [undefined, undefined, undefined], {}],
+      { type: 8, alphanumericIdSupported: false, holds: { pin: false, cards: false, fingerprints: false, faces: 'none' } }],
+    ['nothing answered', [undefined, undefined, undefined], { holds: {} }],
   ];
+  const holds: Array<[string, Parameters<typeof toDeviceHolds>, ReturnType<typeof toDeviceHolds>]> = [
+    ['a BioStation 3 (visual face, no fingerprint)',
+      [CapabilityInfo.fromPartial({ type: 35, PINSupported: true, cardSupported: true, faceSupported: true }), DeviceCapability.fromPartial({ maxCardsPerUser: 8, maxFacesPerUser: 5, faceExSupported: true })],
+      { pin: true, cards: true, fingerprints: false, faces: 'visual', maxCards: 8, maxFaces: 5 }],
+    ['a FaceStation 2 (IR face)',
+      [CapabilityInfo.fromPartial({ type: 10, PINSupported: true, cardSupported: true, faceSupported: true }), DeviceCapability.fromPartial({ maxCardsPerUser: 8, maxFacesPerUser: 5 })],
+      { pin: true, cards: true, fingerprints: false, faces: 'ir', maxCards: 8, maxFaces: 5 }],
+    ['a visual-face template version without the EX flag',
+      [CapabilityInfo.fromPartial({ faceSupported: true }), DeviceCapability.fromPartial({ visualFaceTemplateVersion: 1 })],
+      { pin: false, cards: false, fingerprints: false, faces: 'visual' }],
+    ['a fingerprint reader with a maximum of 2',
+      [CapabilityInfo.fromPartial({ fingerSupported: true, cardSupported: true }), DeviceCapability.fromPartial({ maxFingerprintsPerUser: 2 })],
+      { pin: false, cards: true, fingerprints: true, faces: 'none', maxFingerprints: 2 }],
+    ['faces without GetCapability: the kind is not known, so no face is left off for it',
+      [CapabilityInfo.fromPartial({ faceSupported: true, fingerSupported: true }), undefined],
+      { pin: false, cards: false, fingerprints: true }],
+    ['only GetCapability: the maxima, nothing about the sensors',
+      [undefined, DeviceCapability.fromPartial({ maxFacesPerUser: 1, faceExSupported: true })],
+      { maxFaces: 1 }],
+  ];
+  for (const [name, args, expected] of holds) {
+    test(`device holds: ${name}`, () => {
+      assert.deepEqual(toDeviceHolds(...args), expected);
+    });
+  }
+
   for (const [name, args, expected] of profiles) {
     test(`device profile: ${name}`, () => {
       assert.deepEqual(toDeviceProfile(...args), expected);

@@ -38,8 +38,10 @@ describe('embedded gateway', () => {
     );
     try {
       await transport.start(t.abort.signal);
-      const profile = await transport.deviceProfile(7);
+      // What a BIOSTATION_3 holds is the simulator's model table (device-views and the contract suite test holds).
+      const { holds, ...profile } = await transport.deviceProfile(7);
       assert.deepEqual(profile, { type: 35, maxUsers: 10, alphanumericIdSupported: true, alphanumericIdEnabled: true });
+      assert.ok(holds !== undefined);
     } finally {
       await transport.stop();
       await t.dispose();

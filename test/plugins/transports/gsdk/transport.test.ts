@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RollcallError } from '../../../../daemon/errors.js';
+import { toDeviceHolds } from '../../../../plugins/transports/gsdk/device-views.js';
 import { emptyUser, type User } from '../../../../daemon/model/user.js';
 import { deviceProjectionHash } from '../../../../plugins/transports/gsdk/projection-hash.js';
 import { ConnectionStatus, InfoMask, UpdateMask } from '../../../../plugins/transports/gsdk/types.js';
@@ -77,11 +78,13 @@ describe('gsdk transport against the simulator', () => {
 
     test('deviceProfile', async () => {
       const capInfo = await h.transport.gateway.getCapabilityInfo(1002);
+      const capability = await h.transport.gateway.getCapability(1002);
       assert.deepEqual(await h.transport.deviceProfile(1002), {
         type: capInfo.type,
         maxUsers: 500_000,
         alphanumericIdSupported: true,
         alphanumericIdEnabled: false,
+        holds: toDeviceHolds(capInfo, capability),
       });
     });
 
