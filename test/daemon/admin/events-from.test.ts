@@ -68,4 +68,22 @@ describe('rollcall devices events-from', () => {
     assert.equal(usage.code, 64);
     assert.match(usage.stderr, /<start> must be a whole number/);
   });
+
+  test('latest for a device that is away: taken when it connects again', async () => {
+    const door = h.sync.sim.device(1003);
+    door.disconnect();
+    await h.sync.until('seen away', () => h.sync.engine.device(1003)?.connected === false);
+    const away = await h.local(['devices', 'events-from', '1003', 'latest']);
+    assert.equal(away.code, 0, away.stderr);
+    assert.match(away.stdout, /device 1003 is not connected: its event log is read from its newest event when it connects/);
+    assert.equal((await h.sync.store.getDevice(1003))?.eventBaseline, undefined);
+    // Made while away: before the start asked for, so not read as an event; the check that
+    // follows the baseline finds the user (unknown to the database) and merges it.
+    door.enrollAtDevice(toUserInfo(makeUser('88', { name: 'Made while away' })));
+    const newest = door.state().lastEventID;
+    door.reconnect();
+    await h.sync.until('baseline taken', async () => ((await h.sync.store.getDevice(1003))?.eventBaseline?.eventId ?? 0) > newest);
+    assert.equal((await h.sync.store.getDevice(1003))?.eventBaseline?.reason, 'first-contact');
+    await h.sync.until('88 merged by the check', async () => (await h.sync.store.getUser('88'))?.name === 'Made while away');
+  });
 });
