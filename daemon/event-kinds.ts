@@ -23,6 +23,8 @@ export const EventKinds = {
   'sync.check.ok': 'A check found the device equal to its expected state',
   'sync.check.differences': 'A check found differences (and what the repair did)',
   'device.quarantined': 'A device failed repeatedly and is retried slowly',
+  'device.events.baseline': 'Reading a device\'s event log starts at a new point (first contact, a cleared or reset log, an operator\'s `rollcall devices events-from`); older events are not read',
+  'device.event.skipped': 'A device-side event whose user could not be read back after the configured attempts was skipped; a check of the device follows',
   'import.done': 'A dropped or uploaded file was imported',
   'import.failed': 'A dropped or uploaded file failed as a whole',
   'import.duplicate': 'A file already imported (same content) was skipped',

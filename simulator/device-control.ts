@@ -5,7 +5,8 @@ import type { DeviceState } from '../proto/gen/rollcall/sim/v1/sim.js';
 import type { FaultPlan } from './faults.js';
 import type { SimulatedGateway } from './gateway.js';
 import { decodeStored, prepareUser } from './user-record.js';
-import type { VirtualDevice } from './virtual-device.js';
+import { LogResetCode, type VirtualDevice } from './virtual-device.js';
+import { invalidArgument } from './sim-error.js';
 
 export interface CapacityChange {
   maxUsers?: number | undefined;
@@ -93,6 +94,31 @@ export class DeviceControl {
     });
   }
 
+  /**
+   * The event log cleared or reset at the device (IDs start at 1 again), first logging
+   * `eventCode`: 0x4200 EVENT_LOG_CLEARED (the default), 0x4501 DATABASE_RESET or 0x4502
+   * FACTORY_RESET (both also delete every user), or 0 for nothing. Returns that event.
+   */
+  resetEventLog(eventCode: number = LogResetCode.EVENT_LOG_CLEARED): EventLog | undefined {
+    if (eventCode !== 0 && !Object.values(LogResetCode).includes(eventCode as (typeof LogResetCode)[keyof typeof LogResetCode])) {
+      throw invalidArgument(`eventCode must be 0x4200, 0x4501, 0x4502 or 0, not 0x${eventCode.toString(16)}`);
+    }
+    return this.device.resetLog(eventCode);
+  }
+
+  /** Reads of these users fail with `code` (a gRPC status code; 0 lifts it) until ClearFaults. */
+  setUserReadFault(userIds: readonly string[], code: number): void {
+    if (code < 0 || code > 16) throw invalidArgument(`code must be a gRPC status code (0..16), not ${code}`);
+    this.device.readFaults.set(userIds, code);
+  }
+
+  /** The next `count` requests to turn its monitoring on fail with `code` (a gRPC status code, not 0). */
+  refuseMonitoring(count: number, code: number): void {
+    if (code <= 0 || code > 16) throw invalidArgument(`code must be a gRPC error code (1..16), not ${code}`);
+    this.device.monitoringRefusals.count = count;
+    this.device.monitoringRefusals.code = code;
+  }
+
   /** The device drops off the network: DISCONNECTED on SubscribeStatus, UNAVAILABLE to calls. */
   disconnect(): void {
     this.gateway.takeOffline(this.id);
@@ -108,6 +134,8 @@ export class DeviceControl {
 
   clearFaults(): void {
     this.device.faults.clear();
+    this.device.readFaults.clear();
+    this.device.monitoringRefusals.count = 0;
   }
 
   /** Overrides limits and settings; users already stored are not checked again. */

@@ -55,6 +55,11 @@ export class DeviceEventLog {
     return this.nextId === 1 ? 0 : this.lastId - this.firstId + 1;
   }
 
+  /** Empties the log, as a device's log clear or reset does: the next event is ID 1 again. */
+  clear(): void {
+    this.nextId = 1;
+  }
+
   append(input: DeviceEventInput, timestamp: number): EventLog {
     const id = this.nextId;
     if (this.size === this.timestamps.length && this.timestamps.length < this.capacity) this.grow();

@@ -8,6 +8,7 @@ import type { FaceKind } from './device-models.js';
 import type { ResolvedDeviceSpec } from './device-spec.js';
 import { DeviceEventLog, type DeviceEventInput } from './event-log.js';
 import { DeviceFaults } from './faults.js';
+import { UserReadFaults } from './user-read-faults.js';
 import { checkUser, checkUserId, type UserRules } from './rules.js';
 import { SimError, invalidArgument } from './sim-error.js';
 import { applyUpdateMask, decodeStored, prepareUser, type PreparedUser, type StoredUser } from './user-record.js';
@@ -21,6 +22,13 @@ export const UserEventCode = {
   UPDATE_SUCCESS: 0x2200,
   DELETE_SUCCESS: 0x2400,
   DELETE_ALL_SUCCESS: 0x2600,
+} as const;
+
+/** Device events that start its log again (spec/gsdk-wire.md §4). */
+export const LogResetCode = {
+  EVENT_LOG_CLEARED: 0x4200,
+  DATABASE_RESET: 0x4501,
+  FACTORY_RESET: 0x4502,
 } as const;
 
 /** subCode of user events: 1 by server (through the gateway), 2 at the device. */
@@ -63,6 +71,9 @@ export class VirtualDevice {
   readonly connectionMode: ResolvedDeviceSpec['connectionMode'];
   readonly log: DeviceEventLog;
   readonly faults: DeviceFaults;
+  readonly readFaults = new UserReadFaults();
+  /** The next `count` requests to turn monitoring on fail with `code` (control service: RefuseMonitoring). */
+  readonly monitoringRefusals = { count: 0, code: status.UNAVAILABLE as number };
   readonly capacity: DeviceCapacity;
   templateFormat: TemplateFormat;
   alphanumericIDSupported: boolean;
@@ -136,6 +147,7 @@ export class VirtualDevice {
 
   /** The stored users for these IDs, in request order; NOT_FOUND if any is missing. */
   read(userIds: readonly string[]): StoredUser[] {
+    this.readFaults.check(this.id, userIds);
     return userIds.map((id) => this.require(id));
   }
 
@@ -249,6 +261,29 @@ export class VirtualDevice {
       }
     }
     this.useAlphanumericID = use;
+  }
+
+  /**
+   * The event log cleared or reset at the device: IDs start at 1 again, the first event
+   * being `eventCode` (0: none, as a device swapped for another under the same ID). A
+   * database or factory reset also deletes every user (no per-user events).
+   */
+  resetLog(eventCode: number): EventLog | undefined {
+    if (eventCode === LogResetCode.DATABASE_RESET || eventCode === LogResetCode.FACTORY_RESET) {
+      for (const user of this.users.values()) this.pool.release(user);
+      this.users.clear();
+      Object.assign(this.totals, { cards: 0, fingerprints: 0, faces: 0, names: 0, images: 0 });
+    }
+    this.log.clear();
+    if (eventCode === 0) return undefined;
+    return this.recordEvent({ eventCode, subCode: 0, userID: '', entityID: 0, changedOnDevice: false });
+  }
+
+  /** Throws when a refusal of EnableMonitoring is pending (one is used up). */
+  checkMonitoringAllowed(): void {
+    if (this.monitoringRefusals.count <= 0) return;
+    this.monitoringRefusals.count -= 1;
+    throw new SimError(this.monitoringRefusals.code, `device ${this.id}: monitoring refused (injected)`);
   }
 
   /** Logs an event that happened at the device (not a user change made here). */

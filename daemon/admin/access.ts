@@ -1,7 +1,7 @@
 /**
  * Who may do what on the admin API. Read-only methods (status, devices, verify, plan,
  * users list/show, events) need the readers' group; methods that change something (sync,
- * confirm, users set/delete, import, export, log-level) need the operators' group. Root
+ * confirm, devices events-from, users set/delete, import, export, log-level) need the operators' group. Root
  * and the daemon's own uid are always operators. The groups are `admin.readersGroup` and
  * `admin.operatorsGroup` (default `rollcall` and `rollcall-admin`), resolved once at start.
  *
@@ -16,7 +16,7 @@ export type AdminRole = 'operator' | 'reader' | 'none';
 /** gRPC method names (rollcall.admin.v1.Admin) that change nothing. */
 export const READ_METHODS = ['Status', 'ListDevices', 'Verify', 'Plan', 'ListUsers', 'GetUser', 'Events', 'FollowEvents'] as const;
 /** gRPC method names that change the database, the devices, files or the daemon. */
-export const CHANGE_METHODS = ['Sync', 'Confirm', 'SetUser', 'DeleteUser', 'Import', 'Export', 'SetLogLevel'] as const;
+export const CHANGE_METHODS = ['Sync', 'Confirm', 'SetEventStart', 'SetUser', 'DeleteUser', 'Import', 'Export', 'SetLogLevel'] as const;
 
 export type AdminMethod = (typeof READ_METHODS)[number] | (typeof CHANGE_METHODS)[number];
 

@@ -199,6 +199,7 @@ export class AdminCalls {
       verify: this.#serverStream('Verify', c, (request, emit) => service.sync.verify(request, emit)),
       plan: this.#unary('Plan', c, (request) => service.sync.plan(request)),
       confirm: this.#unary('Confirm', c, (request) => service.sync.confirm(request)),
+      setEventStart: this.#unary('SetEventStart', c, (request) => service.sync.setEventStart(request)),
       listUsers: this.#unary('ListUsers', c, (request) => service.users.listUsers(request)),
       getUser: this.#unary('GetUser', c, (request) => service.users.getUser(request)),
       setUser: this.#unary('SetUser', c, (request, caller) => service.users.setUser(request, caller)),

@@ -152,6 +152,17 @@ function coreTree(): ConfigTree {
         minimum: z.number().int().min(0).default(10).describe('...unless it removes no more than this many users.'),
       },
       tombstoneRetentionDays: z.number().int().min(1).default(30).describe('How long deletes are kept in the change feed. A device away longer gets a full reconcile.'),
+      deviceEvents: {
+        readAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(8)
+          .describe('Tries to read back the user of one device-side event (User.Get failing, other than not found) before the event is skipped, logged (device.event.skipped) and left to a check of the device; meanwhile that device\'s later events wait. A device that is not connected does not use up tries.'),
+        retryBaseMs: z.number().int().min(10).default(1000).describe('First delay before such a read (or turning on a device\'s event monitoring) is tried again.'),
+        retryMaxMs: z.number().int().min(10).default(60_000).describe('Longest delay between those tries (each waits 1.6 times longer, up to this).'),
+      },
       discoverDevices: z.boolean().default(true).describe('Also sync devices the gateway knows that are not in `devices`.'),
     },
     devices: z
@@ -352,6 +363,7 @@ export interface SyncConfig {
   reconcile: { onConnect: boolean; intervalMs: number; deepIntervalMs: number; pageSize: number };
   massRemoval: { share: number; minimum: number };
   tombstoneRetentionDays: number;
+  deviceEvents: { readAttempts: number; retryBaseMs: number; retryMaxMs: number };
   discoverDevices: boolean;
   modes?: Record<string, unknown>;
 }

@@ -12,6 +12,17 @@ export interface DeviceCheck {
   differences: number;
 }
 
+/** Why the event cursor of a device was set to start somewhere other than where it was. */
+export type EventBaselineReason = 'first-contact' | 'log-reset' | 'operator';
+
+export interface EventBaseline {
+  /** The first event ID read under this baseline (events below it were never read). */
+  eventId: number;
+  /** Unix ms when it was taken. */
+  at: number;
+  reason: EventBaselineReason;
+}
+
 export interface DeviceRecord {
   /** G-SDK device ID. */
   id: number;
@@ -35,6 +46,12 @@ export interface DeviceRecord {
   holds?: DeviceHolds;
   /** The last device event ID read (GetLog cursor is this + 1). */
   lastEventId: number;
+  /**
+   * Where reading this device's event log (re)started. Absent on a device whose log was
+   * never read: its first catch-up takes one at the newest event, so the history logged
+   * before rollcall first saw the device is not replayed (see needsEventBaseline).
+   */
+  eventBaseline?: EventBaseline;
   /** The last reconcile check; a device is in sync only if this says so. */
   lastCheck?: DeviceCheck;
   /** A mass removal held for an operator's confirmation. */
@@ -63,4 +80,13 @@ export interface DeviceRecord {
    * (counted then by the transport: Fleet.countUsers).
    */
   userCount?: number;
+}
+
+/**
+ * Whether the device's event log still needs a starting point: never read (no baseline,
+ * nothing read), or an operator asked for a start at the newest event. Records written
+ * before baselines existed that read events already (lastEventId > 0) keep their cursor.
+ */
+export function needsEventBaseline(record: Pick<DeviceRecord, 'eventBaseline' | 'lastEventId'>): boolean {
+  return record.eventBaseline === undefined && record.lastEventId === 0;
 }

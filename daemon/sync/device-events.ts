@@ -5,38 +5,26 @@
  * or edited at a device, which are read back, merged and committed with the device as
  * origin, then fanned out by the feed like any change. Events caused by our own pushes
  * (subCode 1) are acknowledgements, not changes. Deletes at a device never delete from
- * the database.
+ * the database. What one event does is device-side-changes.ts; where reading a device's log
+ * starts (first contact, a reset log) event-baseline.ts; the cursor itself event-cursor.ts.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import type { DeviceEvent, DeviceStream, Mutation } from '../plugins/api.js';
-import type { DeviceRecord } from '../model/device.js';
-import { deviceProjectionHash } from '../model/projection.js';
-import { mergeDeviceUser } from '../merge/merge.js';
-import { deviceDeleteEvent, mergeEvents, saveFailedEvent } from '../merge/events.js';
+import type { DeviceEvent, DeviceStream } from '../plugins/api.js';
+import { needsEventBaseline, type DeviceRecord, type EventBaselineReason } from '../model/device.js';
 import type { Fleet } from './fleet.js';
 import type { DeviceChanges } from './reconcile.js';
 import { nextDelay } from './backoff.js';
-import { allDeletedAtDeviceEvent, deviceChangeIgnoredEvent } from './sync-events.js';
 import { errorText, type SyncContext } from './context.js';
+import { checkAnchor, isLogResetEvent, newestEventId, resetEventName } from './event-baseline.js';
+import { EventCursors } from './event-cursor.js';
+import { DeviceSideChanges, WATCHED_CODES, type UserRepairs } from './device-side-changes.js';
 
-export const USER_EVENT = {
-  ENROLL_SUCCESS: 0x2000,
-  UPDATE_SUCCESS: 0x2200,
-  DELETE_SUCCESS: 0x2400,
-  DELETE_ALL_SUCCESS: 0x2600,
-  UPDATE_PARTIAL_SUCCESS: 0x2900,
-} as const;
+export { USER_EVENT, isLocalChange, type UserRepairs } from './device-side-changes.js';
 
-const WATCHED_CODES = Object.values(USER_EVENT);
-/** Sub-code of user events made at the device itself (1 = through the gateway). */
-const BY_DEVICE = 2;
 const CATCH_UP_PAGE = 16384;
-
-/** What the follower asks of the engine: to put one user on one device back as the database has it. */
-export interface UserRepairs {
-  repairUser(deviceId: number, userId: string): void;
-}
+/** New baselines one catch-up takes at most (each is a reset it found). */
+const MAX_REBASES = 3;
 
 export interface DeviceEventFollowerOptions {
   ctx: SyncContext;
@@ -47,9 +35,8 @@ export interface DeviceEventFollowerOptions {
   queueSize?: number;
 }
 
-export function isLocalChange(event: DeviceEvent): boolean {
-  return event.changedOnDevice || event.subCode === BY_DEVICE;
-}
+/** An operator's event start that the device's log cannot have (past its newest event). */
+export class EventStartError extends Error {}
 
 export class DeviceEventFollower implements DeviceChanges {
   readonly #o: DeviceEventFollowerOptions;
@@ -66,34 +53,65 @@ export class DeviceEventFollower implements DeviceChanges {
   readonly #again = new Set<number>();
   /**
    * Devices whose event could not be handled (the user could not be read back): their
-   * later events are not taken until a catch-up reads again from the unhandled one, so
-   * that no device-side edit is skipped.
+   * later events are not taken until a catch-up reads again from the unhandled one (or it
+   * is skipped after its tries, device-side-changes.ts).
    */
-  readonly #stalled = new Set<number>();
-  /** Devices whose last event ID moved in memory but is not written yet. */
-  readonly #dirty = new Set<number>();
-  #flushTimer: NodeJS.Timeout | undefined;
+  readonly #stalled = new Map<number, NodeJS.Timeout>();
+  readonly #cursors: EventCursors;
+  readonly #changes: DeviceSideChanges;
+  /** Per device, the highest event ID the realtime stream delivered (since it was opened). */
+  readonly #lastSeen = new Map<number, number>();
+  /** Devices whose monitoring could not be turned on: failed tries so far, and the retry timer. */
+  readonly #monitorRetry = new Map<number, { attempts: number; timer?: NodeJS.Timeout }>();
 
   constructor(options: DeviceEventFollowerOptions) {
     this.#o = options;
+    this.#cursors = new EventCursors({ ctx: options.ctx, logger: options.logger, fleet: options.fleet });
+    this.#changes = new DeviceSideChanges({
+      ...options,
+      cursors: this.#cursors,
+      signal: this.#controller.signal,
+      stalls: { stall: (deviceId, delayMs) => this.#stall(deviceId, delayMs), isStalled: (deviceId) => this.#stalled.has(deviceId) },
+    });
     setMaxListeners(0, this.#controller.signal);
   }
 
+  /**
+   * Opens the streams and catches every connected device up. Devices seen for the first
+   * time get their baseline before this resolves, so an edit made at one of them once the
+   * engine runs is after it and read.
+   */
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.#controller.abort(signal.reason), { once: true });
     this.#statusLoop = this.#followStatus();
     this.#eventLoop = this.#followEvents();
-    for (const device of this.#o.fleet.devices) if (device.connected) this.catchUp(device.id);
+    const first: Promise<void>[] = [];
+    for (const device of this.#o.fleet.devices) {
+      if (!device.connected) continue;
+      const running = this.catchUp(device.id);
+      if (needsEventBaseline(device.record)) first.push(this.#baselined(device.id, running));
+    }
+    await Promise.all(first);
   }
 
   async stop(): Promise<void> {
     this.#controller.abort(new Error('stopping'));
     this.#status?.cancel();
     this.#events?.cancel();
+    for (const retry of this.#monitorRetry.values()) clearTimeout(retry.timer);
+    for (const timer of this.#stalled.values()) clearTimeout(timer);
     await Promise.allSettled([this.#statusLoop, this.#eventLoop, this.#queue, ...this.#catchingUp.values()]);
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    await this.#flush();
+    await this.#cursors.flush();
+  }
+
+  /** Resolves once the device has a baseline, written to the store, or its catch-up ended without one. */
+  async #baselined(deviceId: number, running: Promise<void>): Promise<void> {
+    while (!this.#signal.aborted && needsEventBaseline(this.#o.fleet.device(deviceId)?.record ?? { lastEventId: 1 })) {
+      const waited = await Promise.race([running.then(() => 'ended' as const), new Promise<'tick'>((r) => setTimeout(() => r('tick'), 20))]);
+      if (waited === 'ended') return;
+    }
+    // The baseline's commit is queued work that has begun (the record changed): wait for it.
+    await this.#queue;
   }
 
   get #signal(): AbortSignal {
@@ -121,7 +139,10 @@ export class DeviceEventFollower implements DeviceChanges {
           const was = this.#o.fleet.device(change.deviceId)?.connected ?? false;
           if (!this.#o.fleet.device(change.deviceId)) await this.#o.fleet.refreshConnections();
           this.#o.fleet.setConnected(change.deviceId, change.connected, change.state);
-          if (change.connected && !was) this.catchUp(change.deviceId);
+          if (change.connected && !was) {
+            this.#unstall(change.deviceId);
+            void this.catchUp(change.deviceId);
+          }
         }
       } catch (error) {
         if (!this.#signal.aborted) this.#o.logger.warn({ err: error }, `device status stream ended: ${errorText(error)}`);
@@ -142,21 +163,27 @@ export class DeviceEventFollower implements DeviceChanges {
     while (!this.#signal.aborted) {
       const stream = this.#o.ctx.transport.subscribeEvents({ queueSize: this.#o.queueSize ?? 1024 });
       this.#events = stream;
-      const lastSeen = new Map<number, number>();
+      const lastSeen = this.#lastSeen;
+      lastSeen.clear();
       try {
         if (attempt > 0) for (const device of this.#o.fleet.devices) if (device.connected) void this.catchUp(device.id);
         for await (const event of stream) {
           attempt = 0;
           const device = this.#o.fleet.device(event.deviceId);
           if (!device) continue;
-          const last = lastSeen.get(event.deviceId) ?? device.record.lastEventId;
+          const streamed = lastSeen.get(event.deviceId);
+          const last = streamed ?? device.record.lastEventId;
           lastSeen.set(event.deviceId, Math.max(last, event.id));
-          if (this.#catchingUp.has(event.deviceId) || event.id > last + 1) {
+          // A reset event, or the stream going back (IDs of one device only increase), or a
+          // first event below what was read: the log may have started again; the catch-up
+          // sees whether it did (a catch-up that ran ahead of the stream is the other cause).
+          const restarted = isLogResetEvent(event) || (streamed !== undefined ? event.id <= streamed : event.id < device.record.lastEventId);
+          if (this.#catchingUp.has(event.deviceId) || event.id > last + 1 || restarted || needsEventBaseline(device.record)) {
             void this.catchUp(event.deviceId);
             continue;
           }
           const received = performance.now();
-          void this.#enqueue(() => this.#handle(event, received));
+          void this.#enqueue(() => this.#changes.handle(event, received));
         }
       } catch (error) {
         if (!this.#signal.aborted) this.#o.logger.warn({ err: error }, `device event stream ended: ${errorText(error)}`);
@@ -174,8 +201,10 @@ export class DeviceEventFollower implements DeviceChanges {
 
   /**
    * Reads what a device logged since its persisted last event ID (events are dropped by
-   * the realtime stream when its queue is full, and missed while disconnected), then
-   * turns monitoring on.
+   * the realtime stream when its queue is full, and missed while disconnected), with
+   * monitoring turned on. A device never read first gets its baseline at its newest
+   * event, before monitoring, so nothing logged after it is missed. Each read starts at
+   * the last event read (the anchor): when it is gone, the log was reset.
    */
   catchUp(deviceId: number): Promise<void> {
     const running = this.#catchingUp.get(deviceId);
@@ -186,21 +215,46 @@ export class DeviceEventFollower implements DeviceChanges {
     }
     const work = (async () => {
       try {
-        await this.#o.ctx.transport.enableMonitoring([deviceId], { signal: this.#signal });
+        const first = this.#o.fleet.device(deviceId);
+        if (!first) return;
+        if (needsEventBaseline(first.record)) await this.#rebaseAtNewest(deviceId, 'first-contact', 'first contact');
+        await this.#monitor(deviceId);
+        // A log that keeps looking reset (it is being reset again and again) is left to the next catch-up.
+        let rebases = 0;
         for (;;) {
           this.#again.delete(deviceId);
           const device = this.#o.fleet.device(deviceId);
           if (!device) return;
-          const from = device.record.lastEventId + 1;
-          const events = await this.#o.ctx.transport.readEvents(deviceId, from, CATCH_UP_PAGE, { signal: this.#signal });
-          const mine = events.filter((e) => WATCHED_CODES.includes(e.eventCode as (typeof WATCHED_CODES)[number]));
+          const anchor = device.record.lastEventId;
+          const events = await this.#o.ctx.transport.readEvents(deviceId, Math.max(anchor, 1), CATCH_UP_PAGE, { signal: this.#signal });
+          const log = checkAnchor(anchor, events);
+          if (log.kind === 'reset') {
+            if (++rebases > MAX_REBASES) return;
+            await this.#logRestarted(deviceId, `event ${anchor}, the last read, is no longer in its log`);
+            continue;
+          }
+          if (log.kind === 'overwritten') {
+            this.#o.logger.warn({ device: deviceId, lastRead: anchor, oldest: log.firstId }, `device ${deviceId} overwrote events ${anchor + 1}-${log.firstId - 1} before they were read; checking it`);
+            this.#o.fleet.requestCheck(deviceId, 'headers');
+          }
+          const fresh = events.filter((e) => e.id > anchor);
+          const resetAt = fresh.findIndex(isLogResetEvent);
+          const before = resetAt < 0 ? fresh : fresh.slice(0, resetAt);
+          const mine = before.filter((e) => WATCHED_CODES.includes(e.eventCode));
           await this.#enqueue(async () => {
-            for (const event of mine) await this.#handle(event, performance.now());
+            for (const event of mine) await this.#changes.handle(event, performance.now());
             // Past events of other kinds too, unless one could not be handled.
-            const last = events[events.length - 1];
-            if (last && !this.#stalled.has(deviceId)) await this.#advance(deviceId, last.id);
+            const last = before[before.length - 1];
+            if (last && !this.#stalled.has(deviceId)) await this.#cursors.advance(deviceId, last.id);
           });
           if (this.#stalled.has(deviceId)) return;
+          if (resetAt >= 0) {
+            if (++rebases > MAX_REBASES) return;
+            const reset = fresh[resetAt]!;
+            // What the device logged after the reset is new: read from it.
+            await this.#rebase(deviceId, reset.id + 1, 'log-reset', `${resetEventName(reset.eventCode)} (event ${reset.id})`);
+            continue;
+          }
           if (events.length < CATCH_UP_PAGE && !this.#again.has(deviceId)) return;
         }
       } catch (error) {
@@ -214,152 +268,111 @@ export class DeviceEventFollower implements DeviceChanges {
   }
 
   /**
-   * Moves a device's last event ID. With bookkeeping to commit, it is committed at once;
-   * an acknowledgement alone (the device logging our own push) is only noted and written
-   * within a second: re-reading a few acknowledgements after a crash is harmless, a commit
-   * per acknowledgement is not.
+   * The device's log is not the one its cursor points into (cleared, reset, or another
+   * device under the same ID). When the new log opens with a reset event, everything
+   * after it is new and read; otherwise reading starts at its newest event, as at first contact.
    */
-  async #advance(deviceId: number, eventId: number, extra: Mutation[] = [], change?: (record: DeviceRecord) => DeviceRecord): Promise<void> {
-    const record = this.#o.fleet.update(deviceId, (r) => {
-      const changed = change ? change(r) : r;
-      return eventId > changed.lastEventId ? { ...changed, lastEventId: eventId } : changed;
+  async #logRestarted(deviceId: number, why: string): Promise<void> {
+    const [oldest] = await this.#o.ctx.transport.readEvents(deviceId, 0, 1, { signal: this.#signal });
+    if (oldest && isLogResetEvent(oldest)) {
+      await this.#rebase(deviceId, oldest.id + 1, 'log-reset', `${why}; ${resetEventName(oldest.eventCode)} (event ${oldest.id})`);
+    } else {
+      await this.#rebaseAtNewest(deviceId, 'log-reset', why);
+    }
+  }
+
+  async #rebaseAtNewest(deviceId: number, reason: EventBaselineReason, why: string): Promise<void> {
+    const newest = await newestEventId(this.#o.ctx.transport, deviceId, { signal: this.#signal });
+    await this.#rebase(deviceId, newest + 1, reason, why);
+  }
+
+  /** Reading starts at `firstId`; a check follows (what was not read is compared instead). */
+  async #rebase(deviceId: number, firstId: number, reason: EventBaselineReason, why: string): Promise<void> {
+    await this.#enqueue(async () => {
+      const previous = this.#o.fleet.device(deviceId)?.record.lastEventId ?? 0;
+      const record = await this.#cursors.rebase(deviceId, firstId, reason, why);
+      if (!record) return;
+      this.#lastSeen.delete(deviceId);
+      this.#changes.forgetTries(deviceId);
+      const text = `device ${deviceId}: its event log is read from event ${firstId} (${why})`;
+      if (reason === 'log-reset') this.#o.logger.warn({ device: deviceId, firstEventId: firstId, previousEventId: previous, reason }, text);
+      else this.#o.logger.info({ device: deviceId, firstEventId: firstId, previousEventId: previous, reason }, text);
     });
-    if (!record) return;
-    if (extra.length === 0 && !change) {
-      this.#dirty.add(deviceId);
-      this.#flushSoon();
-      return;
-    }
-    this.#dirty.delete(deviceId);
-    await this.#o.ctx.store.commit([{ type: 'putDevice', device: record }, ...extra]);
+    if (reason !== 'operator') this.#o.fleet.requestCheck(deviceId, 'headers');
   }
 
-  #flushSoon(): void {
-    if (this.#flushTimer) return;
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined;
-      void this.#flush();
-    }, 1000);
-  }
-
-  async #flush(): Promise<void> {
-    const mutations: Mutation[] = [];
-    for (const id of this.#dirty) {
-      const device = this.#o.fleet.device(id);
-      if (device) mutations.push({ type: 'putDevice', device: device.record });
-    }
-    this.#dirty.clear();
-    if (mutations.length > 0) {
-      await this.#o.ctx.store.commit(mutations).catch((error: unknown) => this.#o.logger.warn({ err: error }, `could not save device event positions: ${errorText(error)}`));
-    }
-  }
-
-  async #handle(event: DeviceEvent, receivedAt: number): Promise<void> {
-    const device = this.#o.fleet.device(event.deviceId);
-    if (!device || event.id <= device.record.lastEventId || this.#stalled.has(event.deviceId)) return;
-    const local = isLocalChange(event);
-    const userId = event.userId && event.userId !== '4294967295' ? event.userId : undefined;
-    if (!local || !userId) {
-      if (local && event.eventCode === USER_EVENT.DELETE_ALL_SUCCESS) {
-        this.#o.logger.warn({ device: event.deviceId }, `all users were deleted at device ${event.deviceId}; checking it`);
-        await this.#advance(event.deviceId, event.id, [
-          { type: 'appendEvent', event: allDeletedAtDeviceEvent(event.deviceId, this.#o.ctx.config.deviceDeletes) },
-        ]);
-        if (this.#o.ctx.config.deviceDeletes === 'restore') this.#o.fleet.requestCheck(event.deviceId, 'headers');
-        return;
-      }
-      // Our own pushes acknowledged, or events without a user: only the cursor moves.
-      await this.#advance(event.deviceId, event.id);
-      return;
-    }
-    switch (event.eventCode) {
-      case USER_EVENT.ENROLL_SUCCESS:
-      case USER_EVENT.UPDATE_SUCCESS:
-      case USER_EVENT.UPDATE_PARTIAL_SUCCESS:
-        await this.#merge(event.deviceId, userId, event.id, receivedAt);
-        return;
-      case USER_EVENT.DELETE_SUCCESS:
-        await this.#deletedAtDevice(event.deviceId, userId, event.id);
-        return;
-      default:
-        await this.#advance(event.deviceId, event.id);
-    }
-  }
-
-  async #deletedAtDevice(deviceId: number, userId: string, eventId: number): Promise<void> {
-    const setting = this.#o.ctx.config.deviceDeletes;
-    const user = await this.#o.ctx.store.getUser(userId);
-    const hash = setting === 'keep-deleted' && user ? this.#o.fleet.copyOf(deviceId, user).hash : undefined;
-    const change = hash ? (r: DeviceRecord): DeviceRecord => ({ ...r, deletedAtDevice: { ...r.deletedAtDevice, [userId]: hash } }) : (r: DeviceRecord) => r;
-    await this.#advance(deviceId, eventId, [{ type: 'appendEvent', event: deviceDeleteEvent(userId, deviceId, setting) }], change);
-    if (setting === 'restore' && user && this.#o.ctx.mode.autoPush) this.#o.repairs.repairUser(deviceId, userId);
-  }
-
-  /** Reads a user from the device that changed it, merges it, commits it with the device as origin. */
-  async #merge(deviceId: number, userId: string, eventId: number, receivedAt: number): Promise<void> {
-    const { fleet, repairs } = this.#o;
-    const { logger } = this.#o;
-    const { store, transport, config, mode, metrics, fanout } = this.#o.ctx;
-    if (!mode.acceptsDeviceChanges) {
-      await this.#advance(deviceId, eventId, [
-        {
-          type: 'appendEvent',
-          event: deviceChangeIgnoredEvent(deviceId, userId, config.mode),
-        },
-      ]);
-      if (mode.autoPush) repairs.repairUser(deviceId, userId);
-      return;
-    }
-    let deviceUser;
+  /**
+   * Turns the device's realtime events on (EnableMonitoringMulti), reading its own
+   * per-device result: a failure is retried with a growing delay while the device stays
+   * connected, each retry a catch-up (what it logged meanwhile was not streamed).
+   */
+  async #monitor(deviceId: number): Promise<void> {
+    let failure: string | undefined;
     try {
-      [deviceUser] = await transport.getUsers(deviceId, [userId], { signal: this.#signal });
+      const outcome = await this.#o.ctx.transport.enableMonitoring([deviceId], { signal: this.#signal });
+      const refused = outcome.failed.get(deviceId);
+      if (refused) failure = `${refused.codeName}: ${refused.message}`;
     } catch (error) {
-      // The event stays unread (lastEventId not advanced); a catch-up reads it again.
-      metrics.merges.inc({ result: 'failed' });
-      logger.warn({ device: deviceId, userId, err: error }, `could not read user ${userId} from device ${deviceId}: ${errorText(error)}; retrying`);
-      this.#stall(deviceId);
+      failure = errorText(error);
+    }
+    const retry = this.#monitorRetry.get(deviceId);
+    if (failure === undefined) {
+      clearTimeout(retry?.timer);
+      this.#monitorRetry.delete(deviceId);
       return;
     }
-    if (!deviceUser) {
-      await this.#advance(deviceId, eventId);
-      return;
-    }
-    const server = await store.getUser(userId);
-    // What the device was never given (its copy left it off) is not a change made there.
-    const result = mergeDeviceUser(server, fleet.withLeftOffRestored(deviceId, deviceUser, server), config.mergePolicy);
-    const events = mergeEvents(userId, deviceId, result, config.mergePolicy);
-    metrics.merges.inc({ result: result.outcome });
-    if (result.conflicts.length > 0) metrics.conflicts.inc(result.conflicts.length);
-    const mutations: Mutation[] = events.map((event) => ({ type: 'appendEvent', event }));
-    if (result.outcome !== 'unchanged') mutations.unshift({ type: 'putUser', user: result.user, origin: { kind: 'device', deviceId } });
-    try {
-      const record = fleet.update(deviceId, (r) => ({ ...r, lastEventId: Math.max(r.lastEventId, eventId) }))!;
-      const { seq } = await store.commit([...mutations, { type: 'putDevice', device: record }]);
-      if (result.outcome !== 'unchanged') {
-        const others = fleet.devices.filter((d) => d.connected && !d.quarantined && d.id !== deviceId).map((d) => d.id);
-        fanout.track(seq, receivedAt, others);
-        logger.info({ device: deviceId, userId, outcome: result.outcome, changed: result.changedFields, conflicts: result.conflicts.length }, `user ${userId} from device ${deviceId} merged (${result.outcome})`);
-      } else if (fleet.copyOf(deviceId, result.user).hash !== deviceProjectionHash(deviceUser)) {
-        // Nothing to save (the server's values won), but the device still holds its own
-        // version: give it the database's back.
-        repairs.repairUser(deviceId, userId);
-      }
-    } catch (error) {
-      metrics.merges.inc({ result: 'failed' });
-      logger.error({ device: deviceId, userId, err: error }, `Fail to save to the server DB: user ${userId} from device ${deviceId}`);
-      await store.commit([{ type: 'appendEvent', event: saveFailedEvent(userId, deviceId, error) }]).catch(() => undefined);
-      throw error;
-    }
+    if (this.#signal.aborted) return;
+    const attempts = (retry?.attempts ?? 0) + 1;
+    const { retryBaseMs, retryMaxMs } = this.#o.ctx.config.deviceEvents;
+    const delay = nextDelay(attempts - 1, { baseMs: retryBaseMs, maxMs: retryMaxMs });
+    this.#o.logger.warn({ device: deviceId, attempts }, `event monitoring could not be turned on for device ${deviceId} (${failure}); trying again in ${delay} ms`);
+    clearTimeout(retry?.timer);
+    const timer = setTimeout(() => {
+      if (!this.#signal.aborted && this.#o.fleet.device(deviceId)?.connected) void this.catchUp(deviceId);
+    }, delay);
+    timer.unref();
+    this.#monitorRetry.set(deviceId, { attempts, timer });
   }
 
-  #stall(deviceId: number): void {
+  /**
+   * Sets where reading the device's log starts (`rollcall devices events-from`): at event
+   * `start`, or at its newest event (`latest`; a device not connected takes it when it
+   * connects). Resolves with the record as it is then.
+   */
+  async startEventsFrom(deviceId: number, start: number | 'latest'): Promise<DeviceRecord | undefined> {
+    const device = this.#o.fleet.device(deviceId);
+    if (!device) return undefined;
+    // A read under way would move the cursor after it was set.
+    await this.#catchingUp.get(deviceId);
+    if (start !== 'latest' && start > 1 && device.connected) {
+      // Reading from `start` checks that event start - 1 is there (the anchor): past the newest, it would look like a reset.
+      const [before] = await this.#o.ctx.transport.readEvents(deviceId, start - 1, 1, { signal: this.#signal });
+      if (!before) throw new EventStartError(`device ${deviceId} has not logged event ${start - 1} yet (its newest is ${await newestEventId(this.#o.ctx.transport, deviceId, { signal: this.#signal })}); give an ID up to one past it, or latest`);
+    }
+    if (start === 'latest') {
+      if (device.connected) await this.#rebaseAtNewest(deviceId, 'operator', 'newest event');
+      else await this.#enqueue(async () => void (await this.#cursors.forget(deviceId)));
+    } else {
+      await this.#rebase(deviceId, start, 'operator', `event ${start}`);
+    }
+    if (device.connected) void this.catchUp(deviceId);
+    return this.#o.fleet.device(deviceId)?.record;
+  }
+
+  #stall(deviceId: number, delayMs: number): void {
     if (this.#stalled.has(deviceId)) return;
-    this.#stalled.add(deviceId);
     const timer = setTimeout(() => {
       this.#stalled.delete(deviceId);
       if (!this.#signal.aborted) void this.catchUp(deviceId);
-    }, 2000);
+    }, delayMs);
     timer.unref();
+    this.#stalled.set(deviceId, timer);
+  }
+
+  /** A device that came back reads again at once, not when its stall's timer ends. */
+  #unstall(deviceId: number): void {
+    clearTimeout(this.#stalled.get(deviceId));
+    this.#stalled.delete(deviceId);
   }
 
   /** Users a check found on a device that the database does not have: merged as enrollments. */
@@ -367,7 +380,11 @@ export class DeviceEventFollower implements DeviceChanges {
     const device = this.#o.fleet.device(deviceId);
     if (!device) return;
     for (const userId of userIds) {
-      await this.#enqueue(() => this.#merge(deviceId, userId, device.record.lastEventId, performance.now()));
+      await this.#enqueue(async () => {
+        const unread = await this.#changes.merge(deviceId, userId, device.record.lastEventId, performance.now());
+        // No event waits on it: the user stays on the device, and the next check tries again.
+        if (unread) this.#o.logger.warn({ device: deviceId, userId }, `user ${userId}, unknown to the database, could not be read from device ${deviceId}: ${errorText(unread)}; left for the next check`);
+      });
     }
   }
 }

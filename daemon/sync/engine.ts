@@ -218,6 +218,17 @@ export class SyncEngine {
     this.#requests.repairUser(deviceId, userId);
   }
 
+  /**
+   * Where reading one device's event log starts (`rollcall devices events-from`): an event
+   * ID, or its newest event. Resolves with the device's status then; undefined for a device
+   * the engine does not serve. Rejects when device events are not followed.
+   */
+  async setEventStart(deviceId: number, start: number | 'latest'): Promise<DeviceStatus | undefined> {
+    if (!this.#follower) throw new Error('device events are not followed by this engine');
+    const record = await this.#follower.startEventsFrom(deviceId, start);
+    return record ? this.#fleet.status().find((d) => d.id === deviceId) : undefined;
+  }
+
   confirmRemovals(deviceId?: number): Promise<number[]> {
     return this.#requests.confirmRemovals(deviceId);
   }

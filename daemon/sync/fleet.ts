@@ -36,6 +36,9 @@ export interface DeviceStatus {
   lastCheck?: DeviceRecord['lastCheck'];
   heldRemoval?: DeviceRecord['heldRemoval'];
   userCount?: number;
+  /** The last event of the device's own log read (DeviceRecord.lastEventId). */
+  lastEventId: number;
+  eventBaseline?: DeviceRecord['eventBaseline'];
 }
 
 /** Which devices an operator's request is about. */
@@ -351,6 +354,8 @@ export class Fleet {
         lastCheck: d.record.lastCheck,
         heldRemoval: d.record.heldRemoval,
         userCount: d.record.userCount,
+        lastEventId: d.record.lastEventId,
+        eventBaseline: d.record.eventBaseline,
       }))
       .sort((a, b) => a.id - b.id);
   }

@@ -22,6 +22,7 @@ export interface SyncMetrics {
   splitBatches: Counter<'why'>;
   merges: Counter<'result'>;
   conflicts: Counter<never>;
+  skippedDeviceEvents: Counter<never>;
   users: Gauge<never>;
 }
 
@@ -93,6 +94,10 @@ export function syncMetrics(metrics: Metrics, store: Store): SyncMetrics {
       labelNames: ['result'],
     }),
     conflicts: metrics.counter({ name: 'rollcall_merge_conflicts_total', help: 'Field values that lost a merge (each is in the event log).' }),
+    skippedDeviceEvents: metrics.counter({
+      name: 'rollcall_device_events_skipped_total',
+      help: 'Device-side events skipped because their user could not be read back after sync.deviceEvents.readAttempts tries (each is in the event log; a check of the device follows).',
+    }),
     users: metrics.gauge({
       name: 'rollcall_users',
       help: 'Users in the database.',

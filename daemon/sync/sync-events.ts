@@ -7,6 +7,7 @@
 import type { DeviceFailure, NewEvent } from '../plugins/api.js';
 import type { SkippedUser } from './planner.js';
 import type { CheckDepth } from './device-state.js';
+import type { EventBaselineReason } from '../model/device.js';
 
 export function failureText(failure: DeviceFailure): string {
   return `${failure.codeName}: ${failure.message}`;
@@ -74,4 +75,31 @@ export function allDeletedAtDeviceEvent(deviceId: number, deviceDeletes: string)
 
 export function deviceChangeIgnoredEvent(deviceId: number, userId: string, mode: string): NewEvent {
   return { kind: 'user.update.device.ignored', message: `User changed at device ${deviceId}; not merged, the server's version is restored (sync mode ${mode})`, userId, deviceId };
+}
+
+const BASELINE_WORDS: Record<EventBaselineReason, string> = {
+  'first-contact': 'first contact',
+  'log-reset': 'log reset',
+  operator: 'set by an operator',
+};
+
+/** Reading a device's event log starts again at `firstId` (from `previous`, the last event read before). */
+export function eventBaselineEvent(deviceId: number, firstId: number, previous: number, reason: EventBaselineReason, why: string): NewEvent {
+  return {
+    kind: 'device.events.baseline',
+    message: `Device ${deviceId}: event log read from event ${firstId} (${BASELINE_WORDS[reason]}${why ? `: ${why}` : ''})`,
+    deviceId,
+    detail: { reason, firstEventId: firstId, previousEventId: previous },
+  };
+}
+
+/** A device-side event whose user could not be read back, given up after `attempts` tries. */
+export function deviceEventSkippedEvent(deviceId: number, eventId: number, eventCode: number, userId: string, attempts: number, reason: string): NewEvent {
+  return {
+    kind: 'device.event.skipped',
+    message: `Device ${deviceId}: event ${eventId} skipped, user ${userId} could not be read after ${attempts} attempts (${reason}); a check of the device follows`,
+    userId,
+    deviceId,
+    detail: { eventId, eventCode, attempts, reason },
+  };
 }

@@ -5,6 +5,12 @@ import { call, gatewayCommand, withClients, type GatewayOptions } from './contro
 import { boolean, count, deviceId, deviceType, fraction, grpcCode, templateFormat } from './option-values.js';
 import { describeDevice, printResult, type SimCommandOutput } from './output.js';
 
+const RESET_CODES = { cleared: 0x4200, database: 0x4501, factory: 0x4502, none: 0 } as const;
+
+function grpcCodeOrOk(text: string): number {
+  return text.toUpperCase() === 'OK' || text === '0' ? 0 : grpcCode(text);
+}
+
 /**
  * The subcommands that act on the virtual devices themselves: list them, take them off the
  * network and back, inject faults, change limits, add and remove them.
@@ -93,6 +99,27 @@ export function registerDeviceCommands(sim: Command, out: SimCommandOutput): voi
       withClients(options, async ({ control }) => {
         await call('ClearFaults', control.clearFaults.bind(control), { deviceID: options.device });
         printResult(out, options, { ok: true, deviceID: options.device }, `device ${options.device}: faults cleared`);
+      }),
+    );
+
+  gatewayCommand(sim, 'reset-log', 'clear or reset the event log of a device, as done at the device (IDs start at 1 again)')
+    .requiredOption('--device <id>', 'device ID', deviceId)
+    .addOption(new Option('--as <kind>', 'what happened: cleared (0x4200), database (0x4501, also deletes every user), factory (0x4502, likewise) or none (no event)').choices(Object.keys(RESET_CODES)).default('cleared'))
+    .action(async (options: GatewayOptions & { device: number; as: keyof typeof RESET_CODES }) =>
+      withClients(options, async ({ control }) => {
+        const { event } = await call('ResetEventLog', control.resetEventLog.bind(control), { deviceID: options.device, eventCode: RESET_CODES[options.as] });
+        printResult(out, options, { deviceID: options.device, event: event ?? null }, `device ${options.device}: event log reset${event ? ` (event ${event.ID}: 0x${event.eventCode.toString(16)})` : ''}`);
+      }),
+    );
+
+  gatewayCommand(sim, 'read-fault', 'make the reads of these users (Get, GetPartial, GetCard, ...) fail on a device')
+    .requiredOption('--device <id>', 'device ID', deviceId)
+    .requiredOption('--user <id...>', 'user IDs')
+    .option('--code <code>', 'gRPC code, a name or number (default INTERNAL; OK lifts the fault)', grpcCodeOrOk, 13)
+    .action(async (options: GatewayOptions & { device: number; user: string[]; code: number }) =>
+      withClients(options, async ({ control }) => {
+        await call('SetUserReadFault', control.setUserReadFault.bind(control), { deviceID: options.device, userIDs: options.user, code: options.code });
+        printResult(out, options, { ok: true, deviceID: options.device, userIDs: options.user, code: options.code }, `device ${options.device}: reads of ${options.user.join(', ')} ${options.code === 0 ? 'work again' : `fail with code ${options.code}`}`);
       }),
     );
 

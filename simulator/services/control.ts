@@ -92,6 +92,15 @@ export function controlService(scope: CallScope): ControlServer {
       if (req.eventCode > 0xffff || req.subCode > 0xff) throw invalidArgument('eventCode is 16 bits and subCode 8 bits');
       return { event: control(req.deviceID).recordEvent(req) };
     }),
+    resetEventLog: scope.unary((req) => ({ event: control(req.deviceID).resetEventLog(req.eventCode ?? 0x4200) })),
+    setUserReadFault: scope.unary((req) => {
+      control(req.deviceID).setUserReadFault(req.userIDs, req.code);
+      return {};
+    }),
+    refuseMonitoring: scope.unary((req) => {
+      control(req.deviceID).refuseMonitoring(req.count, req.code);
+      return {};
+    }),
     dumpUsers: (call) => {
       const size = call.request.pageSize > 0 ? call.request.pageSize : DUMP_PAGE_DEFAULT;
       const stream = async (): Promise<void> => {

@@ -9,11 +9,11 @@ export function eventService(scope: CallScope): EventServer {
   const { gateway } = scope;
   return {
     enableMonitoring: scope.unary(async (req, call) => {
-      await scope.onDevice(req.deviceID, call, (d) => gateway.setMonitoring(d.id, true));
+      await scope.onDevice(req.deviceID, call, (d) => (d.checkMonitoringAllowed(), gateway.setMonitoring(d.id, true)));
       return {};
     }),
     enableMonitoringMulti: scope.unary(async (req, call) =>
-      scope.onDevices(req.deviceIDs, call, (d) => gateway.setMonitoring(d.id, true)),
+      scope.onDevices(req.deviceIDs, call, (d) => (d.checkMonitoringAllowed(), gateway.setMonitoring(d.id, true))),
     ),
     disableMonitoring: scope.unary(async (req, call) => {
       await scope.onDevice(req.deviceID, call, (d) => gateway.setMonitoring(d.id, false));

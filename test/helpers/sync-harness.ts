@@ -30,6 +30,7 @@ export const TEST_SYNC_CONFIG: SyncConfig = {
   reconcile: { onConnect: true, intervalMs: 0, deepIntervalMs: 0, pageSize: 100 },
   massRemoval: { share: 0.1, minimum: 10 },
   tombstoneRetentionDays: 30,
+  deviceEvents: { readAttempts: 3, retryBaseMs: 50, retryMaxMs: 200 },
   discoverDevices: true,
 };
 

@@ -101,6 +101,21 @@ describe('rollcall sim subcommands', () => {
     assert.deepEqual(r.sim.deviceIds, [1001, 1002]);
   });
 
+  test('reset-log and read-fault', async () => {
+    await sim('enroll', ...gw, '--device', '1002', '--user', '61');
+    const cleared = JSON.parse(await sim('reset-log', ...gw, '--device', '1002', '--json'));
+    assert.deepEqual([cleared.event.ID, cleared.event.eventCode], [1, 0x4200]);
+    assert.ok(r.sim.device(1002).userCount > 0, 'a log clear keeps the users');
+    assert.match(await sim('reset-log', ...gw, '--device', '1002', '--as', 'database'), /event log reset \(event 1: 0x4501\)/);
+    assert.equal(r.sim.device(1002).userCount, 0);
+    await sim('enroll', ...gw, '--device', '1002', '--user', '62');
+    assert.match(await sim('read-fault', ...gw, '--device', '1002', '--user', '62', '--code', 'DATA_LOSS'), /reads of 62 fail with code 15/);
+    await assert.rejects(unary(r.c.user, 'Get', { deviceID: 1002, userIDs: ['62'] }), /could not be read/);
+    await sim('read-fault', ...gw, '--device', '1002', '--user', '62', '--code', 'OK');
+    assert.equal((await unary(r.c.user, 'Get', { deviceID: 1002, userIDs: ['62'] })).users.length, 1);
+    await assert.rejects(sim('reset-log', ...gw, '--device', '1002', '--as', 'soon'), /Allowed choices/);
+  });
+
   test('bad values are refused before anything is sent', async () => {
     await assert.rejects(sim('fault', ...gw, '--device', '1001', '--error-rate', '2'), /error-rate/);
     await assert.rejects(sim('enroll', ...gw, '--device', 'x', '--user', '1'), /--device/);

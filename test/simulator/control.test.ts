@@ -128,4 +128,40 @@ describe('rollcall.sim.v1.Control', () => {
     assert.equal(event.ID, r.sim.device(1).state().lastEventID);
     assert.equal((await failure(control('RecordEvent', { deviceID: 1, eventCode: 0x10000 }))).code, code.INVALID_ARGUMENT);
   });
+
+  test('ResetEventLog starts the log at ID 1 with the reset event; a database reset also empties the device', async () => {
+    await control('AddDevice', { device: { deviceID: 9 } });
+    await control('EnrollAtDevice', { deviceID: 9, user: user('31') });
+    await control('RecordEvent', { deviceID: 9, eventCode: 0x1000, subCode: 0, userID: '31' });
+    assert.ok(r.sim.device(9).state().lastEventID >= 2);
+    const cleared = await control('ResetEventLog', { deviceID: 9 });
+    assert.deepEqual([cleared.event.ID, cleared.event.eventCode], [1, 0x4200]);
+    const { events } = await unary(r.c.event, 'GetLog', { deviceID: 9, startEventID: 0, maxNumOfLog: 0 });
+    assert.deepEqual(events.map((e: { ID: number; eventCode: number }) => [e.ID, e.eventCode]), [[1, 0x4200]]);
+    assert.equal(r.sim.device(9).userCount, 1, 'a log clear keeps the users');
+    const reset = await control('ResetEventLog', { deviceID: 9, eventCode: 0x4501 });
+    assert.deepEqual([reset.event.ID, reset.event.eventCode], [1, 0x4501]);
+    assert.equal(r.sim.device(9).userCount, 0, 'a database reset deletes every user');
+    const silent = await control('ResetEventLog', { deviceID: 9, eventCode: 0 });
+    assert.equal(silent.event ?? undefined, undefined);
+    assert.equal(r.sim.device(9).state().lastEventID, 0);
+    assert.equal((await failure(control('ResetEventLog', { deviceID: 9, eventCode: 0x2000 }))).code, code.INVALID_ARGUMENT);
+    await control('RemoveDevice', { deviceID: 9 });
+  });
+
+  test('SetUserReadFault fails the reads of those users only, until ClearFaults', async () => {
+    await control('EnrollAtDevice', { deviceID: 1, user: user('51') });
+    await control('EnrollAtDevice', { deviceID: 1, user: user('52') });
+    await control('SetUserReadFault', { deviceID: 1, userIDs: ['51'], code: code.INTERNAL });
+    assert.equal((await failure(unary(r.c.user, 'Get', { deviceID: 1, userIDs: ['52', '51'] }))).code, code.INTERNAL);
+    assert.equal((await failure(unary(r.c.user, 'GetCard', { deviceID: 1, userIDs: ['51'] }))).code, code.INTERNAL);
+    const { users } = await unary(r.c.user, 'Get', { deviceID: 1, userIDs: ['52'] });
+    assert.equal(users[0].hdr.ID, '52');
+    const { hdrs } = await unary(r.c.user, 'GetList', { deviceID: 1 });
+    assert.ok(hdrs.some((h: { ID: string }) => h.ID === '51'), 'listing is not a read of the user');
+    assert.equal((await control('ReadUsers', { deviceID: 1, userIDs: ['51'] })).users.length, 1, 'the control service is not faulted');
+    await control('ClearFaults', { deviceID: 1 });
+    assert.equal((await unary(r.c.user, 'Get', { deviceID: 1, userIDs: ['51'] })).users.length, 1);
+    assert.equal((await failure(control('SetUserReadFault', { deviceID: 1, userIDs: ['51'], code: 17 }))).code, code.INVALID_ARGUMENT);
+  });
 });

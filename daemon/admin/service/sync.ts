@@ -1,5 +1,6 @@
 /**
- * Letting changes through and looking at devices: Sync, Verify, Plan, Confirm.
+ * Letting changes through and looking at devices: Sync, Verify, Plan, Confirm, and where a
+ * device's event log is read from (SetEventStart).
  */
 import { removalNeedsConfirmation } from '../../sync/planner.js';
 import type {
@@ -9,13 +10,17 @@ import type {
   DevicePlan,
   PlanRequest,
   PlanResponse,
+  SetEventStartRequest,
+  SetEventStartResponse,
   SyncRequest,
   SyncUpdate,
   VerifyRequest,
   VerifyUpdate,
 } from '../../../proto/gen/rollcall/admin/v1/admin.js';
 import type { AdminEngine } from '../backend.js';
-import { invalidField } from '../request-error.js';
+import { invalidField, notRunning } from '../request-error.js';
+import { deviceShape } from '../shapes/device.js';
+import { EventStartError } from '../../sync/device-events.js';
 import * as check from '../requests.js';
 import { checkShape } from '../shapes/check.js';
 import { leftOffList } from '../shapes/left-off.js';
@@ -126,5 +131,26 @@ export class SyncService {
     const held = new Map(devices.filter((d) => d.heldRemoval).map((d) => [d.id, d.heldRemoval!.removals]));
     const released = await engine.confirmRemovals(request.deviceId);
     return { released: released.map((deviceId) => ({ deviceId, removals: held.get(deviceId) ?? 0 })) };
+  }
+
+  async setEventStart(request: SetEventStartRequest): Promise<SetEventStartResponse> {
+    const engine = this.#c.engine();
+    if (!engine.setEventStart) throw notRunning('device events are not followed, so their start cannot be set');
+    check.selectDevices(engine.status(), { deviceId: request.deviceId });
+    const start = request.start;
+    if (!start) throw invalidField('start', 'required', 'give an event ID from 1, or latest');
+    if (start.$case === 'eventId' && (!Number.isInteger(start.value) || start.value < 1 || start.value > 0xffff_ffff)) {
+      throw invalidField('start.eventId', 'range', `must be an event ID from 1 to 4294967295 (got ${start.value})`);
+    }
+    if (start.$case === 'latest' && !start.value) throw invalidField('start.latest', 'required', 'latest must be true when given');
+    let status;
+    try {
+      status = await engine.setEventStart(request.deviceId, start.$case === 'eventId' ? start.value : 'latest');
+    } catch (error) {
+      if (error instanceof EventStartError) throw invalidField('start.eventId', 'range', error.message);
+      throw error;
+    }
+    if (!status) throw invalidField('deviceId', 'known', `device ${request.deviceId} is no longer served`);
+    return { device: deviceShape.toWire(status) };
   }
 }

@@ -18,6 +18,12 @@ const heldRemoval = messageShape({
   upToSeq: kept<number>(),
 });
 
+const eventBaseline = messageShape({
+  eventId: kept<number>(),
+  at: time('atMs'),
+  reason: kept<string>(),
+});
+
 const deviceFields = {
   id: kept<number>(),
   name: text,
@@ -35,6 +41,8 @@ const deviceFields = {
   heldRemoval: nested(heldRemoval),
   connection: text,
   connectionMode: text,
+  lastEventId: kept<number>(),
+  eventBaseline: nested(eventBaseline),
 };
 
 export const deviceShape = messageShape(deviceFields);

@@ -28,6 +28,7 @@ export function ledgerTests({ it }: Harness): void {
       templateFormat: 1,
       useAlphanumericID: true,
       lastEventId: 1200,
+      eventBaseline: { eventId: 1001, at: 1_699_999_999_000, reason: 'log-reset' },
       lastCheck: { at: 1_700_000_000_000, method: 'deep', inSync: false, differences: 4 },
       heldRemoval: { at: 1_700_000_000_001, removals: 900, holding: 1000, upToSeq: 0 },
     });

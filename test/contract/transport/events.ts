@@ -26,6 +26,9 @@ export function eventTests({ it }: Harness): void {
     assert.deepEqual(tail, all.filter((event) => event.id >= from), 'from an ID on, that ID included');
     assert.deepEqual(await transport.readEvents(device, from, 2), tail.slice(0, 2), 'at most max');
     assert.deepEqual(await transport.readEvents(device, ids[ids.length - 1]! + 1, 0), [], 'nothing after the newest');
+    // What the sync engine's newest-event search (daemon/sync/event-baseline.ts) is built on.
+    assert.deepEqual(await transport.readEvents(device, 0, 1), all.slice(0, 1), 'from 0: the oldest');
+    assert.deepEqual(await transport.readEvents(device, ids[ids.length - 1]!, 1), all.slice(-1), 'from the newest: the newest alone');
   });
 
   it('each device keeps its own log', async (subject) => {

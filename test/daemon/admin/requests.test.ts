@@ -15,7 +15,7 @@ function refusal(run: () => unknown): { kind: string; field: string; message: st
   assert.fail('expected a refusal');
 }
 
-const device = (id: number, location?: string): DeviceStatus => ({ id, location, source: 'config', connected: true, cursor: 0, pending: 0, inSync: true, quarantined: false, failures: 0 });
+const device = (id: number, location?: string): DeviceStatus => ({ id, location, source: 'config', connected: true, cursor: 0, pending: 0, inSync: true, quarantined: false, failures: 0, lastEventId: 0 });
 
 describe('request checks', () => {
   test('user IDs', () => {

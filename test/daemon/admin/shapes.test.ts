@@ -29,22 +29,25 @@ describe('admin message shapes', () => {
       heldRemoval: { at: Date.parse('2026-11-23T16:47:00.000Z'), removals: 30, holding: 40, upToSeq: 7 },
       connection: 'tcp-connected',
       connectionMode: 'dial',
+      lastEventId: 12,
+      eventBaseline: { eventId: 10, at: Date.parse('2026-11-23T16:40:00.000Z'), reason: 'first-contact' },
     };
     assert.equal(
       JSON.stringify(deviceShape.toJson(overWire(deviceShape.toWire(status)))),
       '{"id":1001,"name":"Front door","location":"Lobby","source":"config","connected":true,"inSync":true,"cursor":1,"pending":0,"quarantined":false,"failures":0,"lastError":null,"userCount":1,' +
-        '"lastCheck":{"at":"2026-11-23T16:46:30.867Z","method":"headers","inSync":true,"differences":0},"heldRemoval":{"at":"2026-11-23T16:47:00.000Z","removals":30,"holding":40,"upToSeq":7},"connection":"tcp-connected","connectionMode":"dial"}',
+        '"lastCheck":{"at":"2026-11-23T16:46:30.867Z","method":"headers","inSync":true,"differences":0},"heldRemoval":{"at":"2026-11-23T16:47:00.000Z","removals":30,"holding":40,"upToSeq":7},"connection":"tcp-connected","connectionMode":"dial",' +
+        '"lastEventId":12,"eventBaseline":{"eventId":10,"at":"2026-11-23T16:40:00.000Z","reason":"first-contact"}}',
     );
   });
 
   test('absent values: empty or unset on the wire, null in --json; fields not listed are not carried', () => {
-    const status = { id: 7, source: 'discovered', connected: false, cursor: 0, pending: 3, inSync: false, quarantined: true, failures: 9, lastError: 'UNAVAILABLE', secret: 'x' } as DeviceStatus;
+    const status = { id: 7, source: 'discovered', connected: false, cursor: 0, pending: 3, inSync: false, quarantined: true, failures: 9, lastError: 'UNAVAILABLE', lastEventId: 0, secret: 'x' } as DeviceStatus;
     const wire = deviceShape.toWire(status);
     assert.equal(wire.name, '');
     assert.equal(wire.lastCheck, undefined);
     assert.equal('secret' in wire, false);
     assert.deepEqual(deviceShape.toJson(overWire(wire)), {
-      id: 7, name: null, location: null, source: 'discovered', connected: false, inSync: false, cursor: 0, pending: 3, quarantined: true, failures: 9, lastError: 'UNAVAILABLE', userCount: null, lastCheck: null, heldRemoval: null, connection: null, connectionMode: null,
+      id: 7, name: null, location: null, source: 'discovered', connected: false, inSync: false, cursor: 0, pending: 3, quarantined: true, failures: 9, lastError: 'UNAVAILABLE', userCount: null, lastCheck: null, heldRemoval: null, connection: null, connectionMode: null, lastEventId: 0, eventBaseline: null,
     });
   });
 
