@@ -1,0 +1,128 @@
+/**
+ * One connection that LISTENs on the store's channel. Every commit that moves the seq
+ * sends `pg_notify(channel, seq)` inside its transaction; PostgreSQL delivers it when (and
+ * only if) the commit is visible, so a follower woken with seq N can read every change up
+ * to N. Nobody polls.
+ *
+ * When the connection is lost it is made again with backoff (0.5 s × 1.6 up to 30 s, with
+ * jitter), and `onConnected` runs after each (re)connect so the store can read the seq it
+ * may have missed meanwhile. `up` says whether it is listening (feeds health()).
+ */
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { describeServer, type ConnectionConfig } from './connection.js';
+
+export interface FeedListenerOptions {
+  settings: pg.ClientConfig;
+  config: ConnectionConfig;
+  channel: string;
+  logger: Logger;
+  /** A notification's payload: the seq a commit reached. */
+  onSeq(seq: number): void;
+  /** After every connect, once LISTEN is in place. */
+  onConnected(): Promise<void>;
+  /** The link went down (or came back: `up` true). */
+  onState(up: boolean, reason?: string): void;
+}
+
+const firstDelayMs = 500;
+const maxDelayMs = 30_000;
+
+export class FeedListener {
+  readonly #options: FeedListenerOptions;
+  #client: pg.Client | undefined = undefined;
+  #stopped = false;
+  #retry: NodeJS.Timeout | undefined = undefined;
+  #attempt = 0;
+  #up = false;
+
+  constructor(options: FeedListenerOptions) {
+    this.#options = options;
+  }
+
+  get up(): boolean {
+    return this.#up;
+  }
+
+  /** Connects and listens; rejects if the first attempt fails (the store's start retries). */
+  async start(): Promise<void> {
+    this.#stopped = false;
+    await this.#connect();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    const client = this.#client;
+    this.#client = undefined;
+    this.#up = false;
+    if (client) await client.end().catch(() => {});
+  }
+
+  /** Another part of the store saw the link break: reconnect now rather than at the next failure. */
+  suspect(): void {
+    if (!this.#up || this.#stopped) return;
+    const client = this.#client;
+    if (client) this.#lost(client, 'a query lost its connection');
+  }
+
+  async #connect(): Promise<void> {
+    const { settings, channel, onSeq } = this.#options;
+    const client = new pg.Client(settings);
+    client.on('error', (error) => this.#lost(client, error.message));
+    client.on('end', () => this.#lost(client, 'the connection ended'));
+    client.on('notification', (message) => {
+      if (message.channel !== channel) return;
+      const seq = Number(message.payload);
+      if (Number.isSafeInteger(seq)) onSeq(seq);
+    });
+    this.#client = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+    } catch (error) {
+      this.#client = undefined;
+      client.removeAllListeners('end');
+      await client.end().catch(() => {});
+      throw error;
+    }
+    if (this.#stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.#up = true;
+    this.#attempt = 0;
+    this.#options.onState(true);
+    await this.#options.onConnected();
+  }
+
+  #lost(client: pg.Client, reason: string): void {
+    if (client !== this.#client || this.#stopped) return;
+    this.#client = undefined;
+    client.removeAllListeners('end');
+    client.end().catch(() => {});
+    if (this.#up) {
+      this.#up = false;
+      this.#options.logger.warn({ reason, server: describeServer(this.#options.config) }, 'PostgreSQL connection lost; reconnecting with backoff');
+      this.#options.onState(false, reason);
+    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#stopped || this.#retry) return;
+    const base = Math.min(maxDelayMs, firstDelayMs * 1.6 ** this.#attempt);
+    const delay = base * (0.8 + Math.random() * 0.4);
+    this.#attempt += 1;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#connect().catch((error: Error) => {
+        this.#options.logger.debug({ reason: error.message, attempt: this.#attempt }, 'PostgreSQL reconnect failed');
+        this.#options.onState(false, error.message);
+        this.#schedule();
+      });
+    }, delay);
+    this.#retry.unref();
+  }
+}
