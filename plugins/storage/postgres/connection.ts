@@ -95,6 +95,12 @@ export function isConnectionLoss(error: unknown): boolean {
   return /Connection terminated|timeout expired|Client has encountered a connection error|not queryable/i.test(message);
 }
 
+/** Whether the server refused the login: a bad password or role (SQLSTATE class 28), no such database (3D000). */
+export function isLoginRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (/^28/.test(code) || code === '3D000');
+}
+
 /**
  * A failure to reach or use the server, in the store's code. pg's messages carry no
  * password; the message is kept (it says what happened: refused, no such role, ...).

@@ -20,7 +20,7 @@ import type { Change, EventQuery, HealthReport, ImportRecord, StoredEvent } from
 import { AbstractStore, type AbstractStoreOptions, type NumberingBase, type OpenedState } from '../../../daemon/store/abstract-store.js';
 import type { CommitPlan } from '../../../daemon/store/commit-plan.js';
 import { storeClosedError } from '../../../daemon/store/store-errors.js';
-import { clientSettings, describeServer, isConnectionLoss, unavailableError, type ConnectionConfig } from './connection.js';
+import { clientSettings, describeServer, isConnectionLoss, isLoginRefusal, unavailableError, type ConnectionConfig } from './connection.js';
 import { FeedListener } from './feed-listener.js';
 import { migrate, migrations, type Migration } from './migrations.js';
 
@@ -58,6 +58,11 @@ export class PostgresStore extends AbstractStore {
   constructor(options: PostgresStoreOptions) {
     super(options);
     this.#options = options;
+  }
+
+  /** The schema that holds the tables. */
+  get schema(): string {
+    return this.#options.connection.schema;
   }
 
   /** The NOTIFY channel of this schema. */
@@ -298,7 +303,7 @@ export class PostgresStore extends AbstractStore {
 
   #translate(error: unknown, what: string): unknown {
     if (isRollcallError(error)) return error;
-    if (isConnectionLoss(error)) {
+    if (isConnectionLoss(error) || isLoginRefusal(error)) {
       this.#connectionLost(error);
       return unavailableError(this.#options.connection, what, error);
     }
