@@ -63,9 +63,14 @@ async function follow(store: Store, stop: AbortSignal): Promise<{ seen: Change[]
   return { seen, cursor };
 }
 
-/** Polls the server (not the clock) until `count` backends of the test database wait on a lock. */
-async function untilLockWaiters(server: PostgresServer, count: number): Promise<void> {
-  for (;;) {
+/** Polls the server (not the clock) until `count` backends of the test database wait on a lock, or `unless` settles. */
+async function untilLockWaiters(server: PostgresServer, count: number, unless?: Promise<unknown>): Promise<void> {
+  let settled = false;
+  unless?.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  while (!settled) {
     const result = await server.query(
       "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
     );
@@ -98,7 +103,8 @@ if (skip !== undefined) {
       await untilLockWaiters(server, 1);
       // B commits meanwhile, from its own connection: it must wait for A, not pass it.
       const early = b.commit([put('other')]);
-      await untilLockWaiters(server, 2);
+      // (Should B's commit finish instead, the checks below say what went wrong.)
+      await untilLockWaiters(server, 2, early);
 
       // Neither is visible to the follower yet; nothing above its cursor to pass.
       assert.deepEqual(await follower.changesSince(cursor), []);
