@@ -21,13 +21,13 @@ import pg from 'pg';
 const binRoot = '/usr/lib/postgresql';
 
 /** The directory holding initdb and postgres, newest version first; undefined when none is installed. */
-export function findPostgresBinaries(): string | undefined {
-  if (!existsSync(binRoot)) return undefined;
-  const versions = readdirSync(binRoot)
+export function findPostgresBinaries(root = binRoot): string | undefined {
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
     .filter((name) => /^\d+$/.test(name))
     .sort((a, b) => Number(b) - Number(a));
   for (const version of versions) {
-    const bin = join(binRoot, version, 'bin');
+    const bin = join(root, version, 'bin');
     if (existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'postgres'))) return bin;
   }
   return undefined;
@@ -37,10 +37,10 @@ export function findPostgresBinaries(): string | undefined {
  * Why the PostgreSQL tests cannot run here, or undefined when they can. In CI a missing
  * server is an error (thrown), never a skip.
  */
-export function postgresSkipReason(): string | undefined {
-  if (findPostgresBinaries()) return undefined;
-  const reason = `PostgreSQL server binaries not found under ${binRoot}/*/bin (Debian package \`postgresql\`)`;
-  if (process.env['CI']) throw new Error(`${reason}; CI must run the PostgreSQL tests (.ci/run installs the package)`);
+export function postgresSkipReason(env: NodeJS.ProcessEnv = process.env, root = binRoot): string | undefined {
+  if (findPostgresBinaries(root)) return undefined;
+  const reason = `PostgreSQL server binaries not found under ${root}/*/bin (Debian package \`postgresql\`)`;
+  if (env['CI']) throw new Error(`${reason}; CI must run the PostgreSQL tests (.ci/run installs the package)`);
   console.warn(`WARNING: skipping the PostgreSQL tests: ${reason}. Install it with \`apt-get install postgresql\`.`);
   return reason;
 }

@@ -57,6 +57,15 @@ test('the postgres plugin: registered as a storage plugin, its schema has defaul
   assert.equal(full.parse({}).storage.backend, 'level');
 });
 
+test('without the server binaries the PostgreSQL tests skip with a warning, and fail in CI', (t) => {
+  const nowhere = '/nonexistent/postgresql';
+  const warn = t.mock.method(console, 'warn', () => {});
+  assert.match(String(postgresSkipReason({}, nowhere)), /binaries not found under \/nonexistent\/postgresql/);
+  assert.equal(warn.mock.callCount(), 1);
+  assert.match(String(warn.mock.calls[0]?.arguments[0]), /^WARNING: skipping the PostgreSQL tests/);
+  assert.throws(() => postgresSkipReason({ CI: 'true' }, nowhere), /CI must run the PostgreSQL tests/);
+});
+
 /** A pino logger writing every line (trace and up) into `lines`. */
 function capturingLogger(lines: string[]) {
   const sink = new Writable({

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { isRollcallError } from '../../../daemon/errors.js';
+import { EXIT, startFailureExit } from '../../../daemon/exit-codes.js';
 import { emptyUser } from '../../../daemon/model/user.js';
 import { latestVersion, migrations, type Migration } from '../../../plugins/storage/postgres/migrations.js';
 import { postgresSkipReason, startPostgresServer } from '../../helpers/postgres-server.js';
@@ -55,6 +56,7 @@ if (skip !== undefined) {
         assert.ok(isRollcallError(error, 'ROLLCALL_ERR_STORE_VERSION'), String(error));
         assert.match(error.message, new RegExp(`version ${latestVersion + 1}, newer than this rollcall knows \\(${latestVersion}\\)`));
         assert.match(error.message, new RegExp(schema));
+        assert.equal(startFailureExit(error), EXIT.DATA, 'rollcall run exits 65: a restart cannot mend it');
         return true;
       });
       assert.equal(older.health().ok, false);
