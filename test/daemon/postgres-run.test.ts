@@ -17,8 +17,13 @@ import { freshSchema } from '../helpers/postgres-stores.js';
 
 const byMsg = (pattern: RegExp) => (line: Record<string, unknown>) => typeof line['msg'] === 'string' && pattern.test(line['msg']);
 
-async function readiness(base: string): Promise<{ status: number; checks: Record<string, { ok: boolean; detail?: string }> }> {
-  const response = await fetch(`${base}/readyz`);
+async function readiness(base: string, daemon: DaemonProcess): Promise<{ status: number; checks: Record<string, { ok: boolean; detail?: string }> }> {
+  let response: Response;
+  try {
+    response = await fetch(`${base}/readyz`);
+  } catch (error) {
+    throw new Error(`GET ${base}/readyz failed (${(error as Error).message}); the daemon's last lines: ${JSON.stringify(daemon.lines.slice(-8))}`);
+  }
   const body = (await response.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
   return { status: response.status, checks: body.checks };
 }
@@ -41,7 +46,9 @@ if (skip !== undefined) {
     const passwordFile = join(dir, 'pg-password');
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     const schema = freshSchema();
-    const [httpPort, gatewayPort] = [await freePort(), await freePort()];
+    const httpPort = await freePort();
+    // The embedded gateway takes a free port of its own (0), so it cannot meet the HTTP one.
+    const gatewayPort = 0;
     const configPath = join(dir, 'rollcall.yaml');
     await writeFile(
       configPath,
@@ -69,7 +76,7 @@ if (skip !== undefined) {
     const base = `http://127.0.0.1:${httpPort}`;
     try {
       await daemon.waitForLine(byMsg(/rollcall is running/), 60_000);
-      const ready = await readiness(base);
+      const ready = await readiness(base, daemon);
       assert.equal(ready.status, 200);
       assert.equal(ready.checks['storage/postgres']?.ok, true);
       const seeded = await server.query(`SELECT convert_from(id, 'UTF8') AS id FROM ${schema}.users ORDER BY id`);
@@ -81,10 +88,10 @@ if (skip !== undefined) {
       // The database cannot be reached by the daemon: its connections end and it may not log in.
       await server.query(`ALTER ROLE ${role} NOLOGIN`);
       await server.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
-      let down = await readiness(base);
+      let down = await readiness(base, daemon);
       while (down.status === 200) {
         await sleep(20);
-        down = await readiness(base);
+        down = await readiness(base, daemon);
       }
       assert.equal(down.status, 503);
       assert.equal(down.checks['storage/postgres']?.ok, false);
@@ -92,10 +99,10 @@ if (skip !== undefined) {
 
       // Back: ready again by itself, no restart.
       await server.query(`ALTER ROLE ${role} LOGIN`);
-      let up = await readiness(base);
+      let up = await readiness(base, daemon);
       while (up.checks['storage/postgres']?.ok !== true) {
         await sleep(50);
-        up = await readiness(base);
+        up = await readiness(base, daemon);
       }
       assert.equal(up.checks['storage/postgres']?.ok, true);
 
