@@ -32,6 +32,9 @@ export async function clientSettings(config: ConnectionConfig): Promise<ClientCo
     // Every statement names tables without their schema.
     options: `-c search_path=${config.schema}`,
     application_name: 'rollcall',
+    // TCP keepalive, so that the kernel in time ends a connection whose peer is gone.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   };
   if (config.passwordFile !== undefined) settings.password = await readPassword(config);
   const ssl = await tlsSettings(config);

@@ -7,6 +7,10 @@
  * When the connection is lost it is made again with backoff (0.5 s × 1.6 up to 30 s, with
  * jitter), and `onConnected` runs after each (re)connect so the store can read the seq it
  * may have missed meanwhile. `up` says whether it is listening (feeds health()).
+ *
+ * A link cut without a reset (a partition, a host gone) raises no error on an idle
+ * connection, so the listener sends `SELECT 1` every `heartbeatMs`; one that does not answer
+ * within the connect timeout counts as lost.
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -27,6 +31,7 @@ export interface FeedListenerOptions {
 
 const firstDelayMs = 500;
 const maxDelayMs = 30_000;
+export const heartbeatMs = 5_000;
 
 export class FeedListener {
   readonly #options: FeedListenerOptions;
@@ -35,6 +40,7 @@ export class FeedListener {
   #retry: NodeJS.Timeout | undefined = undefined;
   #attempt = 0;
   #up = false;
+  #heartbeat: NodeJS.Timeout | undefined = undefined;
 
   constructor(options: FeedListenerOptions) {
     this.#options = options;
@@ -54,6 +60,8 @@ export class FeedListener {
     this.#stopped = true;
     clearTimeout(this.#retry);
     this.#retry = undefined;
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
     const client = this.#client;
     this.#client = undefined;
     this.#up = false;
@@ -69,7 +77,8 @@ export class FeedListener {
 
   async #connect(): Promise<void> {
     const { settings, channel, onSeq } = this.#options;
-    const client = new pg.Client(settings);
+    // query_timeout: a heartbeat that gets no answer rejects instead of waiting forever.
+    const client = new pg.Client({ ...settings, query_timeout: this.#options.config.connectTimeoutMs });
     client.on('error', (error) => this.#lost(client, error.message));
     client.on('end', () => this.#lost(client, 'the connection ended'));
     client.on('notification', (message) => {
@@ -93,6 +102,11 @@ export class FeedListener {
     }
     this.#up = true;
     this.#attempt = 0;
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = setInterval(() => {
+      client.query('SELECT 1').catch((error: Error) => this.#lost(client, `no answer to a heartbeat: ${error.message}`));
+    }, heartbeatMs);
+    this.#heartbeat.unref();
     this.#options.onState(true);
     await this.#options.onConnected();
   }
@@ -100,6 +114,8 @@ export class FeedListener {
   #lost(client: pg.Client, reason: string): void {
     if (client !== this.#client || this.#stopped) return;
     this.#client = undefined;
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
     client.removeAllListeners('end');
     client.end().catch(() => {});
     if (this.#up) {

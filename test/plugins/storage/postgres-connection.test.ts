@@ -167,6 +167,36 @@ if (skip !== undefined) {
     await assert.rejects(store.start(), (error) => isRollcallError(error, 'ROLLCALL_ERR_STORE_UNAVAILABLE') && /SSL|TLS/i.test(error.message));
   });
 
+  test('a link that stops answering without closing (a partition) is found by the heartbeat and made again', async () => {
+    const schema = freshSchema();
+    const store = postgresStore(postgresConfig(server, schema, { connectTimeoutMs: 500 }));
+    await store.start();
+    let frozen: number | undefined;
+    try {
+      const listening = await server.query(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'rollcall' AND (query LIKE 'LISTEN %' OR query = 'SELECT 1')",
+      );
+      assert.equal(listening.rowCount, 1, 'one listening connection');
+      frozen = (listening.rows[0] as { pid: number }).pid;
+      // The server process of that connection stops dead: no reset, no error, just silence.
+      process.kill(frozen, 'SIGSTOP');
+      while (store.health().ok) await sleep(20);
+      assert.match(String(store.health().detail), /reconnecting to PostgreSQL: no answer to a heartbeat/);
+      while (!store.health().ok) await sleep(20);
+      // The new connection hears commits.
+      const waiting = store.waitForSeq(0);
+      const other = postgresStore(postgresConfig(server, schema));
+      await other.start();
+      await other.commit([{ type: 'putUser', user: emptyUser('after'), origin }]);
+      await other.stop();
+      assert.equal(await waiting, 1);
+    } finally {
+      if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
+      await store.stop();
+      await server.query(`DROP SCHEMA ${schema} CASCADE`);
+    }
+  });
+
   test('a lost connection: not ready while it is down, back by itself, and commits made meanwhile wake followers', async () => {
     const role = 'rc_flaky';
     await server.query(`DROP ROLE IF EXISTS ${role}`);
