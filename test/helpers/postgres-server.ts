@@ -48,7 +48,7 @@ export function postgresSkipReason(env: NodeJS.ProcessEnv = process.env, root = 
 export interface PostgresServer {
   /** The directory of the unix socket: what `host` is set to. */
   socketDir: string;
-  /** Names the socket file (.s.PGSQL.<port>); no TCP port is opened. */
+  /** Names the socket file (.s.PGSQL.<port>); no TCP port is opened unless TLS was asked for. */
   port: number;
   /** The superuser, trusted on the socket. */
   user: string;
@@ -66,7 +66,15 @@ const superuser = 'rollcall_test';
 const database = 'rollcall_test';
 const port = 5432;
 
-export async function startPostgresServer(): Promise<PostgresServer> {
+export interface PostgresServerOptions {
+  /**
+   * Also listen on TCP at 127.0.0.1:`port` with TLS only (hostssl: a plain TCP connection is
+   * refused), with this certificate and key (PEM text). The socket stays plaintext.
+   */
+  tls?: { port: number; cert: string; key: string };
+}
+
+export async function startPostgresServer(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const bin = findPostgresBinaries();
   if (!bin) throw new Error(`PostgreSQL server binaries not found under ${binRoot}/*/bin`);
   const dir = await mkdtemp(join(tmpdir(), 'rollcall-pg-'));
@@ -76,14 +84,29 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   let postmaster: ChildProcess | undefined;
   try {
     await run('initdb', ['-D', data, '-U', superuser, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-    await writeHba(data, []);
+    const tlsArgs: string[] = [];
+    if (options.tls) {
+      const certFile = join(data, 'server.crt');
+      const keyFile = join(data, 'server.key');
+      await writeFile(certFile, options.tls.cert);
+      await writeFile(keyFile, options.tls.key, { mode: 0o600 });
+      if (owner.spawn.uid !== undefined) {
+        await chown(certFile, owner.spawn.uid, owner.spawn.gid!);
+        await chown(keyFile, owner.spawn.uid, owner.spawn.gid!);
+      }
+      tlsArgs.push('-c', 'ssl=on', '-c', `ssl_cert_file=${certFile}`, '-c', `ssl_key_file=${keyFile}`);
+    }
+    const listen = options.tls ? '127.0.0.1' : '';
+    const serverPort = options.tls?.port ?? port;
+    await writeHba(data, [], options.tls !== undefined);
     postmaster = spawn(
       join(bin, 'postgres'),
       [
         '-D', data,
         '-k', dir,
-        '-p', String(port),
-        '-c', "listen_addresses=",
+        '-p', String(serverPort),
+        '-c', `listen_addresses=${listen}`,
+        ...tlsArgs,
         '-c', 'fsync=off',
         '-c', 'synchronous_commit=off',
         '-c', 'full_page_writes=off',
@@ -100,8 +123,8 @@ export async function startPostgresServer(): Promise<PostgresServer> {
       postmaster!.once('exit', (code) => reject(new Error(`postgres exited (${code}) before it was ready:\n${serverLog}`)));
     });
     exited.catch(() => {});
-    await Promise.race([waitReady(dir), exited]);
-    const admin = (db: string) => new pg.Client({ host: dir, port, user: superuser, database: db });
+    await Promise.race([waitReady(dir, serverPort), exited]);
+    const admin = (db: string) => new pg.Client({ host: dir, port: serverPort, user: superuser, database: db });
     {
       const client = admin('postgres');
       await client.connect();
@@ -113,7 +136,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     let stopped = false;
     return {
       socketDir: dir,
-      port,
+      port: serverPort,
       user: superuser,
       database,
       async query(sql, params) {
@@ -136,7 +159,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
           await client.query(`GRANT ALL ON DATABASE ${database} TO ${ident}`);
           await client.query(`GRANT ALL ON SCHEMA public TO ${ident}`);
           hba.push(`local all ${role} scram-sha-256`);
-          await writeHba(data, hba);
+          await writeHba(data, hba, options.tls !== undefined);
           await client.query('SELECT pg_reload_conf()');
         } finally {
           await client.end();
@@ -176,9 +199,10 @@ async function serverOwner(dir: string): Promise<Owner> {
   return { spawn: owner };
 }
 
-/** Only the socket, and only the superuser trusted; roles given a password must use it. */
-async function writeHba(data: string, passwordLines: string[]): Promise<void> {
-  await writeFile(join(data, 'pg_hba.conf'), [...passwordLines, 'local all all trust', ''].join('\n'));
+/** The socket, trusted except for roles given a password; with TLS, TCP from 127.0.0.1 over TLS only. */
+async function writeHba(data: string, passwordLines: string[], tls: boolean): Promise<void> {
+  const lines = [...passwordLines, 'local all all trust', ...(tls ? ['hostssl all all 127.0.0.1/32 trust'] : []), ''];
+  await writeFile(join(data, 'pg_hba.conf'), lines.join('\n'));
 }
 
 function runToEnd(command: string, args: string[], owner: Owner, cwd: string): Promise<void> {
@@ -193,7 +217,7 @@ function runToEnd(command: string, args: string[], owner: Owner, cwd: string): P
 }
 
 /** Connects until the server answers (it takes a moment after the socket appears). */
-async function waitReady(socketDir: string): Promise<void> {
+async function waitReady(socketDir: string, port: number): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const client = new pg.Client({ host: socketDir, port, user: superuser, database: 'postgres' });
     try {
