@@ -53,6 +53,8 @@ export class FeedListener {
   /** Connects and listens; rejects if the first attempt fails (the store's start retries). */
   async start(): Promise<void> {
     this.#stopped = false;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
     await this.#connect();
   }
 
@@ -79,27 +81,29 @@ export class FeedListener {
     const { settings, channel, onSeq } = this.#options;
     // query_timeout: a heartbeat that gets no answer rejects instead of waiting forever.
     const client = new pg.Client({ ...settings, query_timeout: this.#options.config.connectTimeoutMs });
-    client.on('error', (error) => this.#lost(client, error.message));
-    client.on('end', () => this.#lost(client, 'the connection ended'));
+    // Until it listens, a failure arrives as the rejection below; only then is it "lost".
+    client.on('error', () => {});
     client.on('notification', (message) => {
       if (message.channel !== channel) return;
       const seq = Number(message.payload);
       if (Number.isSafeInteger(seq)) onSeq(seq);
     });
-    this.#client = client;
     try {
       await client.connect();
       await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
     } catch (error) {
-      this.#client = undefined;
-      client.removeAllListeners('end');
       await client.end().catch(() => {});
       throw error;
     }
-    if (this.#stopped) {
+    // Stopped meanwhile, or another attempt got there first: this one is not needed.
+    if (this.#stopped || this.#client) {
       await client.end().catch(() => {});
       return;
     }
+    this.#client = client;
+    client.removeAllListeners('error');
+    client.on('error', (error) => this.#lost(client, error.message));
+    client.on('end', () => this.#lost(client, 'the connection ended'));
     this.#up = true;
     this.#attempt = 0;
     clearInterval(this.#heartbeat);

@@ -5,7 +5,7 @@
  * wakes followers once it is.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -160,6 +160,39 @@ if (skip !== undefined) {
     const store = postgresStore(postgresConfig(server, freshSchema(), { host: nowhere, startRetryMs: 300 }));
     await assert.rejects(store.start(), (error) => isRollcallError(error, 'ROLLCALL_ERR_STORE_UNAVAILABLE') && error.message.includes(`socket ${nowhere}/.s.PGSQL.`));
     assert.equal(store.health().ok, false);
+  });
+
+  test('start retries a server that is not there yet, and opens once it is, leaving no stray connection', { timeout: 60_000 }, async () => {
+    const later = await mkdtemp(join(dir, 'later-'));
+    const schema = freshSchema();
+    const lines: string[] = [];
+    // The socket appears in `later` once the first attempt has failed and been logged.
+    const socketName = `.s.PGSQL.${server.port}`;
+    let linked = false;
+    const watcher = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString('utf8'));
+        if (!linked && chunk.toString('utf8').includes('not reachable yet')) {
+          linked = true;
+          symlink(join(server.socketDir, socketName), join(later, socketName)).then(() => done(), done);
+        } else done();
+      },
+    });
+    const store = postgresStore(postgresConfig(server, schema, { host: later, startRetryMs: 60_000 }), { logger: pino({ level: 'debug' }, watcher) });
+    await store.start();
+    try {
+      assert.equal(linked, true, 'the first attempt failed and was retried');
+      assert.equal(store.health().ok, true);
+      assert.ok(lines.some((line) => line.includes('PostgreSQL store open')));
+      const listening = await server.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'rollcall' AND query LIKE 'LISTEN %'");
+      assert.equal((listening.rows[0] as { n: number }).n, 1, 'one listening connection, none left over from the failed attempt');
+    } finally {
+      await store.stop();
+      await server.query(`DROP SCHEMA ${schema} CASCADE`);
+    }
+    // Every connection ends (the server notices each a moment after the store closes it).
+    const open = async () => ((await server.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'rollcall'")).rows[0] as { n: number }).n;
+    while ((await open()) > 0) await sleep(20);
   });
 
   test('tls require against a server without TLS is refused with a clear error', async () => {
