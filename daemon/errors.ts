@@ -14,6 +14,8 @@ export const ErrorCodes = {
   ROLLCALL_ERR_STORE_INVALID_ARGUMENT: 'A store call got an invalid argument',
   ROLLCALL_ERR_STORE_CORRUPT: 'A stored record could not be read, or its checksum does not match: the message names the key (never the data); nothing read from it is served or pushed. Run `rollcall store repair` with the daemon stopped',
   ROLLCALL_ERR_STORE_DAMAGED: 'The LevelDB directory is missing a file (CURRENT, a table) or holds a damaged one: the daemon refuses to start (exit 65, not restarted) and deletes nothing. Run `rollcall store repair` with the daemon stopped',
+  ROLLCALL_ERR_STORE_UNAVAILABLE: 'The database server of the store (PostgreSQL) cannot be reached, refused the login, or lost the connection; the message names host, port, database and user (never the password). The store reconnects with backoff and /readyz says not ready meanwhile',
+  ROLLCALL_ERR_STORE_VERSION: 'The database holds a store schema newer than this rollcall knows (a newer rollcall migrated it): the store refuses to start and changes nothing. Run the newer rollcall',
   ROLLCALL_ERR_USER_INVALID: 'A user breaks a device rule; the detail names each field and rule',
   ROLLCALL_ERR_GATEWAY_UNAVAILABLE: 'The device gateway cannot be reached',
   ROLLCALL_ERR_GATEWAY_UNSUPPORTED: 'The address in `gateway.address` answers, but not as a G-SDK device gateway (a master gateway, or another gRPC server): the daemon refuses to start (exit 78); only the device gateway is supported',

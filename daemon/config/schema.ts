@@ -103,7 +103,7 @@ function coreTree(): ConfigTree {
       stopTimeoutMs: z.number().int().min(100).default(5_000).describe('How long a plugin\'s stop() may take.'),
     },
     storage: {
-      backend: z.string().min(1).default('level').describe('The storage plugin: level (default) or memory (tests, --dry-run).').meta(restart),
+      backend: z.string().min(1).default('level').describe('The storage plugin: level (default), postgres (a PostgreSQL server), or memory (tests, --dry-run).').meta(restart),
     },
     transport: {
       use: z.string().min(1).default('gsdk').describe('The transport plugin that reaches the devices. gsdk (the G-SDK device gateway) is built in; its config is the `gateway` key.').meta(restart),

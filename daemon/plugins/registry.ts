@@ -5,6 +5,7 @@
 import type { PluginDefinition } from './api.js';
 import levelStorage from '../../plugins/storage/level/index.js';
 import memoryStorage from '../../plugins/storage/memory/index.js';
+import postgresStorage from '../../plugins/storage/postgres/index.js';
 import gsdkTransport from '../../plugins/transports/gsdk/index.js';
 import manualMode from '../../plugins/sync-modes/manual/index.js';
 import allDevicesMode from '../../plugins/sync-modes/all-devices/index.js';
@@ -16,6 +17,7 @@ import datafileWatcher from '../../plugins/watchers/datafile/index.js';
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   levelStorage,
   memoryStorage,
+  postgresStorage,
   gsdkTransport,
   manualMode,
   allDevicesMode,

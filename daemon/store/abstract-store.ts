@@ -47,6 +47,12 @@ export interface OpenedState {
   lastEventId: number;
 }
 
+/** The numbers a commit is planned from: the last seq and event ID before it. */
+export interface NumberingBase {
+  seq: number;
+  lastEventId: number;
+}
+
 export interface AbstractStoreOptions {
   /** Unix ms clock for commit times. Tests may pin it; it defaults to Date.now. */
   now?: () => number;
@@ -81,10 +87,12 @@ export abstract class AbstractStore implements Store {
     while (this.#statusChange) await this.#statusChange.catch(ignore);
     if (this.#status === 'open') return;
     this.#status = 'opening';
+    // A backend may report commits of other writers while it opens (_seqCommitted).
+    this.#seq = 0;
     this.#statusChange = (async () => {
       try {
         const opened = await this._open(signal);
-        this.#seq = opened.seq;
+        this.#seq = Math.max(this.#seq, opened.seq);
         this.#lastEventId = opened.lastEventId;
         this.#status = 'open';
       } catch (error) {
@@ -134,14 +142,11 @@ export abstract class AbstractStore implements Store {
     return this.#write(async () => {
       if (prepared.length === 0) return { seq: this.#seq };
       // Planned in turn, so a cursor is checked against every commit queued before it.
-      const plan = planCommit(prepared, { seq: this.#seq, lastEventId: this.#lastEventId, at: this.#now() });
-      await this._commit(plan);
-      this.#lastEventId = plan.lastEventId;
-      if (plan.seq > this.#seq) {
-        this.#seq = plan.seq;
-        this.#waiters.advance(plan.seq);
-      }
-      return { seq: this.#seq };
+      const at = this.#now();
+      const written = await this._numberAndCommit((base) => planCommit(prepared, { ...base, at }));
+      this.#lastEventId = Math.max(this.#lastEventId, written.lastEventId);
+      this._seqCommitted(written.seq);
+      return { seq: written.seq };
     });
   }
 
@@ -248,6 +253,32 @@ export abstract class AbstractStore implements Store {
       return [];
     }
     return this.#read(() => this._queryEvents(checked));
+  }
+
+  // -------------------------------------------------------------------------
+  // numbering
+
+  /**
+   * Numbers one commit and writes it. The default plans from the seq and event ID this
+   * process holds and hands the plan to `_commit`. A backend whose database other writers
+   * share (PostgreSQL) overrides it to plan inside its own transaction from the database's
+   * numbers, so that seqs follow commit order across every writer.
+   */
+  protected async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan): Promise<CommitPlan> {
+    const planned = plan({ seq: this.#seq, lastEventId: this.#lastEventId });
+    await this._commit(planned);
+    return planned;
+  }
+
+  /**
+   * Moves the seq forward to `seq` and wakes the waiters it passes: after a commit of this
+   * process, or when a backend learns of a commit another writer made to the same database.
+   * Only a seq whose commit and every commit below it are visible to reads may be given.
+   */
+  protected _seqCommitted(seq: number): void {
+    if (this.#status === 'closed' || seq <= this.#seq) return;
+    this.#seq = seq;
+    this.#waiters.advance(seq);
   }
 
   // -------------------------------------------------------------------------
