@@ -22,7 +22,10 @@ async function readiness(base: string, daemon: DaemonProcess): Promise<{ status:
   try {
     response = await fetch(`${base}/readyz`);
   } catch (error) {
-    throw new Error(`GET ${base}/readyz failed (${(error as Error).message}); the daemon's last lines: ${JSON.stringify(daemon.lines.slice(-8))}`);
+    const exit = daemon.child.exitCode !== null || daemon.child.signalCode !== null ? `exited ${daemon.child.exitCode ?? daemon.child.signalCode}` : 'still running';
+    throw new Error(
+      `GET ${base}/readyz failed (${(error as Error).message}); the daemon is ${exit}; its last lines: ${JSON.stringify(daemon.lines.slice(-12))}; stderr: ${daemon.stderr.slice(-2000)}`,
+    );
   }
   const body = (await response.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
   return { status: response.status, checks: body.checks };
