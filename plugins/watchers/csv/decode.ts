@@ -6,8 +6,11 @@
  * byte offset and line: such a file was almost always saved in a legacy code page
  * (Windows-1252, EUC-KR), so every non-ASCII name in it would be wrong, not only one row.
  * NUL characters refuse it too, since they are what UTF-16 without a BOM looks like when
- * read as UTF-8. The watcher runs `checkEncoding` over the whole file before it reads a
- * row, so a refused file never commits half its rows.
+ * read as UTF-8. The whole file is checked before a row is read (`checkEncoding`, or an
+ * `EncodingScan` fed by the ingest host's read for the content hash), so a refused file
+ * never commits half its rows; the rows are then decoded with `checked: true`. UTF-8 is
+ * checked natively (buffer.isUtf8, simdutf) and byte by byte only where that fails, to
+ * name the offset and line.
  */
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
