@@ -40,6 +40,8 @@ export const PIN_DIGITS = { min: 4, max: 16 } as const;
 
 const LINE_BREAK = /[\n\r\u2028\u2029\u0085]/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Either of the two: one test per cell in the common case of neither. */
+const SUSPECT = /[\u0000-\u001f\u007f\u2028\u2029\u0085]/;
 
 export function mapRow(cells: readonly string[], map: ColumnMap, options: RowOptions): RowMapping {
   const problems: string[] = [];
@@ -53,7 +55,13 @@ export function mapRow(cells: readonly string[], map: ColumnMap, options: RowOpt
     const text = undefuseCell((cells[column.index] ?? '').trim());
     const target = column.target;
     const label = target.kind === 'field' ? target.key : column.header.trim();
-    const shape = LINE_BREAK.test(text) ? 'contains a line break (BioStar splits rows there; remove it)' : CONTROL.test(text) ? 'contains a control character' : undefined;
+    const shape = !SUSPECT.test(text)
+      ? undefined
+      : LINE_BREAK.test(text)
+        ? 'contains a line break (BioStar splits rows there; remove it)'
+        : CONTROL.test(text)
+          ? 'contains a control character'
+          : undefined;
     if (shape) {
       problems.push(`${label}: ${shape}`);
       continue;
