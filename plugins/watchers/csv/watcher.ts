@@ -299,7 +299,8 @@ class KeptCopyWriter {
     if (this.#rows.length === 0 || this.#failed !== undefined) return;
     const text = stringifyRows(this.#rows, { record_delimiter: '\r\n', delimiter: this.#delimiter });
     this.#rows = [];
-    if (!this.#out.write(text)) await Promise.race([once(this.#out, 'drain'), once(this.#out, 'error')]).catch(() => undefined);
+    // once() also settles (rejecting) on 'error', and takes its listeners off either way.
+    if (!this.#out.write(text)) await once(this.#out, 'drain').catch(() => undefined);
   }
 }
 
