@@ -8,7 +8,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { isRollcallError, RollcallError } from '../errors.js';
-import type { ImportRecord, Store, WatcherInstance } from '../plugins/api.js';
+import type { ImportRecord, IngestFile, Store, WatcherInstance } from '../plugins/api.js';
 import { contentHash } from './content-hash.js';
 import { writeErrorCsv } from './error-csv.js';
 import { openRegularFile } from './file-type.js';
@@ -55,6 +55,7 @@ export async function importFromProcessing(
   const format = watcher?.format ?? 'unknown';
   let hash: string;
   let size: number;
+  let scan: IngestFile['scan'];
   try {
     const opened = await openRegularFile(path);
     if ('refused' in opened) {
@@ -66,7 +67,8 @@ export async function importFromProcessing(
       return await refuseUnread(ctx, name, format, 'no running watcher takes files named like this', startedAt);
     }
     try {
-      ({ hash, size } = await contentHash(opened.handle, signal));
+      // One read for the ledger key and the watcher's own check of the bytes (its encoding).
+      ({ hash, size, scan } = await contentHash(opened.handle, signal, watcher.scanner?.()));
     } finally {
       await opened.handle.close();
     }
@@ -123,9 +125,12 @@ export async function importFromProcessing(
     now,
   });
   let finished: ImportRecord;
+  // Where the watcher may write the copy kept in done/ while it reads the file (api.ts, IngestFile.keptCopy).
+  const keptCopy = ctx.spool.temporaryPath(`kept-${name}`);
+  const file: IngestFile = { path, name, size, keptCopy, ...(scan ? { scan } : {}) };
   try {
     try {
-      await watcher.ingest({ path, name, size }, sink, signal);
+      await watcher.ingest(file, sink, signal);
     } catch (error) {
       if (signal.aborted || sink.storeError !== undefined) throw error;
       const reason = describeError(error);
@@ -145,6 +150,7 @@ export async function importFromProcessing(
     }
   } catch (error) {
     await journal.close();
+    await removeKeptCopy(keptCopy);
     if (signal.aborted) {
       log.info({ checkpoint: sink.record.checkpoint }, 'import interrupted; it resumes from its checkpoint');
     } else {
@@ -152,7 +158,14 @@ export async function importFromProcessing(
     }
     return undefined;
   }
-  return placeFinished(ctx, name, finished, journal, [...notes, ...sink.notes], startedAt, watcher);
+  return placeFinished(ctx, name, finished, journal, [...notes, ...sink.notes], startedAt, watcher, keptCopy);
+}
+
+/** Drops a copy the watcher wrote (or began) that will not be used. */
+async function removeKeptCopy(keptCopy: string | undefined): Promise<void> {
+  if (keptCopy === undefined) return;
+  await rm(keptCopy, { force: true });
+  await rm(`${keptCopy}.partial`, { force: true });
 }
 
 /** Rejected rows the error CSV lists: the first `errorCsvRows` of them. */
@@ -177,7 +190,14 @@ function pinRefusedNote(record: ImportRecord): string | undefined {
  * `withheld()` rewrites the report to say so. The original is removed last: after a crash
  * in between, the file is still in processing/ and is placed again.
  */
-async function archive(watcher: WatcherInstance | undefined, from: string, to: string, withheld: () => Promise<void>): Promise<void> {
+async function archive(watcher: WatcherInstance | undefined, from: string, to: string, withheld: () => Promise<void>, keptCopy?: string): Promise<void> {
+  if (keptCopy !== undefined && (await exists(keptCopy))) {
+    // The watcher wrote the copy while it read the file: no second read for it.
+    await rename(keptCopy, to);
+    await rm(from);
+    return;
+  }
+  await removeKeptCopy(keptCopy);
   const kept = watcher?.redactedCopy ? await watcher.redactedCopy(from, to) : 'as-dropped';
   if (kept === 'as-dropped') {
     await rename(from, to);
@@ -208,6 +228,7 @@ async function placeFinished(
   notes: string[],
   runStartedAt: number,
   watcher?: WatcherInstance,
+  keptCopy?: string,
 ): Promise<ImportReport> {
   await journal.close();
   const { spool } = ctx;
@@ -237,7 +258,7 @@ async function placeFinished(
   await archive(watcher, join(spool.processing, name), join(spool.root, places.path), async () => {
     report = withheld(finishedReport(record, [...notes, WITHHELD_NOTE], places));
     await writeFileAtomic(spool.temporaryPath('report.json'), join(spool.root, places.reportJson), reportJson(report));
-  });
+  }, keptCopy);
   await syncDirectory(dir);
   await journal.remove();
 

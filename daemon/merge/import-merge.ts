@@ -40,9 +40,11 @@ export function applyImportPatch(existing: User | undefined, patch: UserPatch, o
   }
   if (existing !== undefined && options.mode === 'preserve') return rehashPreserved(existing, patch) ?? { skipped: 'exists' };
 
-  const base = existing ?? emptyUser(patch.id);
-  // A new user starts from a fresh record of its own: nothing to copy.
+  // A new user starts from a fresh record of its own: nothing to copy. Its base is a
+  // shallow copy of it, so the fields the patch leaves alone are the same values and are
+  // compared at once (a field the patch sets gets a value of its own: assign, mergeCards).
   const user = existing === undefined ? emptyUser(patch.id) : cloneUser(existing);
+  const base = existing ?? { ...user };
   const blank = new Set(patch.blank);
 
   for (const field of FIELDS) {

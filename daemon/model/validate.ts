@@ -9,6 +9,7 @@
 import { RollcallError } from '../errors.js';
 import type { User } from './user.js';
 import {
+  DEFAULT_DEVICE_LIMITS,
   FACE_FLAG_EX,
   FINGER_TEMPLATES,
   MAX_NUMERIC_USER_ID,
@@ -76,7 +77,8 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Every rule `user` breaks on a device with `limits`; empty when the device would take it. */
 export function validateUser(user: User, limits?: Partial<DeviceLimits>, options: ValidationOptions = {}): ValidationIssue[] {
-  const check = new Checker(resolveDeviceLimits(limits));
+  // No overrides (the import's case, per row): the frozen defaults, not a fresh copy per call.
+  const check = new Checker(limits === undefined ? DEFAULT_DEVICE_LIMITS : resolveDeviceLimits(limits));
   if (!isObject(user)) {
     check.issue('user', 'type', 'must be an object');
     return check.issues;
@@ -102,6 +104,17 @@ export function validateUser(user: User, limits?: Partial<DeviceLimits>, options
   return check.issues;
 }
 
+/**
+ * What validateUser says about the user ID or the name alone (default limits), without
+ * building and checking a whole user: the CSV import checks these two cells of every row.
+ */
+export function fieldIssues(field: 'id' | 'name', value: unknown, options: ValidationOptions = {}): ValidationIssue[] {
+  const check = new Checker(DEFAULT_DEVICE_LIMITS);
+  if (field === 'id') check.id(value, options.alphanumericIds === true);
+  else check.name(value);
+  return check.issues.filter((issue) => issue.field === field);
+}
+
 /** Throws ROLLCALL_ERR_USER_INVALID listing every issue when `user` breaks a device rule. */
 export function assertValidUser(user: User, limits?: Partial<DeviceLimits>, options?: ValidationOptions): void {
   const issues = validateUser(user, limits, options);
@@ -122,9 +135,9 @@ export function formatIssues(issues: readonly ValidationIssue[], max = 5): strin
 
 class Checker {
   readonly issues: ValidationIssue[] = [];
-  readonly limits: DeviceLimits;
+  readonly limits: Readonly<DeviceLimits>;
 
-  constructor(limits: DeviceLimits) {
+  constructor(limits: Readonly<DeviceLimits>) {
     this.limits = limits;
   }
 

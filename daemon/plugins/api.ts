@@ -451,6 +451,19 @@ export interface WatcherInstance extends PluginInstance {
    * cannot be taken out (a file that cannot be read): the host keeps only the report.
    */
   redactedCopy?(from: string, to: string): Promise<KeptCopy>;
+  /**
+   * A check of the file's bytes that rides along the host's read for the content hash (one
+   * read for both), e.g. the CSV watcher's encoding check. The host feeds it every chunk in
+   * order, then calls `end()`; what `end` returns (or what `push`/`end` threw) is handed to
+   * `ingest` as `file.scan`, so the watcher need not read the file for it again.
+   */
+  scanner?(): ContentScanner;
+}
+
+/** See WatcherInstance.scanner. */
+export interface ContentScanner {
+  push(chunk: Uint8Array): void;
+  end(): unknown;
 }
 
 /** What a watcher's redactedCopy made of a handled file (see WatcherInstance.redactedCopy). */
@@ -462,6 +475,15 @@ export interface IngestFile {
   /** The name as dropped. */
   name: string;
   size: number;
+  /** The watcher's scanner's outcome over the whole file, when it has one (WatcherInstance.scanner). */
+  scan?: { ok: true; value: unknown } | { ok: false; error: unknown };
+  /**
+   * Where `ingest` may write, in the same pass as it reads the file, the copy the drop
+   * folder keeps (what `redactedCopy` would write). It must write it completely and only
+   * then rename `${keptCopy}.partial` to this path; the host then moves it into place
+   * instead of calling `redactedCopy`. Absent or not written: `redactedCopy` is called.
+   */
+  keptCopy?: string;
 }
 
 /** Fields of a user that an import row set, as the file said them. */

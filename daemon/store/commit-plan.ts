@@ -53,13 +53,21 @@ export interface CommitPlan {
 
 export function prepareMutations(mutations: unknown): PreparedMutation[] {
   checkMutations(mutations);
+  // An import's batch gives every putUser the same origin object: copied once, not per user.
+  const origins = new Map<unknown, unknown>();
   return mutations.map((m, index) => {
     const copy = <T>(value: T): T => jsonCopy(value, `mutations[${index}]`);
+    const copyOrigin = <T>(origin: T): T => {
+      if (typeof origin !== 'object' || origin === null) return copy(origin);
+      let copied = origins.get(origin) as T | undefined;
+      if (copied === undefined) origins.set(origin, (copied = copy(origin)));
+      return copied;
+    };
     switch (m.type) {
       case 'putUser':
-        return { type: m.type, userId: m.user.id, record: jsonText(m.user, `mutations[${index}]`), origin: copy(m.origin) };
+        return { type: m.type, userId: m.user.id, record: jsonText(m.user, `mutations[${index}]`), origin: copyOrigin(m.origin) };
       case 'deleteUser':
-        return { type: m.type, userId: m.userId, origin: copy(m.origin) };
+        return { type: m.type, userId: m.userId, origin: copyOrigin(m.origin) };
       case 'setCursor':
         return { type: m.type, deviceId: m.deviceId, seq: m.seq };
       case 'putDevice':

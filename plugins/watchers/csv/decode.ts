@@ -6,9 +6,13 @@
  * byte offset and line: such a file was almost always saved in a legacy code page
  * (Windows-1252, EUC-KR), so every non-ASCII name in it would be wrong, not only one row.
  * NUL characters refuse it too, since they are what UTF-16 without a BOM looks like when
- * read as UTF-8. The watcher runs `checkEncoding` over the whole file before it reads a
- * row, so a refused file never commits half its rows.
+ * read as UTF-8. The whole file is checked before a row is read (`checkEncoding`, or an
+ * `EncodingScan` fed by the ingest host's read for the content hash), so a refused file
+ * never commits half its rows; the rows are then decoded with `checked: true`. UTF-8 is
+ * checked natively (buffer.isUtf8, simdutf) and byte by byte only where that fails, to
+ * name the offset and line.
  */
+import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { RollcallError } from '../../../daemon/errors.js';
 
@@ -30,31 +34,75 @@ export interface InvalidText {
 
 /** Reads a source to its end, checking every byte, and says how it is encoded. Throws ROLLCALL_ERR_IMPORT_REFUSED. */
 export async function checkEncoding(source: AsyncIterable<Uint8Array>): Promise<TextFormat> {
-  const scan = scanText(source, false);
-  for (;;) {
-    const next = await scan.next();
-    if (next.done) return next.value;
+  const scan = new EncodingScan();
+  for await (const chunk of source) scan.push(chunk);
+  return scan.end();
+}
+
+/**
+ * The encoding check fed chunk by chunk, so that it can ride along another read of the
+ * file (the ingest host's content hash: one read for both). `push` and `end` throw
+ * ROLLCALL_ERR_IMPORT_REFUSED at the first invalid byte; `end` says how the file is encoded.
+ */
+export class EncodingScan {
+  private head: Uint8Array = new Uint8Array(0);
+  private format: TextFormat | undefined;
+  private check: TextCheck | undefined;
+
+  push(chunk: Uint8Array): void {
+    if (this.format === undefined) {
+      this.head = concat(this.head, chunk);
+      // Four bytes tell UTF-32 (refused) from UTF-16.
+      if (this.head.length < 4) return;
+      this.begin();
+      return;
+    }
+    const invalid = this.check!.push(chunk);
+    if (invalid) throw refusal(this.format.encoding, invalid);
+  }
+
+  end(): TextFormat {
+    if (this.format === undefined) this.begin();
+    const invalid = this.check!.end();
+    if (invalid) throw refusal(this.format!.encoding, invalid);
+    return this.format!;
+  }
+
+  private begin(): void {
+    const head = this.head;
+    this.head = new Uint8Array(0);
+    ({ format: this.format, check: this.check } = begin(head));
+    const invalid = this.check.push(head.subarray(bomLength(this.format)));
+    if (invalid) throw refusal(this.format.encoding, invalid);
   }
 }
 
-/** Yields the text of a source in chunks, without its BOM. Throws ROLLCALL_ERR_IMPORT_REFUSED at the first invalid byte. */
-export async function* decodeText(source: AsyncIterable<Uint8Array>): AsyncGenerator<string, TextFormat> {
-  return yield* scanText(source, true);
+export interface DecodeOptions {
+  /**
+   * The same bytes already passed `checkEncoding` (or an `EncodingScan`): they are only
+   * decoded here, by a fatal decoder, which still throws should they be invalid after all.
+   */
+  checked?: boolean;
 }
 
-async function* scanText(source: AsyncIterable<Uint8Array>, decode: boolean): AsyncGenerator<string, TextFormat> {
+/** Yields the text of a source in chunks, without its BOM. Throws ROLLCALL_ERR_IMPORT_REFUSED at the first invalid byte. */
+export async function* decodeText(source: AsyncIterable<Uint8Array>, options: DecodeOptions = {}): AsyncGenerator<string, TextFormat> {
+  return yield* scanText(source, options.checked === true);
+}
+
+async function* scanText(source: AsyncIterable<Uint8Array>, checked: boolean): AsyncGenerator<string, TextFormat> {
   let head: Uint8Array = new Uint8Array(0);
   let format: TextFormat | undefined;
   let check: TextCheck | undefined;
   let decoder: TextDecoder | undefined;
 
   const take = function* (bytes: Uint8Array): Generator<string> {
-    const invalid = check!.push(bytes);
-    if (invalid) throw refusal(format!.encoding, invalid);
-    if (decode) {
-      const text = decoder!.decode(bytes, { stream: true });
-      if (text.length > 0) yield text;
+    if (!checked) {
+      const invalid = check!.push(bytes);
+      if (invalid) throw refusal(format!.encoding, invalid);
     }
+    const text = decoder!.decode(bytes, { stream: true });
+    if (text.length > 0) yield text;
   };
 
   for await (const chunk of source) {
@@ -62,31 +110,31 @@ async function* scanText(source: AsyncIterable<Uint8Array>, decode: boolean): As
       head = concat(head, chunk);
       // Four bytes tell UTF-32 (refused) from UTF-16.
       if (head.length < 4) continue;
-      ({ format, check, decoder } = begin(head));
+      ({ format, check, decoder } = begin(head, checked));
       yield* take(head.subarray(bomLength(format)));
     } else {
       yield* take(chunk);
     }
   }
   if (format === undefined) {
-    ({ format, check, decoder } = begin(head));
+    ({ format, check, decoder } = begin(head, checked));
     yield* take(head.subarray(bomLength(format)));
   }
-  const invalid = check!.end();
-  if (invalid) throw refusal(format.encoding, invalid);
-  if (decode) {
-    const tail = decoder!.decode();
-    if (tail.length > 0) yield tail;
+  if (!checked) {
+    const invalid = check!.end();
+    if (invalid) throw refusal(format.encoding, invalid);
   }
+  const tail = decoder!.decode();
+  if (tail.length > 0) yield tail;
   return format;
 }
 
-function begin(head: Uint8Array): { format: TextFormat; check: TextCheck; decoder: TextDecoder } {
+function begin(head: Uint8Array, fatal = false): { format: TextFormat; check: TextCheck; decoder: TextDecoder } {
   const format = detectFormat(head);
   const start = bomLength(format);
   const check = format.encoding === 'utf-8' ? new Utf8Check(start) : new Utf16Check(start, format.encoding === 'utf-16be');
   // ignoreBOM: the BOM is already cut off; a second one would be data.
-  return { format, check, decoder: new TextDecoder(format.encoding, { ignoreBOM: true }) };
+  return { format, check, decoder: new TextDecoder(format.encoding, { ignoreBOM: true, fatal }) };
 }
 
 /** The encoding a file's first bytes announce. Throws for UTF-32, which BioStar does not read either. */
@@ -154,7 +202,39 @@ export class Utf8Check implements TextCheck {
   }
 
   push(bytes: Uint8Array): InvalidText | undefined {
-    for (let i = 0; i < bytes.length; i++, this.offset++) {
+    return this.checkFrom(bytes, this.need === 0 ? this.fastPrefix(bytes) : 0);
+  }
+
+  /**
+   * Checks the whole characters at the start of a chunk natively (simdutf through
+   * buffer.isUtf8, the same rules as Table 3-7) and counts their lines; returns where the
+   * byte-by-byte check takes over: at a character cut by the chunk's end, or at 0 when the
+   * prefix is not clean (the slow check then finds and names the problem).
+   */
+  private fastPrefix(bytes: Uint8Array): number {
+    let end = bytes.length;
+    // Back to the lead byte of a character the chunk may cut (at most 3 bytes back).
+    for (let back = 1; back <= 3 && end - back >= 0; back++) {
+      const byte = bytes[end - back]!;
+      if (byte < 0x80) break;
+      if (byte >= 0xc0) {
+        const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+        if (length > back) end -= back;
+        break;
+      }
+    }
+    if (end === 0) return 0;
+    const prefix = Buffer.from(bytes.buffer, bytes.byteOffset, end);
+    if (!isUtf8(prefix) || prefix.indexOf(0) !== -1) return 0;
+    let lines = 0;
+    for (let at = prefix.indexOf(0x0a); at !== -1; at = prefix.indexOf(0x0a, at + 1)) lines++;
+    this.line += lines;
+    this.offset += end;
+    return end;
+  }
+
+  private checkFrom(bytes: Uint8Array, start: number): InvalidText | undefined {
+    for (let i = start; i < bytes.length; i++, this.offset++) {
       const byte = bytes[i]!;
       if (this.need > 0) {
         if (byte < this.lower || byte > this.upper) {

@@ -46,10 +46,14 @@ export function redactionOf(header: readonly string[], config: ColumnConfig): Ro
   return { width: header.length, pins: pinIndexes(header, config.remap), id: id < 0 ? undefined : id };
 }
 
-/** A copy of a row with its PIN cells blanked, misaligned rows as the file header says. */
-export function redactCells(cells: readonly string[], redaction: RowRedaction): string[] {
+/**
+ * The row with its PIN cells blanked, misaligned rows as the file header says: a copy when
+ * anything is blanked; the row itself when the file has no PIN column (nothing changes it
+ * afterwards, and a copy per row is garbage at 500k rows).
+ */
+export function redactCells(cells: string[], redaction: RowRedaction): string[] {
   const { pins, width, id } = redaction;
-  if (pins.size === 0) return [...cells];
+  if (pins.size === 0) return cells;
   if (cells.length === width) return blankCells(cells, pins);
   const columns = [...pins];
   const idStays = id !== undefined && (cells.length > width ? columns.every((pin) => pin > id) : columns.every((pin) => pin < id));
@@ -58,7 +62,7 @@ export function redactCells(cells: readonly string[], redaction: RowRedaction): 
 
 /** A copy of a row with its PIN cells blanked, for error CSVs and reports. */
 export function redactRow(raw: readonly string[], header: readonly string[], remap: ColumnConfig['remap'] = {}): string[] {
-  return redactCells(raw, redactionOf(header, { remap, customFields: [] }));
+  return redactCells([...raw], redactionOf(header, { remap, customFields: [] }));
 }
 
 export function blankCells(raw: readonly string[], indexes: ReadonlySet<number>): string[] {

@@ -18,8 +18,8 @@
  * the ingest host checks those after the merge.
  */
 import type { UserPatch } from '../../../daemon/plugins/api.js';
-import { CardType, emptyUser, type User } from '../../../daemon/model/user.js';
-import { validateUser } from '../../../daemon/model/validate.js';
+import { CardType, type User } from '../../../daemon/model/user.js';
+import { fieldIssues } from '../../../daemon/model/validate.js';
 import type { ColumnMap } from './columns.js';
 import { readCsn } from './csn.js';
 import type { PeriodCellReader } from './dates.js';
@@ -40,6 +40,8 @@ export const PIN_DIGITS = { min: 4, max: 16 } as const;
 
 const LINE_BREAK = /[\n\r\u2028\u2029\u0085]/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Either of the two: one test per cell in the common case of neither. */
+const SUSPECT = /[\u0000-\u001f\u007f\u2028\u2029\u0085]/;
 
 export function mapRow(cells: readonly string[], map: ColumnMap, options: RowOptions): RowMapping {
   const problems: string[] = [];
@@ -53,7 +55,13 @@ export function mapRow(cells: readonly string[], map: ColumnMap, options: RowOpt
     const text = undefuseCell((cells[column.index] ?? '').trim());
     const target = column.target;
     const label = target.kind === 'field' ? target.key : column.header.trim();
-    const shape = LINE_BREAK.test(text) ? 'contains a line break (BioStar splits rows there; remove it)' : CONTROL.test(text) ? 'contains a control character' : undefined;
+    const shape = !SUSPECT.test(text)
+      ? undefined
+      : LINE_BREAK.test(text)
+        ? 'contains a line break (BioStar splits rows there; remove it)'
+        : CONTROL.test(text)
+          ? 'contains a control character'
+          : undefined;
     if (shape) {
       problems.push(`${label}: ${shape}`);
       continue;
@@ -89,9 +97,9 @@ export function mapRow(cells: readonly string[], map: ColumnMap, options: RowOpt
 function setField(key: FieldKey, text: string, values: Partial<Omit<User, 'id'>>, options: RowOptions): string | undefined {
   switch (key) {
     case 'user_id':
-      return deviceRuleProblem('id', emptyUser(text));
+      return deviceRuleProblem('id', text);
     case 'name':
-      return deviceRuleProblem('name', { ...emptyUser('1'), name: text }) ?? setText(values, 'name', text);
+      return deviceRuleProblem('name', text) ?? setText(values, 'name', text);
     case 'department':
       return setText(values, 'department', text, MAX_DEPARTMENT_CHARS);
     case 'user_title':
@@ -136,9 +144,9 @@ function setField(key: FieldKey, text: string, values: Partial<Omit<User, 'id'>>
   }
 }
 
-/** What validateUser says about one field of a probe user, without the field's own prefix. */
-function deviceRuleProblem(field: 'id' | 'name', probe: User): string | undefined {
-  const issues = validateUser(probe, undefined, { alphanumericIds: true }).filter((issue) => issue.field === field);
+/** What validateUser says about the ID or the name, without the field's own prefix. */
+function deviceRuleProblem(field: 'id' | 'name', text: string): string | undefined {
+  const issues = fieldIssues(field, text, { alphanumericIds: true });
   if (issues.length === 0) return undefined;
   return issues.map((issue) => issue.message.replace(`${field}: `, '')).join(', ');
 }

@@ -1,9 +1,13 @@
 /**
  * The CSV watcher: reads one dropped file and feeds its rows to the ingest host's sink.
  *
- * The file is read twice: once to check its encoding from the first byte to the last, so a
- * file with invalid bytes is refused before any row is committed, and once to import it.
- * Both passes stream; memory does not grow with the file. While a batch is committed the
+ * The file's encoding is checked from the first byte to the last before any row is
+ * committed, so a file with invalid bytes is refused whole. Under the ingest host that
+ * check rides along the host's read for the content hash (`scanner()`, handed back as
+ * `file.scan`); called on its own, `ingest` reads the file once more for it. The rows are
+ * then read in one pass, which also writes the copy the drop folder keeps when the file
+ * has a PIN column (`file.keptCopy`: the PIN cells blanked, as `redactedCopy` writes it).
+ * Both reads stream; memory does not grow with the file. While a batch is committed the
  * next one is parsed (at most one batch ahead).
  *
  * Records are counted in file order, rejected ones included and blank lines not; the
@@ -14,16 +18,19 @@
  * when the header is recognised (columns.ts): the first row of a file without a header is
  * data, perhaps a PIN. Ignored columns are listed in the report's notes.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
+import { stringify as stringifyRows } from 'csv-stringify/sync';
 import type { Writable } from 'node:stream';
 import { RollcallError } from '../../../daemon/errors.js';
 import type { User } from '../../../daemon/model/user.js';
 import type { ImportMergeOptions } from '../../../daemon/merge/import-merge.js';
 import type {
+  ContentScanner,
   HealthReport,
   IngestFile,
   IngestRecord,
@@ -34,7 +41,7 @@ import type {
 } from '../../../daemon/plugins/api.js';
 import { ignoredColumnNotes, isRecognisedHeader, mapColumns, type ColumnMap } from './columns.js';
 import { periodCellReader, timeZone } from './dates.js';
-import { checkEncoding, decodeText } from './decode.js';
+import { checkEncoding, decodeText, EncodingScan, type TextFormat } from './decode.js';
 import { exportCsv, type ExportSummary } from './export.js';
 import { readCsv } from './reader.js';
 import { pinIndexes, redactCells, redactionOf, type RowRedaction } from './redact.js';
@@ -66,12 +73,24 @@ export class CsvWatcher implements WatcherInstance {
     return { ok: true };
   }
 
+  /** The encoding check, fed by the host's read for the content hash. */
+  scanner(): ContentScanner {
+    return new EncodingScan();
+  }
+
   async ingest(file: IngestFile, sink: IngestSink, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     // A reload during an import applies from the next file.
     const config = this.config;
     const rowOptions = { periods: periodCellReader({ dayFirst: config.dayFirst, zone: timeZone(config.timeZone) }) };
-    const encoding = await checkEncoding(createReadStream(file.path, { signal }));
+    let encoding: TextFormat;
+    if (file.scan !== undefined) {
+      // The host's read for the hash checked the bytes (scanner()); a refusal is thrown here.
+      if (!file.scan.ok) throw file.scan.error;
+      encoding = file.scan.value as TextFormat;
+    } else {
+      encoding = await checkEncoding(createReadStream(file.path, { signal, highWaterMark: READ_CHUNK }));
+    }
     this.ctx.logger.info({ file: file.name, encoding: encoding.encoding, bom: encoding.bom }, 'reading CSV');
 
     let map: ColumnMap | undefined;
@@ -79,7 +98,12 @@ export class CsvWatcher implements WatcherInstance {
     let batch: IngestRecord[] = [];
     let records = 0;
     const counts = { accepted: 0, rejected: 0, resumed: 0 };
-    const rows = readCsv(decodeText(createReadStream(file.path, { signal })), { delimiter: config.delimiter, startRow: config.startRow });
+    const rows = readCsv(decodeText(createReadStream(file.path, { signal, highWaterMark: READ_CHUNK }), { checked: true }), {
+      delimiter: config.delimiter,
+      startRow: config.startRow,
+    });
+    // The copy kept in done/, written in this same pass when the file has a PIN column.
+    let copy: KeptCopyWriter | undefined;
     // The batch being committed: the next one is parsed meanwhile (the commit waits on
     // LevelDB's threads, not on this one). The sink still sees one call at a time, in file
     // order: every other call waits for the commit in flight first.
@@ -99,6 +123,7 @@ export class CsvWatcher implements WatcherInstance {
           }
           map = mapping.map;
           redaction = redactionOf(event.cells, config);
+          if (file.keptCopy !== undefined && redaction.pins.size > 0) copy = new KeptCopyWriter(file.keptCopy, config.delimiter, event.cells);
           if (map.ignored.length > 0) {
             this.ctx.logger.warn(
               { file: file.name, ignored: map.ignored.map((c) => ({ column: c.index + 1, header: c.header, reason: c.reason })) },
@@ -112,9 +137,13 @@ export class CsvWatcher implements WatcherInstance {
         records++;
         if (records <= sink.resumeFrom) {
           counts.resumed++;
+          // Rows handled before an interruption still belong in the kept copy.
+          if (copy !== undefined && !(event.kind === 'error' && event.cells.length === 0)) await copy.row(redactCells(event.cells, redaction!));
           continue;
         }
         const raw = redactCells(event.cells, redaction!);
+        // Rows the parser could not split are left out of the copy, as redactedCopy does.
+        if (copy !== undefined && !(event.kind === 'error' && event.cells.length === 0)) await copy.row(raw);
         if (event.kind === 'error') {
           counts.rejected++;
           await settled();
@@ -143,9 +172,11 @@ export class CsvWatcher implements WatcherInstance {
         counts.accepted += batch.length;
         await sink.accept(batch);
       }
+      await copy?.finish();
     } catch (error) {
       // Nothing is handed back to the host while a commit is still in flight.
       await committing?.catch(() => undefined);
+      await copy?.abandon();
       throw error;
     }
     this.ctx.logger.info({ file: file.name, ...counts }, 'CSV read');
@@ -213,6 +244,63 @@ export class CsvWatcher implements WatcherInstance {
       customFields: config.customFields,
       ...(signal ? { signal } : {}),
     });
+  }
+}
+
+/** Reads of a large file: fewer, bigger chunks cost less per byte. */
+const READ_CHUNK = 256 * 1024;
+/** Rows of the kept copy turned into text at once. */
+const COPY_ROWS = 1000;
+
+/**
+ * The kept copy written while the file is read (IngestFile.keptCopy): what redactedCopy
+ * writes (UTF-8 with a BOM, CRLF, the header, then every row the parser could split with
+ * its PIN cells blanked), under `.partial` until the last row, then renamed.
+ */
+class KeptCopyWriter {
+  readonly #path: string;
+  readonly #delimiter: string;
+  readonly #out: WriteStream;
+  #rows: string[][] = [];
+  #failed: unknown;
+
+  constructor(path: string, delimiter: string, header: readonly string[]) {
+    this.#path = path;
+    this.#delimiter = delimiter;
+    this.#out = createWriteStream(`${path}.partial`, { mode: 0o640 });
+    this.#out.on('error', (error) => (this.#failed ??= error));
+    this.#out.write('\uFEFF');
+    this.#rows.push([...header]);
+  }
+
+  async row(cells: string[]): Promise<void> {
+    this.#rows.push(cells);
+    if (this.#rows.length >= COPY_ROWS) await this.#flush();
+  }
+
+  async finish(): Promise<void> {
+    await this.#flush();
+    this.#out.end();
+    if (this.#failed === undefined) await once(this.#out, 'close').catch(() => undefined);
+    if (this.#failed !== undefined) {
+      // No copy then: the host falls back to redactedCopy, which reads the file again.
+      await rm(`${this.#path}.partial`, { force: true });
+      return;
+    }
+    await rename(`${this.#path}.partial`, this.#path);
+  }
+
+  async abandon(): Promise<void> {
+    this.#out.destroy();
+    await rm(`${this.#path}.partial`, { force: true });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#rows.length === 0 || this.#failed !== undefined) return;
+    const text = stringifyRows(this.#rows, { record_delimiter: '\r\n', delimiter: this.#delimiter });
+    this.#rows = [];
+    // once() also settles (rejecting) on 'error', and takes its listeners off either way.
+    if (!this.#out.write(text)) await once(this.#out, 'drain').catch(() => undefined);
   }
 }
 

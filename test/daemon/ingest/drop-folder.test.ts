@@ -459,6 +459,36 @@ describe('drop folder', () => {
   });
 });
 
+describe('the kept copy of a file with PINs', () => {
+  test('is written in the import pass: whole after a stop and a resume, no PIN in it, nothing left in processing/', async () => {
+    const rows = 20_000;
+    const lines = ['user_id,name,pin'];
+    for (let i = 1; i <= rows; i++) lines.push(`${10_000 + i},Row ${i},${700_000 + i}`);
+    let h = await SpoolHarness.start({ csv: { batchSize: 250 } });
+    const { stored, spoolDir } = h;
+    try {
+      const first = h;
+      await first.drop('pins.csv', csv(lines));
+      await until('a few checkpoints', () => first.folder.status().current?.progress !== undefined && first.folder.status().current!.progress!.handled >= 2000);
+      await first.folder.stop();
+      assert.equal(first.reports.length, 0);
+
+      h = await SpoolHarness.start({ csv: { batchSize: 250 }, stored, spoolDir });
+      const [report] = await h.reportsAtLeast(1);
+      assert.deepEqual(report!.rows, { imported: rows, unchanged: 0, failed: 0 });
+      const kept = await h.read(report!.path!);
+      const expected = `\uFEFF${['user_id,name,pin', ...Array.from({ length: rows }, (_, k) => `${10_001 + k},Row ${k + 1},`)].join('\r\n')}\r\n`;
+      assert.equal(kept, expected);
+      assert.deepEqual(await readdir(join(spoolDir, 'processing')), []);
+      assert.ok((await h.store.getUser('10001'))?.pinHash, 'the PIN was hashed and stored');
+    } finally {
+      await h.folder.stop();
+      await stored.cleanup();
+      await rm(spoolDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('exports', () => {
   test('a CSV export lands in outgoing/ under its final name only, and imports back to the same users', async () => {
     const users = [

@@ -103,6 +103,28 @@ describe('decodeText', () => {
     );
   });
 
+  test('property: a bad byte is found at its offset and line whatever the chunks (the native fast path included)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.constant('\n')), { maxLength: 60 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 300 }),
+        async (pieces, cut, size) => {
+          const at = cut % (pieces.length + 1);
+          const before = Buffer.from(pieces.slice(0, at).join('').replace(/[\0\uFEFF]/g, ''), 'utf8');
+          const after = Buffer.from(pieces.slice(at).join('').replace(/[\0\uFEFF]/g, ''), 'utf8');
+          const bytes = Buffer.concat([before, Buffer.from([0xff]), after]);
+          const got = await refusal(bytes, size);
+          assert.equal(got.offset, before.length);
+          assert.equal(got.line, 1 + before.toString('latin1').split('\n').length - 1);
+          // And without the bad byte, the same chunks pass.
+          await checkEncoding(chunked(Buffer.concat([before, after]), size));
+        },
+      ),
+      { numRuns: propertyRuns(300) },
+    );
+  });
+
   test('property: any string survives every encoding round trip', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: 'grapheme', maxLength: 30 }).filter((s) => !s.includes('\u0000') && !s.startsWith('\ufeff')), fc.integer({ min: 1, max: 9 }), async (text, size) => {

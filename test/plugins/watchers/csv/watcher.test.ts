@@ -305,6 +305,56 @@ describe('csv watcher', () => {
     assert.equal(await w.redactedCopy((await drop('user_id,name\r\n1,Kim\r\n')).path, join(dir, 'unused.csv')), 'as-dropped');
   });
 
+  test('the copy written while the file is read is the redactedCopy, resumed or not, and none is written without a PIN column', async () => {
+    const w = watcher();
+    // Broken rows (left out of the copy), misaligned rows, quoted cells, several read chunks.
+    const lines = ['user_id,name,pin,department'];
+    for (let i = 1; i <= 30_000; i++) {
+      if (i % 997 === 0) lines.push(`${i},Smith, John,${10_000_000 + i},Ops`);
+      else if (i % 1_501 === 0) lines.push(`${i},Bad "quote,${10_000_000 + i},Ops`);
+      else lines.push(`${i},"Kim, ${i}",${10_000_000 + i},Ops`);
+    }
+    const file = await drop(`\uFEFF${lines.join('\r\n')}\r\n`);
+    const expected = join(dir, 'kept-expected.csv');
+    assert.equal(await w.redactedCopy(file.path, expected), 'redacted');
+    const want = await readFile(expected, 'utf8');
+    assert.ok(!want.includes('10000001'));
+    for (const resumeFrom of [0, 12_345]) {
+      const keptCopy = join(dir, `kept-in-pass-${resumeFrom}.csv`);
+      const sink = new RecordingSink(resumeFrom);
+      await w.ingest({ ...file, keptCopy }, sink, never);
+      assert.equal(await readFile(keptCopy, 'utf8'), want, `resumeFrom ${resumeFrom}`);
+      await assert.rejects(stat(`${keptCopy}.partial`), { code: 'ENOENT' });
+    }
+    const plain = await drop('user_id,name\r\n1,Kim\r\n');
+    const none = join(dir, 'kept-none.csv');
+    await w.ingest({ ...plain, keptCopy: none }, new RecordingSink(), never);
+    await assert.rejects(stat(none), { code: 'ENOENT' });
+  });
+
+  test('a refused file leaves no kept copy behind', async () => {
+    const w = watcher();
+    const file = await drop(Buffer.concat([Buffer.from('user_id,name,pin\r\n1,Kim,11112222\r\n'), Buffer.from([0x32, 0x2c, 0xff, 0x2c, 0x31, 0x0d, 0x0a])]));
+    const keptCopy = join(dir, 'kept-refused.csv');
+    await assert.rejects(w.ingest({ ...file, keptCopy }, new RecordingSink(), never), (error: unknown) => isRollcallError(error) && /byte offset 36 \(line 3\)/.test(error.message));
+    await assert.rejects(stat(keptCopy), { code: 'ENOENT' });
+    await assert.rejects(stat(`${keptCopy}.partial`), { code: 'ENOENT' });
+  });
+
+  test('the scan handed over by the host stands for the encoding check: a refusal it found is thrown before any row', async () => {
+    const w = watcher();
+    const file = await drop('user_id,name\r\n1,Kim\r\n');
+    const scanner = w.scanner();
+    scanner.push(await readFile(file.path));
+    const sink = new RecordingSink();
+    await w.ingest({ ...file, scan: { ok: true, value: scanner.end() } }, sink, never);
+    assert.deepEqual(sink.records.map((r) => r.patch.id), ['1']);
+    const refusal = new Error('refused by the scan');
+    const refusedSink = new RecordingSink();
+    await assert.rejects(w.ingest({ ...file, scan: { ok: false, error: refusal } }, refusedSink, never), (error: unknown) => error === refusal);
+    assert.deepEqual(refusedSink.calls, []);
+  });
+
   test('an export written by the watcher imports back into the same users', async () => {
     const users: User[] = [
       { ...emptyUser('1'), name: '=cmd', phone: '+31 20', startTime: 1_700_000_000, endTime: 1_800_000_000, cards: [{ type: CardType.CSN, data: csnToCardData(77n) }], custom: { Remarks: 'a, "b"' } },
