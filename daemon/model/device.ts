@@ -23,6 +23,13 @@ export interface EventBaseline {
   reason: EventBaselineReason;
 }
 
+/** A user version one device refused (DeviceRecord.rejectedUsers). */
+export interface RejectedUser {
+  hash: string;
+  reason: string;
+  unknown?: true;
+}
+
 export interface DeviceRecord {
   /** G-SDK device ID. */
   id: number;
@@ -61,9 +68,11 @@ export interface DeviceRecord {
   /**
    * Users this device refused for a reason of their own (a rule, capacity of a credential,
    * a template format), by user ID, with the device-projection hash of the version refused:
-   * that version is not offered again; a changed user is.
+   * that version is not offered again; a changed user is. `unknown`: the device failed it with
+   * a code that says nothing about the content (INTERNAL, UNKNOWN, ...); it may have been the
+   * device's passing trouble, so each check of the device offers it again (the change feed does not).
    */
-  rejectedUsers?: Record<string, { hash: string; reason: string }>;
+  rejectedUsers?: Record<string, RejectedUser>;
   /**
    * Users deleted at the device itself, with the device-projection hash of the user then.
    * Under `sync.deviceDeletes: keep-deleted` the device is not given the user back until

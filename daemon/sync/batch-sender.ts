@@ -15,7 +15,7 @@
  */
 import type { Change, DeviceFailure, Mutation, MultiOutcome, NewEvent } from '../plugins/api.js';
 import type { User } from '../model/user.js';
-import type { DeviceRecord } from '../model/device.js';
+import type { DeviceRecord, RejectedUser } from '../model/device.js';
 import { deviceProjectionHash } from '../model/projection.js';
 import { cutBatch, groupByPlan, planDevice, type DevicePlan, type FeedItem } from './planner.js';
 import { PlacementFacts } from './placement.js';
@@ -36,7 +36,7 @@ export type Release = (device: DeviceState) => void;
 type Phase = 'enroll' | 'remove';
 
 /** Users a device refused, with the hash of the version refused and why. */
-export type Refused = Record<string, { hash: string; reason: string }>;
+export type Refused = Record<string, RejectedUser>;
 
 interface Planned {
   device: DeviceState;
@@ -166,7 +166,9 @@ export class BatchSender {
       this.#ctx.logger.warn({ device: device.id, users: users.length, refused: refusals.map((r) => r.item.id) }, `device ${device.id} refused ${refusals.length} of ${users.length} users; the others went through`);
     }
     const refused: Refused = {};
-    for (const { item, failure: why } of refusals) refused[item.id] = { hash: deviceProjectionHash(item), reason: failureText(why) };
+    for (const { item, failure: why } of refusals) {
+      refused[item.id] = { hash: deviceProjectionHash(item), reason: failureText(why), ...(why.reason === 'unknown' ? { unknown: true as const } : {}) };
+    }
     return refused;
   }
 

@@ -68,7 +68,8 @@ export class ExpectedSets {
     const shared = await this.shared(device);
     const leaveAlone = new Set(shared.leaveAlone);
     for (const [id, refused] of Object.entries(device.record.rejectedUsers ?? {})) {
-      if (shared.expected.get(id)?.hash === refused.hash) leaveAlone.add(id);
+      // A refusal for an unknown cause is offered again at each check (DeviceRecord.rejectedUsers).
+      if (!refused.unknown && shared.expected.get(id)?.hash === refused.hash) leaveAlone.add(id);
     }
     for (const [id, deletedAs] of Object.entries(device.record.deletedAtDevice ?? {})) {
       const wanted = shared.expected.get(id);

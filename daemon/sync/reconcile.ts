@@ -6,6 +6,7 @@
  * only if that look finds nothing.
  */
 import type { Mutation } from '../plugins/api.js';
+import type { DeviceRecord } from '../model/device.js';
 import type { User } from '../model/user.js';
 import { deviceProjectionHash } from '../model/projection.js';
 import { contentDiff, differences, headerDiff, type ExpectedUser } from './reconcile-diff.js';
@@ -114,7 +115,8 @@ export class Reconcile {
       }
       result.differences = differences(diff, changed);
       if (!repair || result.differences === 0) {
-        await this.#record(device, method, result.differences === 0, result.differences, headers.length, repair ? seqBefore : undefined);
+        const settled = repair ? new Set<string>() : undefined;
+        await this.#record(device, method, result.differences === 0, result.differences, headers.length, repair ? seqBefore : undefined, undefined, settled);
         result.inSync = result.differences === 0;
         return result;
       }
@@ -146,7 +148,8 @@ export class Reconcile {
       const afterHeaders = await transport.listUsers(device.id, { signal });
       const after = headerDiff(expected, afterHeaders, leaveAlone);
       result.inSync = differences(after) === 0 && result.held === 0;
-      await this.#record(device, method, result.inSync, result.differences, afterHeaders.length, seqBefore, result);
+      const stillOff = new Set([...after.missing, ...after.mismatched, ...Object.keys(refused)]);
+      await this.#record(device, method, result.inSync, result.differences, afterHeaders.length, seqBefore, result, stillOff);
       if (result.differences > 0) logger.info({ device: device.id, ...result }, `device ${device.id}: ${method} check repaired ${result.enrolled + result.removed} users`);
       return result;
     } catch (error) {
@@ -202,9 +205,27 @@ export class Reconcile {
     return refused;
   }
 
-  async #record(device: DeviceState, method: CheckDepth, inSync: boolean, found: number, userCount: number, seqBefore: number | undefined, repaired?: CheckResult): Promise<void> {
+  /**
+   * `stillOff`, after a repairing check: the users not yet on the device as expected. A
+   * refusal for an unknown cause (offered again by the check) of any other user is over.
+   */
+  async #record(
+    device: DeviceState,
+    method: CheckDepth,
+    inSync: boolean,
+    found: number,
+    userCount: number,
+    seqBefore: number | undefined,
+    repaired?: CheckResult,
+    stillOff?: ReadonlySet<string>,
+  ): Promise<void> {
     const { store } = this.#o.ctx;
-    const record = device.update((r) => ({ ...r, lastCheck: { at: this.#o.ctx.now(), method, inSync, differences: found }, userCount }));
+    const record = device.update((r) => ({
+      ...r,
+      lastCheck: { at: this.#o.ctx.now(), method, inSync, differences: found },
+      userCount,
+      ...(stillOff ? { rejectedUsers: withoutSettledUnknown(r.rejectedUsers, stillOff) } : {}),
+    }));
     const moves = seqBefore !== undefined && seqBefore > device.cursor && (inSync || repaired !== undefined);
     const mutations: Mutation[] = [{ type: 'putDevice', device: record }];
     if (moves) mutations.push({ type: 'setCursor', deviceId: device.id, seq: seqBefore });
@@ -215,4 +236,11 @@ export class Reconcile {
     this.#o.ctx.metrics.quarantined.set({ device: String(device.id) }, 0);
     this.#o.fleet.setInSync(device, inSync && device.cursor >= store.currentSeq());
   }
+}
+
+/** `rejected` without the refusals for an unknown cause of users not in `stillOff`. */
+export function withoutSettledUnknown(rejected: DeviceRecord['rejectedUsers'], stillOff: ReadonlySet<string>): DeviceRecord['rejectedUsers'] {
+  if (!rejected) return rejected;
+  const kept = Object.entries(rejected).filter(([id, refusal]) => !refusal.unknown || stillOff.has(id));
+  return kept.length === Object.keys(rejected).length ? rejected : Object.fromEntries(kept);
 }

@@ -59,6 +59,39 @@ describe('sync engine: a user the device chokes on', () => {
     }
   });
 
+  test('a user refused with INTERNAL (a cause that says nothing about it) is offered again by the next check, and then on the device', async () => {
+    const h = await SyncHarness.start();
+    try {
+      await h.until('initial checks', () => h.engine.status().every((d) => d.lastCheck !== undefined));
+      h.sim.device(1002).setFault({ poisonUserIDs: ['42'], poisonCode: status.INTERNAL });
+      const all = ids(40, 5);
+      await h.put(...all.map((id) => makeUser(id)));
+      await h.until('device 1002 all but 42', () => h.deviceEquals(1002, except(all, '42')));
+      await h.until('1002 at the head', () => h.engine.device(1002)?.cursor === h.store.currentSeq());
+      assert.equal((await h.store.getDevice(1002))?.rejectedUsers?.['42']?.unknown, true);
+
+      // Still failing: a check offers it again, and it stays refused (nothing else changes).
+      const [still] = await h.engine.verify({ deviceId: 1002, repair: true });
+      assert.equal(still?.differences, 1, 'offered again');
+      assert.equal(still?.enrolled, 0);
+      assert.deepEqual(Object.keys((await h.store.getDevice(1002))?.rejectedUsers ?? {}), ['42']);
+      await assertNotQuarantined(h, 1002);
+
+      // The device's trouble passed: the next check puts it there and the refusal is over.
+      h.sim.device(1002).clearFaults();
+      const [fixed] = await h.engine.verify({ deviceId: 1002, repair: true });
+      assert.equal(fixed?.enrolled, 1);
+      assert.equal(fixed?.inSync, true);
+      assert.ok(await h.deviceEquals(1002, all));
+      assert.deepEqual((await h.store.getDevice(1002))?.rejectedUsers ?? {}, {});
+      // A check with nothing to repair keeps it that way.
+      const [clean] = await h.engine.verify({ deviceId: 1002, repair: true });
+      assert.equal(clean?.differences, 0);
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('two poisoned users, and a call that fails as a whole (UNKNOWN, no per-device errors): both refused, 98 arrive', async () => {
     const h = await SyncHarness.start();
     try {
