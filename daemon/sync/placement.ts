@@ -78,12 +78,17 @@ export class PlacementFacts {
     if (!byUser) this.#issues.set(key, (byUser = new Map()));
     let text = byUser.get(user);
     if (text === undefined) {
-      const issues = validateUser(user, rules.limits, { alphanumericIds: rules.alphanumericIds });
-      text = issues.length > 0 ? formatIssues(issues) : '';
+      text = ruleIssues(user, rules);
       byUser.set(user, text);
     }
     return text;
   }
+}
+
+/** The broken rules of `user` on a device with `rules`, formatted; '' when none. */
+function ruleIssues(user: User, rules: DeviceRules): string {
+  const issues = validateUser(user, rules.limits, { alphanumericIds: rules.alphanumericIds });
+  return issues.length > 0 ? formatIssues(issues) : '';
 }
 
 export function placement(
@@ -92,10 +97,11 @@ export function placement(
   mode: Pick<SyncModeInstance, 'targets'>,
   rules: DeviceRules,
   deviceDeletes: DeviceDeleteSetting,
-  facts: PlacementFacts = new PlacementFacts(),
+  facts?: PlacementFacts,
 ): Placement {
   if (!mode.targets(user, device)) return { place: false, why: 'not-targeted' };
-  const placed = facts.copy(user, rules);
+  // Without facts (a check's scan of every user): nothing to share, so nothing kept.
+  const placed = facts ? facts.copy(user, rules) : copyFor(user, rules);
   const hash = placed.hash;
   const refused = device.rejectedUsers?.[user.id];
   if (refused && refused.hash === hash) return { place: false, why: 'refused', reason: refused.reason, hash };
@@ -103,7 +109,7 @@ export function placement(
   if (deletedAs !== undefined && !shouldRestoreOnDevice(deviceDeletes, deletedAs !== hash)) {
     return { place: false, why: 'deleted-at-device', reason: 'deleted at the device; kept deleted until the user changes', hash };
   }
-  const issues = facts.issues(placed.copy, rules);
+  const issues = facts ? facts.issues(placed.copy, rules) : ruleIssues(placed.copy, rules);
   if (issues !== '') return { place: false, why: 'rule', reason: issues, hash };
   return { place: true, ...placed };
 }
