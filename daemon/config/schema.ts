@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { PinRetryPolicy } from '../ingest/pin-hashing.js';
 import type { RejectLimits } from '../ingest/reject-limits.js';
 import type { PluginDefinition, PluginKind } from '../plugins/api.js';
+import { TEMPLATE_FORMAT_NAMES, type TemplateFormatName } from '../model/template-format.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -122,6 +123,10 @@ function coreTree(): ConfigTree {
         .enum(['restore', 'keep-deleted'])
         .default('restore')
         .describe('A user deleted at a device is never deleted from the database. restore: the next reconcile puts the user back on that device; keep-deleted: the device keeps it deleted until the user changes.'),
+      templateFormat: z
+        .enum(TEMPLATE_FORMAT_NAMES)
+        .default('SUPREMA')
+        .describe('The fingerprint template format of the site\'s templates (BioStar\'s system setting; SUPREMA is its default). A device configured for another format (its Finger.GetConfig) gets users without their fingerprints, left off with reason template-format (plan, verify, users show, rollcall_device_left_off_credentials): templates of another format would not match at that device.'),
       batch: {
         maxUsers: z.number().int().min(1).max(10_000).default(500).describe('Most users in one Enroll/Delete call.'),
         maxBytes: z
@@ -356,6 +361,7 @@ export interface SyncConfig {
   mode: string;
   mergePolicy: 'fill-vacant' | 'device-wins' | 'server-wins';
   deviceDeletes: 'restore' | 'keep-deleted';
+  templateFormat: TemplateFormatName;
   batch: { maxUsers: number; maxBytes: number };
   concurrency: number;
   backoff: { baseMs: number; factor: number; maxMs: number };

@@ -16,6 +16,7 @@ import { deviceProjectionHash } from '../model/projection.js';
 import type { User } from '../model/user.js';
 import { UserCounts } from './user-count.js';
 import { errorText, type SyncContext } from './context.js';
+import { templateFormatNumber } from '../model/template-format.js';
 
 export interface DeviceStatus {
   id: number;
@@ -253,6 +254,7 @@ export class Fleet {
     const site: CopySite = {};
     const scheme = this.#ctx.transport.knownPinHashScheme;
     if (scheme !== undefined) site.pinHashScheme = scheme;
+    site.templateFormat = templateFormatNumber(this.#ctx.config.templateFormat);
     return {
       alphanumericIds: device.profile?.alphanumericIdEnabled ?? device.record.useAlphanumericID ?? false,
       holds,

@@ -23,6 +23,7 @@ export const TEST_SYNC_CONFIG: SyncConfig = {
   mode: 'all-devices',
   mergePolicy: 'fill-vacant',
   deviceDeletes: 'restore',
+  templateFormat: 'SUPREMA',
   batch: { maxUsers: 500, maxBytes: 3 * 1024 * 1024 },
   concurrency: 8,
   backoff: { baseMs: 50, factor: 1.6, maxMs: 500 },

@@ -203,8 +203,9 @@ export class GsdkTransport implements TransportInstance {
   }
 
   /**
-   * What the device says about itself: model and capacity (GetCapabilityInfo, GetCapability)
-   * and whether alphanumeric IDs are on (System.GetConfig). A call an older gateway does not
+   * What the device says about itself: model and capacity (GetCapabilityInfo, GetCapability),
+   * whether alphanumeric IDs are on (System.GetConfig) and, with a fingerprint sensor, its
+   * template format (Finger.GetConfig). A call an older gateway does not
    * serve (UNIMPLEMENTED) leaves its fields absent; any other failure rejects.
    */
   async deviceProfile(deviceId: number, options?: CallOptions): Promise<DeviceProfile> {
@@ -222,6 +223,11 @@ export class GsdkTransport implements TransportInstance {
       unlessUnimplemented(this.gateway.getUseAlphanumericID(deviceId, options)),
     ]);
     const profile = toDeviceProfile(capInfo, capability, useAlphanumericID);
+    // The template format only where there is a sensor (a device without one fails the call).
+    if (capInfo?.fingerSupported !== false) {
+      const finger = await unlessUnimplemented(this.gateway.getFingerConfig(deviceId, options));
+      if (finger) profile.templateFormat = finger.templateFormat;
+    }
     const warning = listLimitWarning(deviceId, profile.maxUsers, this.config.maxReceiveBytes);
     if (warning) this.logger.warn({ device: deviceId, maxUsers: profile.maxUsers, maxReceiveBytes: this.config.maxReceiveBytes }, warning);
     return profile;

@@ -8,6 +8,7 @@ import { ConnectionStatus, InfoMask, UpdateMask } from '../../../../plugins/tran
 import { toUserInfo } from '../../../../plugins/transports/gsdk/user-info.js';
 import { b64, counterValue, fullUser } from './fixtures.js';
 import { rejectsWithCode, startHarness, type Harness } from './harness.js';
+import { TemplateFormat } from '../../../../proto/gen/gsdk/finger.js';
 
 const DEVICES = [1001, 1002, 1003];
 const USER_ENROLL_SUCCESS = 0x2000;
@@ -85,7 +86,13 @@ describe('gsdk transport against the simulator', () => {
         alphanumericIdSupported: true,
         alphanumericIdEnabled: false,
         holds: toDeviceHolds(capInfo, capability),
+        templateFormat: (await h.transport.gateway.getFingerConfig(1002)).templateFormat,
       });
+      // The format the device is configured for (Finger.GetConfig), as it changes.
+      h.sim.device(1002).setCapacity({ templateFormat: TemplateFormat.ISO });
+      assert.equal((await h.transport.deviceProfile(1002)).templateFormat, TemplateFormat.ISO);
+      h.sim.device(1002).setCapacity({ templateFormat: TemplateFormat.SUPREMA });
+      assert.equal((await h.transport.deviceProfile(1002)).templateFormat, TemplateFormat.SUPREMA);
     });
 
     test('alphanumeric IDs on and off', async () => {
