@@ -260,6 +260,10 @@ export class Daemon {
             ? hashPinWithScheme(transport, pin, options)
             : Promise.reject(new RollcallError('ROLLCALL_ERR_GATEWAY_UNAVAILABLE', 'no transport is running to hash PINs'));
         },
+        pinHashScheme: (options) => {
+          const transport = host.lookup('transport');
+          return transport ? transport.pinHashScheme(options) : Promise.reject(new RollcallError('ROLLCALL_ERR_GATEWAY_UNAVAILABLE', 'no transport is running'));
+        },
         logger: logger.child({ component: 'drop-folder' }),
         metrics: this.metrics,
         siteAlphanumericIds: () => this.config.site.alphanumericIds,

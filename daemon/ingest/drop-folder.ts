@@ -50,6 +50,8 @@ export interface DropFolderOptions {
    * (with `pinRetry` backoff); when it answers with a refusal, the rows fail with the reason.
    */
   hashPin: HashPin;
+  /** The gateway's PIN hash scheme id (transport.pinHashScheme); absent: a re-dropped file is never rehashed. */
+  pinHashScheme?: (options?: { signal?: AbortSignal }) => Promise<string>;
   /** Backoff while the gateway cannot be reached to hash PINs. Default 1 s × 1.6 up to 60 s. */
   pinRetry?: PinRetryPolicy;
   /** When a file with many rejected rows is refused; how many the error CSV keeps (reject-limits.ts). */
@@ -545,6 +547,7 @@ export class DropFolder {
       logger: this.#o.logger,
       metrics: this.#metrics!,
       hashPin: this.#o.hashPin,
+      ...(this.#o.pinHashScheme ? { pinHashScheme: this.#o.pinHashScheme } : {}),
       alphanumericIds: typeof alphanumeric === 'function' ? alphanumeric() : alphanumeric === true,
       ...(this.#o.rejectLimits ? { rejectLimits: this.#o.rejectLimits } : {}),
       ...(this.#o.pinRetry ? { pinRetry: this.#o.pinRetry } : {}),

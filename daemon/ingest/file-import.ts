@@ -13,7 +13,7 @@ import { contentHash } from './content-hash.js';
 import { writeErrorCsv } from './error-csv.js';
 import { openRegularFile } from './file-type.js';
 import type { ImportMetrics } from './import-metrics.js';
-import { planImport, startRecord } from './ledger.js';
+import { asksPinScheme, planImport, startRecord } from './ledger.js';
 import { dayFolder } from './names.js';
 import type { PinRetryPolicy } from './pin-hashing.js';
 import { RejectJournal } from './reject-journal.js';
@@ -29,6 +29,8 @@ export interface FileImportContext {
   logger: Logger;
   metrics: ImportMetrics;
   hashPin: HashPin;
+  /** The gateway's PIN hash scheme id now (a re-dropped file's PINs are hashed again after a switch). */
+  pinHashScheme?: (options?: { signal?: AbortSignal }) => Promise<string>;
   alphanumericIds: boolean;
   rejectLimits?: RejectLimits;
   pinRetry?: PinRetryPolicy;
@@ -78,7 +80,10 @@ export async function importFromProcessing(
   }
 
   const journal = new RejectJournal(ctx.spool.journalPath(hash));
-  const plan = planImport(await ctx.store.getImport(hash), await exists(journal.path));
+  const earlier = await ctx.store.getImport(hash);
+  const journalExists = await exists(journal.path);
+  const schemeNow = asksPinScheme(earlier, journalExists) && ctx.pinHashScheme ? await ctx.pinHashScheme({ signal }).catch(() => 'unknown') : undefined;
+  const plan = planImport(earlier, journalExists, schemeNow);
   const log = ctx.logger.child({ file: name, format, hash: hash.slice(0, 16) });
 
   if (plan.action === 'duplicate') return duplicate(ctx, name, format, plan.record, startedAt, watcher);
@@ -88,6 +93,11 @@ export async function importFromProcessing(
   }
 
   const notes: string[] = [];
+  if (plan.action === 'start' && schemeNow !== undefined) {
+    const why = schemeNow === 'unknown' ? "the gateway's PIN hash scheme could not be read to tell" : "the gateway's PIN hash scheme is not the one that hashed them";
+    notes.push(`Imported again although this content was imported before: its PINs are hashed again (${why}).`);
+    log.info({ earlierScheme: earlier?.pinHashScheme, scheme: schemeNow }, 'content imported before is imported again: its PINs were hashed under another gateway scheme');
+  }
   let record: ImportRecord;
   let journaled = 0;
   if (plan.action === 'start') {

@@ -6,6 +6,17 @@
 import type { ImportRecord } from '../plugins/api.js';
 import type { ImportReport } from './types.js';
 
+/** The PIN hash scheme of the gateway now; 'unknown' when it cannot be asked. */
+export type PinSchemeNow = string | 'unknown';
+
+/**
+ * Whether `record` may need its file's PINs hashed again: a finished import whose PINs a
+ * gateway hashed (asked only then, as it costs a gateway call).
+ */
+export function asksPinScheme(record: ImportRecord | undefined, journalExists: boolean): boolean {
+  return record?.state === 'done' && !journalExists && record.pinHashScheme !== undefined && (record.pinRefused ?? 0) === 0;
+}
+
 export type ImportPlan =
   /** Content never seen, refused before, or with rows the gateway would not hash: (again) from the start. */
   | { action: 'start' }
@@ -21,7 +32,7 @@ export type ImportPlan =
  * processing/, so a finished record with a journal is an import whose last steps were cut
  * short, and a finished record without one is content dropped a second time.
  */
-export function planImport(record: ImportRecord | undefined, journalExists: boolean): ImportPlan {
+export function planImport(record: ImportRecord | undefined, journalExists: boolean, pinSchemeNow?: PinSchemeNow): ImportPlan {
   if (record === undefined) return { action: 'start' };
   switch (record.state) {
     case 'running':
@@ -30,7 +41,11 @@ export function planImport(record: ImportRecord | undefined, journalExists: bool
       if (journalExists) return { action: 'finish', record };
       // Rows whose PIN the gateway would not hash were lost through no fault of the file:
       // dropped again, it is imported again (rows imported before count as unchanged).
-      return (record.pinRefused ?? 0) > 0 ? { action: 'start' } : { action: 'duplicate', record };
+      if ((record.pinRefused ?? 0) > 0) return { action: 'start' };
+      // Its PINs were hashed by a gateway of another scheme (or this one's cannot be told
+      // now): imported again, so they are hashed again (the import waits for the gateway).
+      if (record.pinHashScheme !== undefined && pinSchemeNow !== undefined && pinSchemeNow !== record.pinHashScheme) return { action: 'start' };
+      return { action: 'duplicate', record };
     case 'failed':
       return journalExists ? { action: 'finish', record } : { action: 'start' };
   }

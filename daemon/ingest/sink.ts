@@ -170,7 +170,14 @@ export class ImportSink implements IngestSink {
       failed: this.#rows.failed + outcome.rejections.length,
     };
     const pinRefused = this.#pinRefused + failed.size;
-    const record: ImportRecord = { ...this.#record, checkpoint: handled, counts: countsOf(rows), ...(pinRefused > 0 ? { pinRefused } : {}) };
+    const scheme = this.#lastScheme ?? this.#record.pinHashScheme;
+    const record: ImportRecord = {
+      ...this.#record,
+      checkpoint: handled,
+      counts: countsOf(rows),
+      ...(pinRefused > 0 ? { pinRefused } : {}),
+      ...(scheme !== undefined ? { pinHashScheme: scheme } : {}),
+    };
     const origin = { kind: 'import' as const, file: record.file, format: record.format };
     await this.#commit(rejections, [
       ...outcome.users.map((user): Mutation => ({ type: 'putUser', user, origin })),

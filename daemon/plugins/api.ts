@@ -126,6 +126,12 @@ export interface ImportRecord {
    * file's fault, so the same content dropped again is imported again, not skipped.
    */
   pinRefused?: number;
+  /**
+   * The PIN hash scheme (pin-provenance.ts) of the gateway that hashed this file's PINs. The
+   * same content dropped again after a switch to a gateway of another scheme is imported
+   * again, so its PINs are hashed again (ledger.ts).
+   */
+  pinHashScheme?: string;
 }
 
 export interface NewEvent {

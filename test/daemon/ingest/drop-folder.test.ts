@@ -426,6 +426,40 @@ describe('drop folder', () => {
     }
   });
 
+  test('the same PIN file dropped again after a switch to a gateway of another hash scheme is imported again and its PINs hashed again', async () => {
+    let scheme = 'aaaa000000000001';
+    const hashPin = async (pin: string) => ({ hash: await testHashPin(`${scheme}:${pin}`), scheme });
+    const h = await SpoolHarness.start({ hashPin, pinHashScheme: async () => scheme });
+    try {
+      const content = csv(['user_id,name,pin', '1201,Pin One,482913', '1202,No Pin,']);
+      await h.drop('pins.csv', content);
+      const [first] = await h.reportsAtLeast(1);
+      assert.deepEqual(first!.rows, { imported: 2, unchanged: 0, failed: 0 }, first!.errorsCsv ? await h.read(first!.errorsCsv) : '');
+      const before = await h.store.getUser('1201');
+      assert.equal(before?.pinHashScheme, 'aaaa000000000001');
+
+      // Same gateway: a duplicate, nothing applied.
+      await h.drop('pins-again.csv', content);
+      const [, same] = await h.reportsAtLeast(2);
+      assert.equal(same!.state, 'duplicate');
+
+      // Another gateway: imported again, the PIN hashed by it; the PIN itself is nowhere.
+      scheme = 'bbbb000000000002';
+      await h.drop('pins-after-switch.csv', content);
+      const [, , again] = await h.reportsAtLeast(3);
+      assert.equal(again!.state, 'done');
+      assert.deepEqual(again!.rows, { imported: 1, unchanged: 1, failed: 0 });
+      assert.ok(again!.notes.some((n) => /its PINs are hashed again/.test(n)), JSON.stringify(again!.notes));
+      const after = await h.store.getUser('1201');
+      assert.equal(after?.pinHashScheme, 'bbbb000000000002');
+      assert.equal(after?.pinHash, await testHashPin('bbbb000000000002:482913'));
+      assert.notEqual(after?.pinHash, before?.pinHash);
+      assert.doesNotMatch(h.logLines.join('\n') + JSON.stringify(h.reports), /482913/);
+    } finally {
+      await h.stop();
+    }
+  });
+
   test('stop() interrupts an import at a checkpoint; the next start resumes it with every row once', async () => {
     const rows = 20_000;
     const lines = ['user_id,name'];

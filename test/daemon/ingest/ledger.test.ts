@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countsOf, planImport, rowsOf, startRecord } from '../../../daemon/ingest/ledger.js';
+import { asksPinScheme, countsOf, planImport, rowsOf, startRecord } from '../../../daemon/ingest/ledger.js';
 import type { ImportRecord } from '../../../daemon/plugins/api.js';
 
 const hash = 'a'.repeat(64);
@@ -42,5 +42,19 @@ describe('import ledger', () => {
     const rows = rowsOf(record('done'));
     assert.deepEqual(rows, { imported: 30, unchanged: 6, failed: 4 });
     assert.deepEqual(countsOf(rows), { ok: 30, failed: 4, skipped: 6 });
+  });
+
+  test('content whose PINs another gateway scheme hashed is imported again; the same scheme is a duplicate', () => {
+    const hashed: ImportRecord = { ...record('done'), pinHashScheme: 'scheme-A' };
+    assert.equal(asksPinScheme(hashed, false), true);
+    assert.equal(asksPinScheme(hashed, true), false, 'an import whose end is being finished');
+    assert.equal(asksPinScheme(record('done'), false), false, 'no PIN was hashed');
+    assert.equal(asksPinScheme({ ...hashed, state: 'running' }, false), false);
+    assert.equal(planImport(hashed, false, 'scheme-A').action, 'duplicate');
+    assert.equal(planImport(hashed, false, 'scheme-B').action, 'start');
+    assert.equal(planImport(hashed, false, 'unknown').action, 'start', 'the scheme could not be read: hashed again (the import waits for the gateway)');
+    assert.equal(planImport(hashed, false).action, 'duplicate', 'no scheme asked');
+    assert.equal(planImport(hashed, true, 'scheme-B').action, 'finish');
+    assert.equal(planImport(record('done'), false, 'scheme-B').action, 'duplicate', 'a file without PINs');
   });
 });
