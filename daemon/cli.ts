@@ -101,23 +101,30 @@ async function run(options: { config?: string }, latch: SignalLatch): Promise<nu
   const { source, definitions, config } = loaded;
   const logger = createLogger({ level: config.log.level });
   const notifier = new SystemdNotifier({ logger });
-  const daemon = new Daemon({ loaded: { ...source, config }, definitions, logger, notifier, configPath: options.config });
-
   let exitCode: number = EXIT.OK;
   let hardExit: NodeJS.Timeout | undefined;
   let deadline = Number.POSITIVE_INFINITY;
+  let stopFor: ((why: DaemonSignal | 'fatal') => void) | undefined;
+  // An error found after start that the daemon cannot run with: it stops with its exit code.
+  const onFatal = (error: Error): void => {
+    if (exitCode !== EXIT.OK) return;
+    logger.fatal({ err: error, code: isRollcallError(error) ? error.code : undefined }, `stopping: ${error.message}`);
+    exitCode = startFailureExit(error);
+    stopFor?.('fatal');
+  };
+  const daemon = new Daemon({ loaded: { ...source, config }, definitions, logger, notifier, configPath: options.config, onFatal });
   const stopped = new Promise<void>((resolve) => {
-    latch.attach((signal: DaemonSignal) => {
+    stopFor = (signal) => {
       if (signal === 'SIGHUP') {
         logger.info('SIGHUP: reloading the config');
         void daemon.reload();
         return;
       }
       if (daemon.state === 'stopping' || daemon.state === 'stopped') {
-        logger.warn({ signal }, `${signal} received again: already stopping`);
+        if (signal !== 'fatal') logger.warn({ signal }, `${signal} received again: already stopping`);
         return;
       }
-      logger.info({ signal }, `${signal}: stopping`);
+      if (signal !== 'fatal') logger.info({ signal }, `${signal}: stopping`);
       const timeoutMs = daemon.config.shutdown.timeoutMs;
       deadline = Date.now() + timeoutMs;
       hardExit = setTimeout(() => {
@@ -127,7 +134,8 @@ async function run(options: { config?: string }, latch: SignalLatch): Promise<nu
       }, timeoutMs);
       hardExit.unref();
       void daemon.stop(signal).finally(resolve);
-    });
+    };
+    latch.attach(stopFor);
   });
 
   try {

@@ -50,6 +50,11 @@ export interface DaemonOptions {
   configPath?: string;
   cwd?: string;
   metrics?: Metrics;
+  /**
+   * An error found after start that the daemon cannot run with (a master gateway behind an
+   * address that was unreachable at start): the caller stops the daemon with its exit code.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 /** The value at a dotted config key. */
@@ -238,6 +243,7 @@ export class Daemon {
         devices: config.devices,
         logger: logger.child({ component: 'sync' }),
         metrics: this.metrics,
+        ...(this.#options.onFatal ? { onGatewayUnsupported: this.#options.onFatal } : {}),
       });
       // Assigned first: a stop that comes during engine.start() stops it.
       this.#engine = engine;

@@ -18,7 +18,7 @@ export const ErrorCodes = {
   ROLLCALL_ERR_STORE_VERSION: 'The database holds a store schema newer than this rollcall knows (a newer rollcall migrated it): the store refuses to start and changes nothing. Run the newer rollcall',
   ROLLCALL_ERR_USER_INVALID: 'A user breaks a device rule; the detail names each field and rule',
   ROLLCALL_ERR_GATEWAY_UNAVAILABLE: 'The device gateway cannot be reached',
-  ROLLCALL_ERR_GATEWAY_UNSUPPORTED: 'The address in `gateway.address` answers, but not as a G-SDK device gateway (a master gateway, or another gRPC server): the daemon refuses to start (exit 78); only the device gateway is supported',
+  ROLLCALL_ERR_GATEWAY_UNSUPPORTED: 'The address in `gateway.address` answers, but not as a G-SDK device gateway (a master gateway, or another gRPC server): the daemon refuses to start, or stops once an address unreachable at start answers so (exit 78); only the device gateway is supported',
   ROLLCALL_ERR_GATEWAY_CALL: 'A gateway call failed; the detail has the method, gRPC code and device',
   ROLLCALL_ERR_DEVICE: 'A device refused an operation',
   ROLLCALL_ERR_IMPORT_REFUSED: 'A dropped file was refused as a whole, with the reason',

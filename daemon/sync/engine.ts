@@ -47,6 +47,8 @@ export interface SyncEngineOptions {
   now?: () => number;
   /** The device-event follower (on by default; tests of the push path alone turn it off). */
   deviceEvents?: false | { queueSize?: number };
+  /** The gateway turned out, after start, to be one rollcall does not serve (FleetOptions). */
+  onGatewayUnsupported?: (error: Error) => void;
 }
 
 export class SyncEngine {
@@ -89,7 +91,7 @@ export class SyncEngine {
     });
     const wakeup = new Wakeup();
     const feed = new ChangeFeed(ctx.store);
-    const fleet = (this.#fleet = new Fleet({ ctx, devices: options.devices, wake: () => wakeup.wake() }));
+    const fleet = (this.#fleet = new Fleet({ ctx, devices: options.devices, wake: () => wakeup.wake(), ...(options.onGatewayUnsupported ? { onGatewayUnsupported: options.onGatewayUnsupported } : {}) }));
     const health = new DeviceHealth({ ctx, fleet });
     const guard = new RemovalGuard({ ctx, fleet, feed });
     const expected = (this.#expected = new ExpectedSets({ ctx, fleet, feed }));

@@ -54,6 +54,11 @@ export interface FleetOptions {
   devices: readonly DeviceConfig[];
   /** Wakes the scheduler: a device's state changed. */
   wake: () => void;
+  /**
+   * The gateway turned out, after start, to be one rollcall does not serve (a master gateway
+   * that was unreachable at start): the daemon stops with the error. At start it is thrown.
+   */
+  onGatewayUnsupported?: (error: Error) => void;
 }
 
 export class Fleet {
@@ -68,7 +73,11 @@ export class Fleet {
     this.#wake = options.wake;
     this.#configured = options.devices;
     this.#userCounts = new UserCounts(options.ctx);
+    this.#onGatewayUnsupported = options.onGatewayUnsupported;
   }
+
+  readonly #onGatewayUnsupported: ((error: Error) => void) | undefined;
+  #started = false;
 
   device(id: number): DeviceState | undefined {
     return this.#devices.get(id);
@@ -93,6 +102,7 @@ export class Fleet {
 
     await this.#askGateway(this.#configured.filter(dials), this.#configured.filter(acceptsConnection), []);
     await this.refreshConnections();
+    this.#started = true;
   }
 
   /**
@@ -179,8 +189,13 @@ export class Fleet {
     try {
       listed = await transport.listDevices();
     } catch (error) {
-      // A master gateway at the address: the daemon refuses to start (gateway-kind.ts in the gsdk transport).
-      if (isRollcallError(error, 'ROLLCALL_ERR_GATEWAY_UNSUPPORTED')) throw error;
+      // A master gateway at the address: the daemon refuses to start (gateway-kind.ts in the
+      // gsdk transport), or, found once a gateway unreachable at start answers, stops.
+      if (isRollcallError(error, 'ROLLCALL_ERR_GATEWAY_UNSUPPORTED')) {
+        if (!this.#started || !this.#onGatewayUnsupported) throw error;
+        this.#onGatewayUnsupported(error);
+        return;
+      }
       logger.warn({ err: error }, `could not list the gateway's devices: ${errorText(error)}`);
       return;
     }

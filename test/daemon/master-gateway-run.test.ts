@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { DaemonProcess, freePort } from '../helpers/daemon-process.js';
 
-async function masterStandIn(): Promise<{ address: string; stop: () => Promise<void> }> {
+async function masterStandIn(port = 0): Promise<{ address: string; stop: () => Promise<void> }> {
   const server = new grpc.Server();
   const raw = (b: Buffer): Buffer => b;
   server.register(
@@ -23,10 +23,10 @@ async function masterStandIn(): Promise<{ address: string; stop: () => Promise<v
     raw,
     'unary',
   );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
-  return { address: `127.0.0.1:${port}`, stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())) };
+  return { address: `127.0.0.1:${bound}`, stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())) };
 }
 
 test('rollcall run against a master gateway exits 78 with ROLLCALL_ERR_GATEWAY_UNSUPPORTED, naming the address', async () => {
@@ -50,6 +50,33 @@ test('rollcall run against a master gateway exits 78 with ROLLCALL_ERR_GATEWAY_U
   } finally {
     await daemon.kill();
     await master.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a master gateway unreachable at start: rollcall runs, and stops with exit 78 once the address answers as one', async () => {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'rollcall-master-late-'));
+  const configPath = join(dir, 'rollcall.yaml');
+  await writeFile(
+    configPath,
+    [`dataDir: ${join(dir, 'state')}`, 'http:', `  listen: 127.0.0.1:${await freePort()}`, 'gateway:', `  address: 127.0.0.1:${port}`, '  insecure: true', ''].join('\n'),
+  );
+  const daemon = new DaemonProcess(['run', '--config', configPath]);
+  let master: { address: string; stop: () => Promise<void> } | undefined;
+  try {
+    await daemon.waitForLine((line) => line['msg'] === 'rollcall is running', 60_000);
+    master = await masterStandIn(port);
+    const timer = setTimeout(() => daemon.child.kill('SIGKILL'), 90_000);
+    const exit = await daemon.exited;
+    clearTimeout(timer);
+    const everything = JSON.stringify(daemon.lines) + daemon.stderr;
+    assert.deepEqual(exit, { code: 78, signal: null }, everything.slice(-3000));
+    assert.match(everything, /ROLLCALL_ERR_GATEWAY_UNSUPPORTED/);
+    assert.match(everything, /only the device gateway is supported/);
+  } finally {
+    await daemon.kill();
+    await master?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 });
