@@ -5,6 +5,10 @@
  * its config key (`storage.level`, `gateway`, `watchers.csv`, ...), then the tree becomes
  * nested strict objects. Every key carries a description, and `.meta({ requiresRestart:
  * true })` marks the keys a SIGHUP cannot apply.
+ *
+ * Just over 400 lines because the core tree is one declaration: the keys of every section
+ * with their defaults and descriptions (the README's config reference is generated from it),
+ * which reads best whole; the composition below is short.
  */
 import { z } from 'zod';
 import type { PinRetryPolicy } from '../ingest/pin-hashing.js';

@@ -5,6 +5,8 @@
  *
  * Pure: no I/O, no clock. Every broken rule is reported, not only the first. Messages name
  * the field and the rule and never quote a secret (card data, PIN hash, templates, photos).
+ * About 400 lines: one rule list of the User record, field by field; split, the rules of one
+ * record would have to be read in several places.
  */
 import { RollcallError } from '../errors.js';
 import type { User } from './user.js';
