@@ -63,6 +63,12 @@ export class DeviceEventFollower implements DeviceChanges {
   readonly #lastSeen = new Map<number, number>();
   /** Devices whose monitoring could not be turned on: failed tries so far, and the retry timer. */
   readonly #monitorRetry = new Map<number, { attempts: number; timer?: NodeJS.Timeout }>();
+  /**
+   * Devices whose monitoring is to be tried again by their next catch-up read, whichever
+   * starts it: a retry that comes while a catch-up runs is taken by that one's next round
+   * (or a new catch-up after it), never lost.
+   */
+  readonly #monitorDue = new Set<number>();
 
   constructor(options: DeviceEventFollowerOptions) {
     this.#o = options;
@@ -218,11 +224,13 @@ export class DeviceEventFollower implements DeviceChanges {
         const first = this.#o.fleet.device(deviceId);
         if (!first) return;
         if (needsEventBaseline(first.record)) await this.#rebaseAtNewest(deviceId, 'first-contact', 'first contact');
+        this.#monitorDue.delete(deviceId);
         await this.#monitor(deviceId);
         // A log that keeps looking reset (it is being reset again and again) is left to the next catch-up.
         let rebases = 0;
         for (;;) {
           this.#again.delete(deviceId);
+          if (this.#monitorDue.delete(deviceId)) await this.#monitor(deviceId);
           const device = this.#o.fleet.device(deviceId);
           if (!device) return;
           const anchor = device.record.lastEventId;
@@ -261,6 +269,8 @@ export class DeviceEventFollower implements DeviceChanges {
         if (!this.#signal.aborted) this.#o.logger.warn({ device: deviceId, err: error }, `event catch-up of device ${deviceId} failed: ${errorText(error)}`);
       } finally {
         this.#catchingUp.delete(deviceId);
+        // A monitoring retry that came after this read's last round starts another.
+        if (this.#monitorDue.has(deviceId) && !this.#signal.aborted) setImmediate(() => this.#retryDue(deviceId));
       }
     })();
     this.#catchingUp.set(deviceId, work);
@@ -306,6 +316,12 @@ export class DeviceEventFollower implements DeviceChanges {
    * per-device result: a failure is retried with a growing delay while the device stays
    * connected, each retry a catch-up (what it logged meanwhile was not streamed).
    */
+  /** A catch-up for a device whose monitoring is due again, if it is connected (else its reconnect's catch-up takes it). */
+  #retryDue(deviceId: number): void {
+    if (this.#signal.aborted || !this.#monitorDue.has(deviceId)) return;
+    if (this.#o.fleet.device(deviceId)?.connected) void this.catchUp(deviceId);
+  }
+
   async #monitor(deviceId: number): Promise<void> {
     let failure: string | undefined;
     try {
@@ -328,7 +344,8 @@ export class DeviceEventFollower implements DeviceChanges {
     this.#o.logger.warn({ device: deviceId, attempts }, `event monitoring could not be turned on for device ${deviceId} (${failure}); trying again in ${delay} ms`);
     clearTimeout(retry?.timer);
     const timer = setTimeout(() => {
-      if (!this.#signal.aborted && this.#o.fleet.device(deviceId)?.connected) void this.catchUp(deviceId);
+      this.#monitorDue.add(deviceId);
+      this.#retryDue(deviceId);
     }, delay);
     timer.unref();
     this.#monitorRetry.set(deviceId, { attempts, timer });
