@@ -7,34 +7,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { isRollcallError } from '../../../../daemon/errors.js';
 import { EXIT, startFailureExit } from '../../../../daemon/exit-codes.js';
 import { Metrics } from '../../../../daemon/obs/metrics.js';
 import { pluginContext, startGsdkTransport } from '../../../helpers/sync-harness.js';
-
-async function bareServer(master: boolean): Promise<{ address: string; stop: () => Promise<void> }> {
-  const server = new grpc.Server();
-  if (master) {
-    const raw = (b: Buffer): Buffer => b;
-    server.register(
-      '/gsdk.connect_master.ConnectMaster/GetDeviceList',
-      (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback({ code: grpc.status.UNAUTHENTICATED, details: 'no JWT' }),
-      raw,
-      raw,
-      'unary',
-    );
-  }
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
-  return { address: `127.0.0.1:${port}`, stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())) };
-}
+import { bareGrpcServer } from '../../../helpers/master-gateway.js';
 
 for (const master of [true, false]) {
   test(`${master ? 'a master gateway' : 'a gRPC server that is no gateway'} is refused, naming the address`, async () => {
-    const server = await bareServer(master);
+    const server = await bareGrpcServer({ master });
     const abort = new AbortController();
     const transport = await startGsdkTransport(pluginContext(pino({ level: 'silent' }), new Metrics(), abort.signal), server.address);
     try {
