@@ -91,10 +91,12 @@ export class PostgresStore extends AbstractStore {
     try {
       const outcome = await this.#withRetry(signal, async () => {
         const client = await pool.connect();
+        const lost = watchCheckedOut(client);
         try {
           return await migrate(client, config.schema, this.#options.migrations ?? migrations);
         } finally {
-          client.release();
+          client.release(lost.error);
+          lost.stop();
         }
       });
       if (outcome.applied.length > 0) logger.info({ schema: config.schema, from: outcome.from, to: outcome.to }, 'PostgreSQL schema migrated');
@@ -277,6 +279,7 @@ export class PostgresStore extends AbstractStore {
       throw this.#translate(error, 'A PostgreSQL commit could not get a connection');
     }
     let broken: unknown = undefined;
+    const lost = watchCheckedOut(client);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -290,8 +293,9 @@ export class PostgresStore extends AbstractStore {
       }
       throw isRollcallError(error) ? error : this.#translate(error, 'A PostgreSQL commit failed; nothing of it was applied unless the link broke during COMMIT');
     } finally {
-      // A connection whose ROLLBACK failed is not given back to the pool.
-      client.release(broken === undefined ? undefined : (broken as Error));
+      // A connection whose ROLLBACK failed, or that broke meanwhile, is not given back to the pool.
+      client.release(lost.error ?? (broken === undefined ? undefined : (broken as Error)));
+      lost.stop();
     }
   }
 
@@ -337,4 +341,24 @@ export class PostgresStore extends AbstractStore {
       }
     }
   }
+}
+
+/**
+ * pg-pool takes its error listener off a client while it is checked out, so a connection
+ * that breaks then (ECONNRESET, a terminated backend) emits 'error' with no listener and
+ * would crash the process. The failing query rejects anyway; this keeps the error for the
+ * release (a broken client is not given back) and takes itself off before that.
+ */
+function watchCheckedOut(client: pg.PoolClient): { readonly error: Error | undefined; stop: () => void } {
+  const state: { error: Error | undefined } = { error: undefined };
+  const onError = (error: Error): void => {
+    state.error = error;
+  };
+  client.on('error', onError);
+  return {
+    get error() {
+      return state.error;
+    },
+    stop: () => void client.removeListener('error', onError),
+  };
 }

@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
+import pg from 'pg';
 import { pino } from 'pino';
 import { isRollcallError } from '../../../daemon/errors.js';
 import { emptyUser } from '../../../daemon/model/user.js';
@@ -263,6 +264,48 @@ if (skip !== undefined) {
     } finally {
       await follower.stop();
       await writer.stop();
+      await server.query(`DROP SCHEMA ${schema} CASCADE`);
+      await server.query(`REVOKE ALL ON DATABASE ${server.database} FROM ${role}; DROP ROLE ${role}`);
+    }
+  });
+
+  test('a connection that breaks while a commit holds it: that commit fails with the store\'s error, the process lives on, the next commit goes through', async () => {
+    const role = 'rc_cut';
+    await server.query(`DROP ROLE IF EXISTS ${role}`);
+    await server.query(`CREATE ROLE ${role} LOGIN; GRANT ALL ON DATABASE ${server.database} TO ${role}`);
+    const schema = freshSchema();
+    const owner = postgresStore(postgresConfig(server, schema));
+    await owner.start();
+    await server.query(`GRANT ALL ON SCHEMA ${schema} TO ${role}; GRANT ALL ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
+    const store = postgresStore(postgresConfig(server, schema, { user: role }));
+    await store.start();
+    // Another session holds the feed's row lock, so the store's commit waits inside its
+    // transaction, on a connection checked out of the pool.
+    const blocker = new pg.Client({ host: server.socketDir, port: server.port, user: server.user, database: server.database });
+    blocker.on('error', () => {});
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT * FROM ${schema}.store_state FOR UPDATE`);
+      const commit = store.commit([{ type: 'putUser', user: emptyUser('cut'), origin }]);
+      commit.catch(() => {});
+      // The commit is waiting for the lock; its backend is then terminated under it.
+      for (;;) {
+        const waiting = await server.query(`SELECT pid FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'`, [role]);
+        if (waiting.rowCount) break;
+        await sleep(10);
+      }
+      await server.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'`, [role]);
+      await assert.rejects(commit, (error) => isRollcallError(error) && /PostgreSQL/.test((error as Error).message));
+      await blocker.query('ROLLBACK');
+      // Still alive (an 'error' without a listener would have ended this process), and the store works.
+      while (!store.health().ok) await sleep(10);
+      assert.deepEqual(await store.commit([{ type: 'putUser', user: emptyUser('after'), origin }]), { seq: 1 });
+      assert.equal((await store.getUser('cut')), undefined, 'nothing of the cut commit applied');
+    } finally {
+      await blocker.end().catch(() => {});
+      await store.stop();
+      await owner.stop();
       await server.query(`DROP SCHEMA ${schema} CASCADE`);
       await server.query(`REVOKE ALL ON DATABASE ${server.database} FROM ${role}; DROP ROLE ${role}`);
     }
