@@ -21,7 +21,7 @@ import { UserService } from '../proto/gen/gsdk/user.js';
 import { emptyDevices, encodeEnrollBatches, sendEnrollBatches, userCounts } from './lib/device-ops.js';
 import { EngineRig, defaultSyncConfig, until } from './lib/engine-rig.js';
 import { GatewayClient } from './lib/gateway-client.js';
-import { ownCpuSeconds } from './lib/process-stats.js';
+import { kernelUnits, ownCpuSeconds } from './lib/process-stats.js';
 import { runIfMain, type BenchContext, type BenchDefinition, type BenchOutcome } from './lib/run.js';
 import type { ResultRow } from './lib/results.js';
 import { startSimProcess } from './lib/sim-process.js';
@@ -56,12 +56,24 @@ interface FleetResult {
   naive: { users: number; calls: number; seconds: number; scaledSeconds: number };
   commitSeconds: number[];
   rollcallCpuSeconds: number[];
+  /** CPU of the simulator process during each rollcall round, and during each floor round. */
+  simCpuRollcallSeconds: number[];
+  simCpuFloorSeconds: number[];
+  /** CPU of the benchmark's own process during each floor round (the baseline's client). */
+  floorCpuSeconds: number[];
+  /** Shared calls cut at their soft deadline in each rollcall round (sent again in parts). */
+  cutCalls: number[];
   simPeakRssBytes: number;
 }
 
 async function fleet(ctx: BenchContext, s: Sizes, n: number): Promise<FleetResult> {
   const sim = await startSimProcess({ devices: n, heapMb: 4096 });
   const gateway = new GatewayClient(sim.address);
+  const ticks = kernelUnits().ticksPerSecond;
+  const simCpu = (): number => {
+    const stat = sim.stat();
+    return (stat.utime + stat.stime) / ticks;
+  };
   let rig: EngineRig | undefined;
   try {
     await gateway.ready();
@@ -69,8 +81,9 @@ async function fleet(ctx: BenchContext, s: Sizes, n: number): Promise<FleetResul
     const batch = defaultSyncConfig().batch.maxUsers;
     rig = await EngineRig.start({ address: sim.address, mode: s.mode, followEvents: s.mode === 'all-devices-with-device-updates' });
     const started = rig;
+    const cutCalls = async (): Promise<number> => (await started.engine.metrics.cutCalls.get()).values.reduce((sum, v) => sum + v.value, 0);
     await until(`${n} devices connected and checked`, () => started.settled(n), { timeoutMs: 60_000, intervalMs: 20 });
-    const result: FleetResult = { devices: n, rollcallSeconds: [], floorSeconds: [], naive: { users: 0, calls: 0, seconds: 0, scaledSeconds: 0 }, commitSeconds: [], rollcallCpuSeconds: [], simPeakRssBytes: 0 };
+    const result: FleetResult = { devices: n, rollcallSeconds: [], floorSeconds: [], naive: { users: 0, calls: 0, seconds: 0, scaledSeconds: 0 }, commitSeconds: [], rollcallCpuSeconds: [], simCpuRollcallSeconds: [], simCpuFloorSeconds: [], floorCpuSeconds: [], cutCalls: [], simPeakRssBytes: 0 };
     const expectAll = async (what: string): Promise<void> => {
       const counts = await userCounts(gateway, ids);
       const wrong = counts.filter((c) => c !== s.users).length;
@@ -84,26 +97,36 @@ async function fleet(ctx: BenchContext, s: Sizes, n: number): Promise<FleetResul
       await emptyDevices(gateway, ids);
       const committing = performance.now();
       const head = await rig.commitUsers(users, users.length);
+      const cuts0 = await cutCalls();
       const t0 = performance.now();
       const cpu0 = ownCpuSeconds();
+      const sim0 = simCpu();
       const t1 = await until(`every device to acknowledge seq ${head}`, () => started.acknowledged(head), {
         timeoutMs: 600_000,
         detail: () => JSON.stringify(started.engine.status().filter((d) => d.cursor < head).slice(0, 3)),
       });
       result.rollcallCpuSeconds.push(ownCpuSeconds() - cpu0);
+      result.simCpuRollcallSeconds.push(simCpu() - sim0);
+      result.cutCalls.push((await cutCalls()) - cuts0);
       result.commitSeconds.push((t0 - committing) / 1000);
       result.rollcallSeconds.push((t1 - t0) / 1000);
       await expectAll(`rollcall round ${r}`);
-      ctx.log(`${n} devices, round ${r}: rollcall ${round((t1 - t0) / 1000)} s (commit ${round((t0 - committing) / 1000)} s before it)`);
+      ctx.log(
+        `${n} devices, round ${r}: rollcall ${round((t1 - t0) / 1000)} s (commit ${round((t0 - committing) / 1000)} s before it; CPU: engine ${round(result.rollcallCpuSeconds.at(-1)!)} s, simulator ${round(result.simCpuRollcallSeconds.at(-1)!)} s; ${result.cutCalls.at(-1)} calls cut)`,
+      );
 
       await emptyDevices(gateway, ids);
       const requests = encodeEnrollBatches(ids, users, batch);
       const f0 = performance.now();
+      const fcpu0 = ownCpuSeconds();
+      const fsim0 = simCpu();
       await sendEnrollBatches(gateway, requests);
       const f1 = performance.now();
+      result.floorCpuSeconds.push(ownCpuSeconds() - fcpu0);
+      result.simCpuFloorSeconds.push(simCpu() - fsim0);
       result.floorSeconds.push((f1 - f0) / 1000);
       await expectAll(`floor round ${r}`);
-      ctx.log(`${n} devices, round ${r}: floor ${round((f1 - f0) / 1000)} s`);
+      ctx.log(`${n} devices, round ${r}: floor ${round((f1 - f0) / 1000)} s (CPU: client ${round(result.floorCpuSeconds.at(-1)!)} s, simulator ${round(result.simCpuFloorSeconds.at(-1)!)} s)`);
     }
 
     await emptyDevices(gateway, ids);

@@ -26,7 +26,7 @@ export interface DeviceRules {
 export interface PlacedCopy {
   copy: User;
   leftOff: LeftOff[];
-  hash: string;
+  readonly hash: string;
 }
 
 export type Placement =
@@ -49,11 +49,11 @@ export type Placement =
  * can share a call.
  */
 export class PlacementFacts {
-  readonly #copies = new Map<string, Map<User, PlacedCopy>>();
+  readonly #copies = new Map<string, Map<User, Placed>>();
   readonly #issues = new Map<string, Map<User, string>>();
 
   /** The copy of `user` for devices with `rules`. */
-  copy(user: User, rules: DeviceRules): PlacedCopy {
+  copy(user: User, rules: DeviceRules): Placed {
     const shape = rules.holds ? (rules.shape ?? JSON.stringify([rules.holds, rules.site])) : '';
     let byUser = this.#copies.get(shape);
     if (!byUser) this.#copies.set(shape, (byUser = new Map()));
@@ -102,16 +102,17 @@ export function placement(
   if (!mode.targets(user, device)) return { place: false, why: 'not-targeted' };
   // Without facts (a check's scan of every user): nothing to share, so nothing kept.
   const placed = facts ? facts.copy(user, rules) : copyFor(user, rules);
-  const hash = placed.hash;
+  // The hash is worked out only when asked (Placed): to compare with a refused or deleted
+  // version here, or by a check. A feed batch of users no device refused or deleted needs none.
   const refused = device.rejectedUsers?.[user.id];
-  if (refused && refused.hash === hash) return { place: false, why: 'refused', reason: refused.reason, hash };
+  if (refused && refused.hash === placed.hash) return { place: false, why: 'refused', reason: refused.reason, hash: placed.hash };
   const deletedAs = device.deletedAtDevice?.[user.id];
-  if (deletedAs !== undefined && !shouldRestoreOnDevice(deviceDeletes, deletedAs !== hash)) {
-    return { place: false, why: 'deleted-at-device', reason: 'deleted at the device; kept deleted until the user changes', hash };
+  if (deletedAs !== undefined && !shouldRestoreOnDevice(deviceDeletes, deletedAs !== placed.hash)) {
+    return { place: false, why: 'deleted-at-device', reason: 'deleted at the device; kept deleted until the user changes', hash: placed.hash };
   }
   const issues = facts ? facts.issues(placed.copy, rules) : ruleIssues(placed.copy, rules);
-  if (issues !== '') return { place: false, why: 'rule', reason: issues, hash };
-  return { place: true, ...placed };
+  if (issues !== '') return { place: false, why: 'rule', reason: issues, hash: placed.hash };
+  return placed;
 }
 
 /**
@@ -119,7 +120,29 @@ export function placement(
  * one function the feed, checks, repairs and device events use, so they agree on what a device
  * should hold.
  */
-export function copyFor(user: User, rules: Pick<DeviceRules, 'holds' | 'site'>): PlacedCopy {
+export function copyFor(user: User, rules: Pick<DeviceRules, 'holds' | 'site'>): Placed {
   const { copy, leftOff } = rules.holds ? deviceCopy(user, rules.holds, rules.site) : { copy: user, leftOff: [] };
-  return { copy, leftOff, hash: deviceProjectionHash(copy) };
+  return new Placed(copy, leftOff);
+}
+
+/**
+ * A copy as placement hands it out: one object per user and device shape (PlacementFacts), the
+ * same for every device of the shape that should hold the user, so a batch planned for many
+ * devices allocates nothing per device. Its hash is the sha256 of the copy's projection, worked
+ * out on first use only: the feed needs it only for users a device refused or deleted.
+ */
+export class Placed implements PlacedCopy {
+  readonly place = true;
+  readonly copy: User;
+  readonly leftOff: LeftOff[];
+  #hash: string | undefined;
+
+  constructor(copy: User, leftOff: LeftOff[]) {
+    this.copy = copy;
+    this.leftOff = leftOff;
+  }
+
+  get hash(): string {
+    return (this.#hash ??= deviceProjectionHash(this.copy));
+  }
 }

@@ -102,6 +102,53 @@ export function planDevice(
   return { enroll, remove, skipped, upToSeq, key: `${upToSeq}${shape}:${key}` };
 }
 
+/** A device to plan for: its record and its rules. */
+export interface PlanTarget {
+  record: DeviceRecord;
+  rules: DeviceRules;
+}
+
+/**
+ * planDevice for each of `targets`, the same items, in order. Devices placed alike get one plan,
+ * worked out once and shared (plans are never changed once made): devices the sync mode
+ * targets alike (its placementKey), with the same rules, that refused and deleted nothing
+ * themselves. A batch for 50 devices of one kind is planned once, not 50 times.
+ */
+export function planDevices(
+  items: readonly FeedItem[],
+  targets: readonly PlanTarget[],
+  mode: Pick<SyncModeInstance, 'targets' | 'placementKey'>,
+  deviceDeletes: 'restore' | 'keep-deleted',
+  facts: PlacementFacts = new PlacementFacts(),
+): DevicePlan[] {
+  const alike = new Map<string, DevicePlan>();
+  return targets.map(({ record, rules }) => {
+    const key = placedAlikeKey(record, rules, mode);
+    let plan = key === undefined ? undefined : alike.get(key);
+    if (plan === undefined) {
+      plan = planDevice(items, record, mode, rules, deviceDeletes, facts);
+      if (key !== undefined) alike.set(key, plan);
+    }
+    return plan;
+  });
+}
+
+/**
+ * What decides a device's plan besides the items, as a key; undefined when the device's own
+ * record does (users it refused or deleted) or the sync mode cannot say who is targeted alike.
+ */
+function placedAlikeKey(record: DeviceRecord, rules: DeviceRules, mode: Pick<SyncModeInstance, 'placementKey'>): string | undefined {
+  if (!mode.placementKey || hasEntries(record.rejectedUsers) || hasEntries(record.deletedAtDevice)) return undefined;
+  const shape = rules.holds ? (rules.shape ?? [rules.holds, rules.site]) : null;
+  return JSON.stringify([mode.placementKey(record), rules.alphanumericIds, rules.limits ?? null, shape]);
+}
+
+function hasEntries(record: Record<string, unknown> | undefined): boolean {
+  if (record === undefined) return false;
+  for (const _ in record) return true;
+  return false;
+}
+
 /** Devices grouped by identical plans, so each group is served by one call per operation. */
 export function groupByPlan<T extends { plan: DevicePlan }>(entries: readonly T[]): T[][] {
   const groups = new Map<string, T[]>();

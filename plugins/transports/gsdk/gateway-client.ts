@@ -34,6 +34,7 @@ import { DEFAULT_MAX_RECEIVE_BYTES } from './schema.js';
 import { configBytesOf, readUseAlphanumericID, setConfigRequest, withUseAlphanumericID } from './system-config.js';
 import type { DeviceEndpoint, EnrollOptions, GetOptions, RealtimeLogFilter, UpdateOptions } from './types.js';
 import { fromPartialUserInfo, fromUserInfo, toUserInfo, type PartialUser } from './user-info.js';
+import { enrollMultiEncoded, UserEncodings } from './user-encodings.js';
 
 /** The port a device listens on unless configured otherwise. */
 const DEVICE_PORT = 51211;
@@ -70,6 +71,8 @@ export interface GatewayClientOptions {
   maxMessageBytes: () => number;
   /** The largest message received (GetList's whole answer must fit); 72 MiB unless told. */
   maxReceiveBytes?: () => number;
+  /** Users' UserInfo bytes, encoded once per user object (EnrollMulti); a cache of its own unless given. */
+  encodings?: UserEncodings;
   logger: Logger;
 }
 
@@ -77,12 +80,14 @@ export class GatewayClient {
   private readonly channel: () => GatewayChannel;
   private readonly maxMessageBytes: () => number;
   private readonly maxReceiveBytes: () => number;
+  private readonly encodings: UserEncodings;
   private readonly logger: Logger;
 
   constructor(options: GatewayClientOptions) {
     this.channel = options.channel;
     this.maxMessageBytes = options.maxMessageBytes;
     this.maxReceiveBytes = options.maxReceiveBytes ?? (() => DEFAULT_MAX_RECEIVE_BYTES);
+    this.encodings = options.encodings ?? new UserEncodings();
     this.logger = options.logger;
   }
 
@@ -260,13 +265,7 @@ export class GatewayClient {
 
   async enrollMulti(deviceIds: readonly number[], users: readonly User[], options: CallOptions & EnrollOptions = {}): Promise<MultiResult> {
     if (users.length === 0) return multiResult(deviceIds, []);
-    return this.multi(
-      UserService.enrollMulti,
-      { deviceIDs: [...deviceIds], users: users.map((user) => toUserInfo(user)), overwrite: options.overwrite ?? true },
-      deviceIds,
-      options,
-      'long',
-    );
+    return this.multi(enrollMultiEncoded, this.encodings.enrollMulti(deviceIds, users, options.overwrite ?? true), deviceIds, options, 'long');
   }
 
   /** Updates users in place; `updateMask` says which parts the device keeps. */

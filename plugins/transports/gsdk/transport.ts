@@ -34,7 +34,7 @@ import type { GatewayConfig } from './schema.js';
 import { GrpcCode } from './status-code.js';
 import type { Subscription } from './subscription.js';
 import type { RealtimeLogFilter } from './types.js';
-import { encodedSize } from './user-info.js';
+import { UserEncodings } from './user-encodings.js';
 import { PIN_HASH_PROBE, pinHashSchemeId, withFittingPinHash } from '../../../daemon/model/pin-provenance.js';
 
 /** How the transport reaches the embedded simulator; the module is loaded only in that mode. */
@@ -53,6 +53,8 @@ export class GsdkTransport implements TransportInstance {
   private scheme: { id: string } | { pending: Promise<string> } | undefined;
   /** The gateway's RPCs, one method each, over this transport's channel (rejecting while it is not started). */
   readonly gateway: GatewayClient;
+  /** Each user sized or sent, encoded once: a batch is sized, then sent to every group of its devices. */
+  private readonly encodings = new UserEncodings();
 
   constructor(ctx: PluginContext, config: GatewayConfig) {
     this.ctx = ctx;
@@ -61,6 +63,7 @@ export class GsdkTransport implements TransportInstance {
     this.gateway = new GatewayClient({
       channel: () => this.live(), maxMessageBytes: () => this.config.maxMessageBytes,
       maxReceiveBytes: () => this.config.maxReceiveBytes,
+      encodings: this.encodings,
       logger: ctx.logger,
     });
   }
@@ -312,7 +315,7 @@ export class GsdkTransport implements TransportInstance {
   }
 
   encodedSize(user: User): number {
-    return encodedSize(user);
+    return this.encodings.size(user);
   }
 
   // ---------------------------------------------------------------------------

@@ -164,20 +164,11 @@ export function fromPartialUserInfo(info: UserInfo, infoMask: number): PartialUs
 }
 
 /**
- * Sizes already measured, by user object: the sync engine sizes the same user for every
- * device it plans (and again when a batch is cut anew), and each measure is a whole
- * protobuf encoding. Users are values that are never changed in place (a change is a new
- * object from the store), so a size stays right for as long as its object lives.
+ * Bytes the user takes in an Enroll/Update request, for callers that batch by size: one
+ * whole protobuf encoding. The transport keeps the encodings it sizes for the requests that
+ * carry them (user-encodings.ts).
  */
-const sizes = new WeakMap<User, number>();
-
-/** Bytes the user takes in an Enroll/Update request, for callers that batch by size. */
 export function encodedSize(user: User): number {
-  let size = sizes.get(user);
-  if (size === undefined) {
-    // Each repeated UserInfo costs its length plus a tag and a length prefix (<= 6 bytes).
-    size = UserInfo.encode(toUserInfo(user)).finish().length + 6;
-    sizes.set(user, size);
-  }
-  return size;
+  // Each repeated UserInfo costs its length plus a tag and a length prefix (<= 6 bytes).
+  return UserInfo.encode(toUserInfo(user)).finish().length + 6;
 }

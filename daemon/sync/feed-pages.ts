@@ -1,0 +1,98 @@
+/**
+ * Pages of the change feed as the device groups read them: each read once, and read ahead.
+ *
+ * A group of devices is fed one batch at a time: its cursor moves only once it acknowledged a
+ * batch, so the next batch cannot be sent before. It can be read, though: while the devices
+ * work on batch k, the page after it is read from the store and its users sized (which encodes
+ * them once for the send, see the transport's encodedSize), so that the group's next feed finds
+ * it ready instead of waiting for the store after every ack. And groups at the same cursor
+ * (devices served alone, or parts of a call cut at its soft deadline) share one read of a page
+ * and its users' encodings instead of one each.
+ *
+ * A page read earlier is as good as one read now: seqs only grow, so what was committed after
+ * it was read has a seq past the page's target and comes in a later page, and a user changed
+ * meanwhile is sent again with that change. A page is taken only by a read from the same
+ * cursor with the same limit and a target at least the page's own, and only while it is
+ * young (PAGE_TTL_MS), so that a device coming back late gets what the store holds now. An
+ * empty page is never kept: a fresh read decides how far an empty feed lets the cursor move.
+ */
+import type { User } from '../model/user.js';
+import type { ChangeFeed } from './change-feed.js';
+import { cutBatch, type BatchLimits, type FeedItem } from './planner.js';
+
+/** Pages kept at once: a few per group fed in parallel (sync.concurrency defaults to 8). */
+export const MAX_PAGES = 16;
+
+/** How long a page read (or read ahead) is handed out; older ones are read again. */
+export const PAGE_TTL_MS = 5_000;
+
+interface Page {
+  upTo: number;
+  readAt: number;
+  items: Promise<FeedItem[] | undefined>;
+}
+
+export interface FeedPagesOptions {
+  feed: ChangeFeed;
+  /** The transport's size of a user (it keeps the encoding for the send). */
+  sizeOf: (user: User) => number;
+  /** Monotonic ms. */
+  now?: () => number;
+}
+
+export class FeedPages {
+  readonly #feed: ChangeFeed;
+  readonly #sizeOf: (user: User) => number;
+  readonly #now: () => number;
+  /** By `${after}:${limit}`, oldest first. */
+  readonly #pages = new Map<string, Page>();
+
+  constructor(options: FeedPagesOptions) {
+    this.#feed = options.feed;
+    this.#sizeOf = options.sizeOf;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** The changes after `after`, at most `limit`, none past `upTo`, with their users (ChangeFeed.read), read once for every group at that cursor. */
+  async read(after: number, limit: number, upTo: number): Promise<FeedItem[]> {
+    const key = `${after}:${limit}`;
+    const page = this.#pages.get(key);
+    if (page && page.upTo <= upTo && this.#now() - page.readAt <= PAGE_TTL_MS) {
+      const items = await page.items;
+      if (items && items.length > 0) return items;
+    }
+    const readAt = this.#now();
+    const items = await this.#feed.read(after, limit, upTo);
+    if (items.length > 0) this.#keep(key, { upTo, readAt, items: Promise.resolve(items) });
+    else if (this.#pages.get(key) === page) this.#pages.delete(key);
+    return items;
+  }
+
+  /** Starts reading the page after `after` (at most `limit` changes, none past `upTo`) and sizing the batch it makes. */
+  readAhead(after: number, limit: number, upTo: number, batch: BatchLimits): void {
+    const key = `${after}:${limit}`;
+    if (after >= upTo || this.#pages.has(key)) return;
+    const items = this.#feed.read(after, limit, upTo).then(
+      (page) => {
+        cutBatch(page, batch, this.#sizeOf);
+        return page;
+      },
+      // A failed read ahead is only a page not ready: the feed is read again when it is needed.
+      () => undefined,
+    );
+    this.#keep(key, { upTo, readAt: this.#now(), items });
+  }
+
+  get size(): number {
+    return this.#pages.size;
+  }
+
+  #keep(key: string, page: Page): void {
+    this.#pages.delete(key);
+    this.#pages.set(key, page);
+    for (const oldest of this.#pages.keys()) {
+      if (this.#pages.size <= MAX_PAGES) break;
+      this.#pages.delete(oldest);
+    }
+  }
+}
