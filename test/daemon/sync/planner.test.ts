@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { cutBatch, groupByPlan, planDevice, removalNeedsConfirmation, type FeedItem } from '../../../daemon/sync/planner.js';
+import { cutBatch, groupByPlan, planDevice, planDevices, removalNeedsConfirmation, type FeedItem } from '../../../daemon/sync/planner.js';
 import { placement } from '../../../daemon/sync/placement.js';
 import { emptyUser, type User } from '../../../daemon/model/user.js';
 import type { DeviceRecord } from '../../../daemon/model/device.js';
@@ -77,6 +77,63 @@ describe('planDevice', () => {
     assert.deepEqual(groups.map((g) => g.map((e) => e.id)), [[1, 2], [3]]);
     const allMode = allDevices.create({} as never, {});
     assert.equal(planDevice(items, device(4), allMode, numeric, 'restore').key, planDevice(items, device(5), allMode, numeric, 'restore').key);
+  });
+});
+
+describe('planDevices', () => {
+  const every = allDevices.create({} as never, {});
+  const noCards = { alphanumericIds: false, holds: { cards: false }, site: {}, shape: 'no-cards' };
+  const items = [
+    item(1, user('1', { accessGroups: [10], cards: [{ type: 1, data: 'AAEC' }] })),
+    item(2, user('2', { accessGroups: [20] })),
+    item(3, '3', 'delete'),
+    item(4, user('4', { accessGroups: [10, 20] })),
+  ];
+  const cases: Array<[string, typeof every, Array<{ record: DeviceRecord; rules: typeof numeric | typeof noCards }>, number[][]]> = [
+    ['all devices of one kind: one plan for all', every, [1, 2, 3].map((id) => ({ record: device(id), rules: numeric })), [[0, 1, 2]]],
+    [
+      'a device that refused a user, one that deleted one, and one of another shape get plans of their own',
+      every,
+      [
+        { record: device(1), rules: numeric },
+        { record: device(2, { rejectedUsers: { '2': { hash: deviceProjectionHash(items[1]!.user!), reason: 'refused' } } }), rules: numeric },
+        { record: device(3, { deletedAtDevice: { '4': 'x' } }), rules: numeric },
+        { record: device(4), rules: noCards },
+        { record: device(5), rules: numeric },
+        { record: device(6), rules: noCards },
+        { record: device(7), rules: { alphanumericIds: true } },
+      ],
+      [[0, 4], [1], [2], [3, 5], [6]],
+    ],
+    [
+      'access-group-devices: devices serving the same groups share a plan',
+      byGroup,
+      [
+        { record: device(1, { accessGroups: [10] }), rules: numeric },
+        { record: device(2, { accessGroups: [20] }), rules: numeric },
+        { record: device(3, { accessGroups: [10] }), rules: numeric },
+        { record: device(4, { accessGroups: [20, 10] }), rules: numeric },
+        { record: device(5, { accessGroups: [10, 20] }), rules: numeric },
+      ],
+      [[0, 2], [1], [3, 4]],
+    ],
+  ];
+  for (const [title, mode, targets, shared] of cases) {
+    test(title, () => {
+      const plans = planDevices(items, targets, mode, 'keep-deleted');
+      // Each plan is what planDevice makes for that device alone.
+      targets.forEach((t, i) => assert.deepEqual(plans[i], planDevice(items, t.record, mode, t.rules, 'keep-deleted'), `device ${t.record.id}`));
+      // Devices placed alike are handed the very same plan; the others each their own.
+      const sameAs = shared.map((indices) => new Set(indices.map((i) => plans[i])));
+      for (const set of sameAs) assert.equal(set.size, 1);
+      assert.equal(new Set(plans).size, shared.length);
+    });
+  }
+
+  test('a mode without placementKey plans every device on its own', () => {
+    const plans = planDevices(items, [1, 2].map((id) => ({ record: device(id), rules: numeric })), everyDevice, 'restore');
+    assert.notEqual(plans[0], plans[1]);
+    assert.deepEqual(plans[0], plans[1]);
   });
 });
 
