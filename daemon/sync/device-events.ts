@@ -7,6 +7,7 @@
  * (subCode 1) are acknowledgements, not changes. Deletes at a device never delete from
  * the database. What one event does is device-side-changes.ts; where reading a device's log
  * starts (first contact, a reset log) event-baseline.ts; the cursor itself event-cursor.ts.
+ * Acknowledgements of our own pushes are coalesced (event-acks.ts).
  * Just over 400 lines: the two streams, the catch-up and the monitoring retries share the
  * per-device catch-up map, whose interleavings are the subtle part and read best together.
  */
@@ -20,7 +21,8 @@ import { nextDelay } from './backoff.js';
 import { errorText, type SyncContext } from './context.js';
 import { checkAnchor, isLogResetEvent, newestEventId, resetEventName } from './event-baseline.js';
 import { EventCursors } from './event-cursor.js';
-import { DeviceSideChanges, WATCHED_CODES, type UserRepairs } from './device-side-changes.js';
+import { DeviceSideChanges, isLocalChange, WATCHED_CODES, type UserRepairs } from './device-side-changes.js';
+import { PendingAcks } from './event-acks.js';
 
 export { USER_EVENT, isLocalChange, type UserRepairs } from './device-side-changes.js';
 
@@ -63,6 +65,7 @@ export class DeviceEventFollower implements DeviceChanges {
   readonly #changes: DeviceSideChanges;
   /** Per device, the highest event ID the realtime stream delivered (since it was opened). */
   readonly #lastSeen = new Map<number, number>();
+  readonly #acks = new PendingAcks();
   /** Devices whose monitoring could not be turned on: failed tries so far, and the retry timer. */
   readonly #monitorRetry = new Map<number, { attempts: number; timer?: NodeJS.Timeout }>();
   /**
@@ -191,6 +194,12 @@ export class DeviceEventFollower implements DeviceChanges {
             continue;
           }
           const received = performance.now();
+          // Our own pushes (and events not made at the device) only move the cursor: one queued move per run of them.
+          if (!isLocalChange(event)) {
+            if (this.#acks.note(event)) void this.#enqueue(() => this.#acknowledged(event.deviceId, received));
+            continue;
+          }
+          this.#acks.changeQueued(event.deviceId);
           void this.#enqueue(() => this.#changes.handle(event, received));
         }
       } catch (error) {
@@ -200,6 +209,11 @@ export class DeviceEventFollower implements DeviceChanges {
       await this.#pause(attempt++);
       attempt = Math.max(attempt, 1);
     }
+  }
+
+  async #acknowledged(deviceId: number, received: number): Promise<void> {
+    const last = this.#acks.take(deviceId);
+    if (last) await this.#changes.handle(last, received);
   }
 
   #enqueue(work: () => Promise<void>): Promise<void> {

@@ -174,3 +174,34 @@ describe('event monitoring', () => {
     }
   });
 });
+
+describe('acknowledgements of our own pushes', () => {
+  test('device-side changes amid the acknowledgements of a fan-out are merged and fanned out; each cursor ends at its newest event', async () => {
+    const h = await SyncHarness.start({ mode: DEVICE_UPDATES, sync: { batch: { maxUsers: 100, maxBytes: 4_000_000 } } });
+    try {
+      await h.until('initial checks', () => h.engine.status().every((d) => d.lastCheck !== undefined));
+      // 1,500 users in 15 batches: every device logs one acknowledgement per user.
+      const fanned = h.put(...ids(1, 1500).map((id) => makeUser(id)));
+      // While the acknowledgements stream in: an enrollment at one door, an edit at another.
+      await h.until('some users arrived at 1002', () => h.onDevice(1002).size >= 300);
+      h.sim.device(1002).enrollAtDevice(toUserInfo(makeUser('900001', { name: 'Enrolled at the door', cards: [card(1)] })));
+      await h.until('more users arrived at 1003', () => h.onDevice(1003).size >= 700);
+      h.sim.device(1003).updateAtDevice(toUserInfo(makeUser('5', { cards: [card(5)] })));
+      await fanned;
+      await h.until('the enrollment merged', async () => (await h.store.getUser('900001'))?.name === 'Enrolled at the door');
+      await h.until('the edit merged', async () => (await h.store.getUser('5'))?.cards.length === 1);
+      const all = [...ids(1, 1500), '900001'];
+      for (const d of [1001, 1002, 1003]) await h.until(`device ${d} holds every user as stored`, () => h.deviceEquals(d, all), 30_000);
+      // Where reading each log stands: at its newest event, every acknowledgement taken.
+      for (const d of [1001, 1002, 1003]) {
+        const newest = h.sim.device(d).events().at(-1)!.ID;
+        await h.until(`device ${d} read to event ${newest}`, () => h.engine.device(d)!.record.lastEventId === newest);
+      }
+      const enrolled = await h.store.queryEvents({ kind: 'user.enroll.device', userId: '900001' });
+      assert.equal(enrolled[0]?.deviceId, 1002);
+      assert.equal((await h.store.queryEvents({ kind: 'user.update.device', userId: '5' }))[0]?.deviceId, 1003);
+    } finally {
+      await h.stop();
+    }
+  });
+});
