@@ -14,7 +14,11 @@
  *    note says k).
  * Devices are emptied (DeleteAllMulti) before each run; rollcall and floor runs alternate.
  *
+ * Then the issue's large figure (issue 14 item 3): 500k users to 10 devices, one round of
+ * each, against the same floor in the same run (`--large-users 0` skips it; quick runs do).
+ *
  *   node dist/bench/fanout.js [--quick] [--users 10000] [--devices 10,50,100] [--repeat 2] [--naive-calls 10000]
+ *                             [--large-users 500000] [--large-devices 10]
  */
 import { toUserInfo } from '../plugins/transports/gsdk/user-info.js';
 import { UserService } from '../proto/gen/gsdk/user.js';
@@ -34,6 +38,9 @@ interface Sizes {
   repeat: number;
   naiveCalls: number;
   mode: string;
+  /** The issue's large figure: this many users (0: not run) to `largeDevices` devices, one round, no naive run. */
+  largeUsers: number;
+  largeDevices: number;
 }
 
 function sizes(ctx: BenchContext): Sizes {
@@ -46,6 +53,8 @@ function sizes(ctx: BenchContext): Sizes {
     repeat: number('repeat', 2),
     naiveCalls: number('naive-calls', 10_000),
     mode: typeof ctx.values['mode'] === 'string' ? (ctx.values['mode'] as string) : 'all-devices',
+    largeUsers: number('large-users', quick ? 0 : 500_000),
+    largeDevices: number('large-devices', 10),
   };
 }
 
@@ -66,13 +75,18 @@ interface FleetResult {
   simPeakRssBytes: number;
 }
 
-async function fleet(ctx: BenchContext, s: Sizes, n: number): Promise<FleetResult> {
-  const sim = await startSimProcess({ devices: n, heapMb: 4096 });
+async function fleet(ctx: BenchContext, s: Sizes, n: number, options: { naive: boolean } = { naive: true }): Promise<FleetResult> {
+  // 10 devices × 500k users take the simulator about 2 GiB.
+  const sim = await startSimProcess({ devices: n, heapMb: s.users * n > 2_000_000 ? 8192 : 4096 });
   const gateway = new GatewayClient(sim.address);
   const ticks = kernelUnits().ticksPerSecond;
   const simCpu = (): number => {
     const stat = sim.stat();
     return (stat.utime + stat.stime) / ticks;
+  };
+  const result: FleetResult = {
+    ...{ devices: n, rollcallSeconds: [], floorSeconds: [], naive: { users: 0, calls: 0, seconds: 0, scaledSeconds: 0 }, commitSeconds: [], rollcallCpuSeconds: [] },
+    ...{ simCpuRollcallSeconds: [], simCpuFloorSeconds: [], floorCpuSeconds: [], cutCalls: [], simPeakRssBytes: 0 },
   };
   let rig: EngineRig | undefined;
   try {
@@ -83,7 +97,6 @@ async function fleet(ctx: BenchContext, s: Sizes, n: number): Promise<FleetResul
     const started = rig;
     const cutCalls = async (): Promise<number> => (await started.engine.metrics.cutCalls.get()).values.reduce((sum, v) => sum + v.value, 0);
     await until(`${n} devices connected and checked`, () => started.settled(n), { timeoutMs: 60_000, intervalMs: 20 });
-    const result: FleetResult = { devices: n, rollcallSeconds: [], floorSeconds: [], naive: { users: 0, calls: 0, seconds: 0, scaledSeconds: 0 }, commitSeconds: [], rollcallCpuSeconds: [], simCpuRollcallSeconds: [], simCpuFloorSeconds: [], floorCpuSeconds: [], cutCalls: [], simPeakRssBytes: 0 };
     const expectAll = async (what: string): Promise<void> => {
       const counts = await userCounts(gateway, ids);
       const wrong = counts.filter((c) => c !== s.users).length;
@@ -130,6 +143,7 @@ async function fleet(ctx: BenchContext, s: Sizes, n: number): Promise<FleetResul
     }
 
     await emptyDevices(gateway, ids);
+    if (!options.naive) return result;
     const k = Math.max(1, Math.min(s.users, Math.ceil(s.naiveCalls / n)));
     const infos = Array.from({ length: k }, (_, i) => toUserInfo(siteUser(i, 1)));
     const n0 = performance.now();
@@ -145,6 +159,7 @@ async function fleet(ctx: BenchContext, s: Sizes, n: number): Promise<FleetResul
     await rig?.stop();
     gateway.close();
     const { peakRssBytes } = await sim.stop();
+    result.simPeakRssBytes = peakRssBytes;
     ctx.log(`${n} devices: simulator peak RSS ${round(peakRssBytes / 2 ** 20)} MiB`);
   }
 }
@@ -158,13 +173,19 @@ export const fanout: BenchDefinition = {
     repeat: { type: 'string' },
     'naive-calls': { type: 'string' },
     mode: { type: 'string' },
+    'large-users': { type: 'string' },
+    'large-devices': { type: 'string' },
   },
   async run(ctx): Promise<BenchOutcome> {
     const s = sizes(ctx);
     const results: FleetResult[] = [];
     for (const n of s.devices) results.push(await fleet(ctx, s, n));
+    const large = s.largeUsers > 0 ? await fleet(ctx, { ...s, users: s.largeUsers, repeat: 1 }, s.largeDevices, { naive: false }) : undefined;
     const rows: ResultRow[] = [];
-    const usersText = s.users >= 1000 ? `${s.users / 1000}k` : String(s.users);
+    const countText = (users: number) => (users >= 1000 ? `${users / 1000}k` : String(users));
+    const usersText = countText(s.users);
+    const cpuText = (r: FleetResult) =>
+      `${r.devices} devices${r === large ? ` (${s.largeUsers} users)` : ''}: engine ${r.rollcallCpuSeconds.map(round).join(', ')} s + simulator ${r.simCpuRollcallSeconds.map(round).join(', ')} s; floor client ${r.floorCpuSeconds.map(round).join(', ')} s + simulator ${r.simCpuFloorSeconds.map(round).join(', ')} s; calls cut ${r.cutCalls.join(', ')}`;
     for (const r of results) {
       const rollcall = Math.min(...r.rollcallSeconds);
       const floor = Math.min(...r.floorSeconds);
@@ -186,11 +207,27 @@ export const fanout: BenchDefinition = {
         ...(r.devices === 100 ? { budget: { text: '≥ 20× faster than naive (ratio ≤ 0.05)', pass: speedup >= 20 } } : {}),
       });
     }
+    if (large) {
+      const rollcall = large.rollcallSeconds[0]!;
+      const floor = large.floorSeconds[0]!;
+      const ratio = costRatio(rollcall, floor);
+      rows.push({
+        figure: `${countText(s.largeUsers)} users → ${large.devices} devices, until every device acknowledged`,
+        measured: { value: rollcall, unit: 's' },
+        baseline: { value: floor, unit: 's', label: 'floor: pre-built EnrollMulti batches' },
+        ratio,
+        budget: { text: '≤ 1.5× floor', pass: ratio <= 1.5 },
+      });
+    }
     const notes = [
       `Sync mode ${s.mode}${s.mode === 'all-devices-with-device-updates' ? ' with the device-event follower' : ' (no device-event follower)'}; the daemon's default sync settings (batch ${defaultSyncConfig().batch.maxUsers} users, concurrency ${defaultSyncConfig().concurrency}).`,
       `Simulator in its own process (\`rollcall sim --devices N\`); the engine, the store (LevelDB in a temp dir) and the baselines' client in the benchmark's process; devices emptied before every run.`,
       `rollcall's clock starts when the one commit of all ${s.users} users has returned (the commit took ${results.map((r) => `${round(Math.min(...r.commitSeconds))} s at ${r.devices}`).join(', ')}) and stops when the last cursor reaches the head (polled every 2 ms).`,
       `Each figure is the best of ${s.repeat} round(s); rollcall and floor rounds alternate. All rounds: ${results.map((r) => `${r.devices} devices rollcall [${r.rollcallSeconds.map(round).join(', ')}] s, floor [${r.floorSeconds.map(round).join(', ')}] s`).join('; ')}.`,
+      ...(large
+        ? [`The ${countText(s.largeUsers)}-user figure (issue 14): one round of each, rollcall first, the same one commit before the clock (it took ${round(large.commitSeconds[0]!)} s); no naive run; simulator peak RSS ${round(large.simPeakRssBytes / 2 ** 20)} MiB.`]
+        : []),
+      `CPU seconds per round (rollcall's engine process, LevelDB's and V8's threads included, and the simulator's process; against the floor's client and the simulator): ${[...results, ...(large ? [large] : [])].map(cpuText).join('; ')}. On a loaded machine the wall-clock ratio tends to the CPU ratio.`,
       `The naive way is timed on the first ${results.map((r) => `${r.naive.users} users (${r.devices} devices)`).join(', ')} of every device, one call in flight, and scaled linearly to ${s.users} users.`,
     ];
     return { rows, notes, details: { sizes: s, results } };

@@ -24,6 +24,15 @@ test('fan-out at toy size: rollcall, floor and naive runs all reach every device
   assert.match(naiveRow!.baseline!.label, /10 calls timed/);
 });
 
+test('fan-out with the large figure at toy size: one round of each, no naive run, every device reached', async () => {
+  const outcome = await fanout.run(context({ users: '40', devices: '2', repeat: '1', 'naive-calls': '4', 'large-users': '150', 'large-devices': '3' }));
+  assert.equal(outcome.rows.length, 3);
+  const largeRow = outcome.rows[2]!;
+  assert.equal(largeRow.figure, '150 users → 3 devices, until every device acknowledged');
+  assert.ok(largeRow.measured.value > 0 && largeRow.baseline!.value > 0);
+  assert.ok(largeRow.budget);
+});
+
 test('latency at toy size: every enrollment fans out and is timed', async () => {
   const outcome = await latency.run(context({ devices: '3', enrollments: '3', 'gap-ms': '1' }));
   assert.deepEqual(outcome.rows.map((r) => r.figure.slice(0, 3)), ['p50', 'p95', 'p99']);
