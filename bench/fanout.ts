@@ -115,7 +115,7 @@ async function fleet(ctx: BenchContext, s: Sizes, n: number, options: { naive: b
       const cpu0 = ownCpuSeconds();
       const sim0 = simCpu();
       const t1 = await until(`every device to acknowledge seq ${head}`, () => started.acknowledged(head), {
-        timeoutMs: 600_000,
+        timeoutMs: Math.max(600_000, s.users * n * 0.5),
         detail: () => JSON.stringify(started.engine.status().filter((d) => d.cursor < head).slice(0, 3)),
       });
       result.rollcallCpuSeconds.push(ownCpuSeconds() - cpu0);
