@@ -7,7 +7,7 @@ import type { DeviceRecord } from '../../../daemon/model/device.js';
  * only to devices that serve one of the user's access groups, and is removed from the
  * others. A device that serves no access group holds nobody.
  */
-export function servesUser(user: User, device: DeviceRecord): boolean {
+export function servesUser(user: Pick<User, 'accessGroups'>, device: DeviceRecord): boolean {
   const served = device.accessGroups;
   if (!served || served.length === 0) return false;
   return user.accessGroups.some((group) => served.includes(group));
