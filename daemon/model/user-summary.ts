@@ -19,7 +19,8 @@ import { fieldIssues, validateUser } from './validate.js';
 
 export interface UserSummary {
   id: string;
-  accessGroups: number[];
+  /** Shared between summaries read from a store (summary-index.ts): never changed. */
+  accessGroups: readonly number[];
   cards: number;
   fingers: number;
   /** Faces of any kind. */
@@ -70,7 +71,7 @@ export function summarizeUser(user: User): UserSummary {
  */
 export function skeletonOf(summary: UserSummary): User {
   const user = emptyUser(summary.id);
-  user.accessGroups = summary.accessGroups;
+  user.accessGroups = [...summary.accessGroups];
   user.cards = Array.from({ length: summary.cards }, () => ({ type: 0, data: '' }));
   user.fingers = Array.from({ length: summary.fingers }, (_, index) => ({ index, flag: 0, templates: [] }));
   user.faces = Array.from({ length: summary.faces }, (_, index) => ({ index, flag: index < summary.visualFaces ? FACE_FLAG_EX : 0, templates: [] }));

@@ -203,11 +203,12 @@ export interface Store extends PluginInstance {
   /** Users in ID order (byte order), starting after `after`. */
   scanUsers(options?: { after?: string; limit?: number }): AsyncIterable<User>;
   /**
-   * The summary (daemon/model/user-summary.ts) of every user, in the order of scanUsers:
+   * The summary (daemon/model/user-summary.ts) of every user, in the order of scanUsers and in
+   * pages (a check of 500,000 users pays per page, not per user, for crossing into the store):
    * what a header check needs, without reading whole records. Always that of the committed
    * record: a commit changes a user and its summary together.
    */
-  scanUserSummaries(): AsyncIterable<UserSummary>;
+  scanUserSummaries(): AsyncIterable<readonly UserSummary[]>;
   countUsers(): Promise<number>;
 
   /** The last committed seq (0 for an empty store). */

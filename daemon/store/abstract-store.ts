@@ -61,6 +61,9 @@ export interface AbstractStoreOptions {
 
 const ignore = (): void => {};
 
+/** Summaries per page of scanUserSummaries, in the default implementation. */
+const SUMMARY_PAGE = 1000;
+
 export abstract class AbstractStore implements Store {
   readonly #now: () => number;
   #status: StoreStatus = 'closed';
@@ -180,7 +183,7 @@ export abstract class AbstractStore implements Store {
     return this.#scan(options);
   }
 
-  scanUserSummaries(): AsyncIterable<UserSummary> {
+  scanUserSummaries(): AsyncIterable<readonly UserSummary[]> {
     return this.#scanSummaries();
   }
 
@@ -306,11 +309,19 @@ export abstract class AbstractStore implements Store {
     return false;
   }
   /**
-   * Every user's summary in scan order. This default summarizes the whole records as it
-   * scans them; a backend that keeps summaries beside its users reads those instead.
+   * Every user's summary in scan order, in pages. This default summarizes the whole records
+   * as it scans them; a backend that keeps summaries beside its users reads those instead.
    */
-  protected async *_scanUserSummaries(): AsyncIterable<UserSummary> {
-    for await (const user of this._scanUsers({ after: undefined, limit: undefined })) yield summarizeUser(user);
+  protected async *_scanUserSummaries(): AsyncIterable<readonly UserSummary[]> {
+    let page: UserSummary[] = [];
+    for await (const user of this._scanUsers({ after: undefined, limit: undefined })) {
+      page.push(summarizeUser(user));
+      if (page.length >= SUMMARY_PAGE) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
   }
   /** Feed entries with `seq` < entry seq ≤ `upTo`, ascending, at most `limit`. */
   protected abstract _changesSince(seq: number, upTo: number, limit: number | undefined): Promise<Change[]>;
@@ -355,7 +366,7 @@ export abstract class AbstractStore implements Store {
     yield* this.#guardScan(this._scanUsers({ after, limit }));
   }
 
-  async *#scanSummaries(): AsyncGenerator<UserSummary> {
+  async *#scanSummaries(): AsyncGenerator<readonly UserSummary[]> {
     this.#assertOpen();
     yield* this.#guardScan(this._scanUserSummaries());
   }

@@ -144,11 +144,13 @@ export class ExpectedSets {
     }
     const placer = new SummaryPlacer(mode, record, rules);
     const toRead: string[] = [];
-    for await (const summary of store.scanUserSummaries()) {
-      const where = placer.place(summary);
-      if (where.place === 'read') toRead.push(summary.id);
-      else if (where.place) expected.set(summary.id, where.expected);
-      else if (where.why !== 'not-targeted') leaveAlone.add(summary.id);
+    for await (const page of store.scanUserSummaries()) {
+      for (const summary of page) {
+        const where = placer.place(summary);
+        if (where.place === 'read') toRead.push(summary.id);
+        else if (where.place) expected.set(summary.id, where.expected);
+        else if (where.why !== 'not-targeted') leaveAlone.add(summary.id);
+      }
     }
     for (let i = 0; i < toRead.length; i += READ_PAGE) {
       for (const user of await store.getUsers(toRead.slice(i, i + READ_PAGE))) if (user) this.#place(user, record, rules, expected, leaveAlone);

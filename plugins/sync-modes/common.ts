@@ -15,7 +15,7 @@ export interface SyncModeRules {
   name: string;
   description: string;
   /** Reads the user's ID and access groups only, so that checks can target from user summaries. */
-  targets(user: Pick<User, 'id' | 'accessGroups'>, device: DeviceRecord): boolean;
+  targets(user: { readonly id: string; readonly accessGroups: readonly number[] }, device: DeviceRecord): boolean;
   /** Devices with the same key are targeted identically. */
   placementKey(device: DeviceRecord): string;
   acceptsDeviceChanges: boolean;

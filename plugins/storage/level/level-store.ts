@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { RollcallError } from '../../../daemon/errors.js';
 import type { DeviceRecord } from '../../../daemon/model/device.js';
 import type { User } from '../../../daemon/model/user.js';
-import { decodeSummary, encodeSummary, type UserSummary } from '../../../daemon/model/user-summary.js';
+import { encodeSummary, type UserSummary } from '../../../daemon/model/user-summary.js';
 import type { Change, EventQuery, ImportRecord, StoredEvent } from '../../../daemon/plugins/api.js';
 import { AbstractStore, type AbstractStoreOptions, type OpenedState } from '../../../daemon/store/abstract-store.js';
 import type { CommitPlan } from '../../../daemon/store/commit-plan.js';
@@ -32,7 +32,7 @@ import {
 } from './keys.js';
 import { BrokenSealError, seal, unseal, type SealPolicy } from './sealed-values.js';
 import { damagedError, prepareStoreDirectory, tightenFiles, writeMarker } from './store-directory.js';
-import { rebuildSummaries } from './summary-index.js';
+import { rebuildSummaries, SummaryReader } from './summary-index.js';
 import { defineTables, type Root, type Sublevel, type Tables } from './tables.js';
 
 /**
@@ -45,6 +45,9 @@ import { defineTables, type Root, type Sublevel, type Tables } from './tables.js
 export const storeFormat = 3;
 const sealedFormat = 2;
 const unsealedFormat = 1;
+
+/** How many user summaries are read per step of a scan. */
+const summaryPage = 1000;
 
 /** How many index keys are resolved to events per read. */
 const eventPage = 256;
@@ -235,19 +238,30 @@ export class LevelStore extends AbstractStore {
     return true;
   }
 
-  protected override async *_scanUserSummaries(): AsyncGenerator<UserSummary> {
+  protected override async *_scanUserSummaries(): AsyncGenerator<readonly UserSummary[]> {
+    // Read as text, a page at a time, and unsealed by the reader (summary-index.ts).
+    const iterator = this.#t.summaries.iterator<string, string>({ valueEncoding: 'utf8' });
+    const reader = new SummaryReader();
     let last: string | undefined;
     try {
-      for await (const [id, row] of this.#t.summaries.iterator()) {
-        const summary = decodeSummary(id, row);
-        if (!summary) throw brokenSummaryError(this.#options.location, id);
-        last = id;
-        yield summary;
+      for (;;) {
+        const entries = await iterator.nextv(summaryPage);
+        if (entries.length === 0) break;
+        const page: UserSummary[] = [];
+        for (const [id, text] of entries) {
+          const summary = reader.read(id, text);
+          if (!summary) throw brokenSummaryError(this.#options.location, id);
+          page.push(summary);
+          last = id;
+        }
+        yield page;
       }
     } catch (error) {
       if (error instanceof RollcallError) throw error;
       const after = last === undefined ? 'at the start of the user summaries' : `after the summary of user ${JSON.stringify(last)}`;
       throw translate(error, this.#options.location, `LevelDB could not read the user summaries ${after}`, last === undefined ? {} : { afterUserId: last });
+    } finally {
+      await iterator.close();
     }
   }
 

@@ -9,7 +9,7 @@
  * reads the record itself and meets the same corruption error as before the index: a broken
  * user is never taken for an absent one (which a check would remove from the devices).
  */
-import { encodeSummary, summarizeUser, type UserSummary } from '../../../daemon/model/user-summary.js';
+import { decodeSummary, encodeSummary, summarizeUser, type UserSummary } from '../../../daemon/model/user-summary.js';
 import type { User } from '../../../daemon/model/user.js';
 import { seal, unseal } from './sealed-values.js';
 import type { Root } from './tables.js';
@@ -57,4 +57,45 @@ function summaryOfRecord(id: string, record: string, legacy: boolean): UserSumma
   }
   if (user === null || typeof user !== 'object' || user.id !== id) return unreadableSummary(id);
   return summarizeUser(user);
+}
+
+/** Distinct summary values a reader remembers (most sites have a few dozen). */
+const knownValues = 10_000;
+
+/**
+ * Reads the summaries of one scan. Most users of a site share their summary but for the ID
+ * (the same credential counts, flags and access groups), so the stored values repeat: a value
+ * seen before in this scan was unsealed and checked then, and is not parsed again. Its
+ * summary's parts are shared between the users with that value, never changed.
+ */
+export class SummaryReader {
+  readonly #known = new Map<string, UserSummary>();
+
+  /** The summary of user `id` from its stored value; undefined when the value is broken. */
+  read(id: string, value: string): UserSummary | undefined {
+    let known = this.#known.get(value);
+    if (known === undefined) {
+      try {
+        known = decodeSummary('', JSON.parse(unseal(value, false)));
+      } catch {
+        known = undefined;
+      }
+      if (known === undefined) return undefined;
+      if (this.#known.size < knownValues) this.#known.set(value, known);
+    }
+    const summary: UserSummary = {
+      id,
+      accessGroups: known.accessGroups,
+      cards: known.cards,
+      fingers: known.fingers,
+      faces: known.faces,
+      visualFaces: known.visualFaces,
+      pin: known.pin,
+      sound: known.sound,
+      numericId: known.numericId,
+      alphanumericId: known.alphanumericId,
+    };
+    if (known.pinHashScheme !== undefined) summary.pinHashScheme = known.pinHashScheme;
+    return summary;
+  }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Level } from 'level';
 import { isRollcallError } from '../../../daemon/errors.js';
-import { summarizeUser } from '../../../daemon/model/user-summary.js';
+import { summarizeUser, type UserSummary } from '../../../daemon/model/user-summary.js';
 import { emptyUser, type User } from '../../../daemon/model/user.js';
 import type { Store } from '../../../daemon/plugins/api.js';
 import { repairLevelStore } from '../../../plugins/storage/level/repair.js';
@@ -26,6 +26,11 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
+}
+
+/** Every summary the store gives, its pages joined. */
+async function summariesOf(store: Store): Promise<UserSummary[]> {
+  return (await collect(store.scanUserSummaries())).flat();
 }
 
 /** Everything a store serves but its summaries. */
@@ -68,13 +73,13 @@ test('a store of format 2 opens, gets its user summaries and becomes format 3; n
     assert.equal(await rawValue(temp.dir, '!sm!1'), undefined, 'the older store has no summaries');
     const store = await temp.reopen();
     assert.deepEqual(await contents(store), before, 'users, feed, count and seq as they were');
-    assert.deepEqual(await collect(store.scanUserSummaries()), users.map(summarizeUser));
+    assert.deepEqual(await summariesOf(store), users.map(summarizeUser));
     await store.commit([{ type: 'deleteUser', userId: '2', origin: { kind: 'server' } }]);
-    assert.deepEqual((await collect(store.scanUserSummaries())).map((s) => s.id), ['1', '3'], 'kept by commits from then on');
+    assert.deepEqual((await summariesOf(store)).map((s) => s.id), ['1', '3'], 'kept by commits from then on');
     await temp.store.stop();
     assert.equal(await rawValue(temp.dir, '!m!format'), seal('3'));
     const again = await temp.reopen();
-    assert.deepEqual((await collect(again.scanUserSummaries())).map((s) => s.id), ['1', '3']);
+    assert.deepEqual((await summariesOf(again)).map((s) => s.id), ['1', '3']);
   } finally {
     await temp.cleanup();
   }
@@ -85,7 +90,7 @@ test('a store of format 1 gets its summaries at open and stays format 1 until re
   try {
     const store = await temp.reopen();
     assert.deepEqual(await contents(store), before);
-    assert.deepEqual(await collect(store.scanUserSummaries()), users.map(summarizeUser));
+    assert.deepEqual(await summariesOf(store), users.map(summarizeUser));
     await temp.store.stop();
     assert.equal(await rawValue(temp.dir, '!m!format'), '1', 'still format 1: its values are not sealed');
     const report = await repairLevelStore({ location: join(temp.dir, 'leveldb'), dropCorrupt: false });
@@ -93,7 +98,7 @@ test('a store of format 1 gets its summaries at open and stays format 1 until re
     assert.equal(await rawValue(temp.dir, '!m!format'), seal('3'));
     const repaired = await temp.reopen();
     assert.deepEqual(await contents(repaired), before);
-    assert.deepEqual(await collect(repaired.scanUserSummaries()), users.map(summarizeUser));
+    assert.deepEqual(await summariesOf(repaired), users.map(summarizeUser));
   } finally {
     await temp.cleanup();
   }
@@ -107,7 +112,7 @@ test('a user record that cannot be read gets a summary that is not sound; the st
     await raw.put('!u!2', seal(broken));
     await raw.close();
     const store = await temp.reopen();
-    const summaries = await collect(store.scanUserSummaries());
+    const summaries = await summariesOf(store);
     assert.deepEqual(summaries.map((s) => [s.id, s.sound]), [['1', true], ['2', false], ['3', true]], 'the broken user is summarized, not left out');
     await assert.rejects(store.getUser('2'), (error) => isRollcallError(error, 'ROLLCALL_ERR_STORE_CORRUPT'));
     await temp.store.stop();
@@ -127,12 +132,12 @@ test('a summary that cannot be read fails the scan with STORE_CORRUPT naming the
     await raw.put('!sm!2', seal('{"not":"a summary"}'));
     await raw.close();
     const store = await temp.reopen();
-    await assert.rejects(collect(store.scanUserSummaries()), (error) => isRollcallError(error, 'ROLLCALL_ERR_STORE_CORRUPT') && error.detail?.['userId'] === '2');
+    await assert.rejects(summariesOf(store), (error) => isRollcallError(error, 'ROLLCALL_ERR_STORE_CORRUPT') && error.detail?.['userId'] === '2');
     await temp.store.stop();
     const report = await repairLevelStore({ location: join(temp.dir, 'leveldb'), dropCorrupt: false });
     assert.equal(report.ok, true, report.lines.join('\n'));
     const repaired = await temp.reopen();
-    assert.deepEqual(await collect(repaired.scanUserSummaries()), users.map(summarizeUser));
+    assert.deepEqual(await summariesOf(repaired), users.map(summarizeUser));
   } finally {
     await temp.cleanup();
   }
