@@ -75,9 +75,15 @@ export function skeletonOf(summary: UserSummary): User {
   user.cards = Array.from({ length: summary.cards }, () => ({ type: 0, data: '' }));
   user.fingers = Array.from({ length: summary.fingers }, (_, index) => ({ index, flag: 0, templates: [] }));
   user.faces = Array.from({ length: summary.faces }, (_, index) => ({ index, flag: index < summary.visualFaces ? FACE_FLAG_EX : 0, templates: [] }));
-  if (summary.pin) user.pinHash = 'pin';
-  if (summary.pinHashScheme !== undefined) user.pinHashScheme = summary.pinHashScheme;
-  return user;
+  return Object.assign(user, summaryPin(summary));
+}
+
+/** The PIN facts of the summary in the shape pin-provenance.ts reads: a stand-in hash when the user has one, and its scheme. */
+export function summaryPin(summary: UserSummary): Pick<User, 'pinHash' | 'pinHashScheme'> {
+  const pin: Pick<User, 'pinHash' | 'pinHashScheme'> = {};
+  if (summary.pin) pin.pinHash = 'pin';
+  if (summary.pinHashScheme !== undefined) pin.pinHashScheme = summary.pinHashScheme;
+  return pin;
 }
 
 /** The summary as the store writes it: a short JSON array, in field order. */
