@@ -64,6 +64,9 @@ export class HeapRelease {
     const collect = this.#collect;
     if (!collect) return;
     const before = process.memoryUsage();
+    // The first collection frees the garbage; V8 gives the emptied pages back to the system
+    // in the next one (measured: old space stayed reserved after one, RSS fell after two).
+    collect();
     collect();
     this.#collections += 1;
     const after = process.memoryUsage();
