@@ -18,10 +18,11 @@
  *
  *   node dist/bench/idle.js [--quick] [--devices 100] [--users 100000] [--seconds 60] [--cold]
  *                           [--daemon-cpu-prof DIR]   (the daemon runs under --cpu-prof)
+ *                           [--daemon-heap-snapshot DIR]   (a heap snapshot of the daemon after the window)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { freeLoopbackPort } from './lib/daemon-run.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,7 @@ export const idle: BenchDefinition = {
     seconds: { type: 'string' },
     cold: { type: 'boolean' },
     'daemon-cpu-prof': { type: 'string' },
+    'daemon-heap-snapshot': { type: 'string' },
   },
   async run(ctx: BenchContext): Promise<BenchOutcome> {
     const quick = ctx.profile === 'quick';
@@ -133,6 +135,8 @@ export const idle: BenchDefinition = {
       const startedAt = performance.now();
       const profileDir = ctx.values['daemon-cpu-prof'];
       const nodeFlags = typeof profileDir === 'string' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      const snapshotDir = ctx.values['daemon-heap-snapshot'];
+      if (typeof snapshotDir === 'string') nodeFlags.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`);
       daemon = spawn(process.execPath, [...nodeFlags, cliPath, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
       const lastLines = tail(daemon);
       const running = daemon;
@@ -173,6 +177,13 @@ export const idle: BenchDefinition = {
       }
       const after = await scrape(listen);
       const daemonPeakRss = readPeakRss(running.pid!);
+      if (typeof snapshotDir === 'string') {
+        // After the window, so that writing it is not measured; V8 collects before it writes.
+        running.kill('SIGUSR2');
+        await until('the heap snapshot', async () => (await readdir(snapshotDir)).some((f) => f.endsWith('.heapsnapshot')), { timeoutMs: 300_000, intervalMs: 1000 });
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        ctx.log(`heap snapshot in ${snapshotDir}; RSS after it ${round((readProcStat(running.pid!).rssPages * units.pageBytes) / 2 ** 20)} MiB`);
+      }
       const window = usageBetween(samples.map((s) => ({ at: s.at, stat: s.daemon })), units);
       const bareWindow = usageBetween(samples.map((s) => ({ at: s.at, stat: s.bare })), units);
       const simWindow = usageBetween(samples.map((s) => ({ at: s.at, stat: s.sim })), units);

@@ -10,6 +10,7 @@ import type { Gauge } from 'prom-client';
 import type { Metrics } from './obs/metrics.js';
 import { pinHashIsForeign, type HashedPin } from './model/pin-provenance.js';
 import type { User } from './model/user.js';
+import { summaryPin } from './model/user-summary.js';
 import type { Store, TransportInstance } from './plugins/api.js';
 
 export interface PinHashAuditOptions {
@@ -88,7 +89,12 @@ export class PinHashAudit {
     const cached = this.#cached;
     if (cached !== undefined && cached.seq === seq && cached.scheme === scheme) return { scheme, count: cached.count };
     let count = 0;
-    if (scheme !== undefined) for await (const user of store.scanUsers()) if (pinHashIsForeign(user, scheme)) count++;
+    // From the summaries: whether a user has a PIN hash and its scheme is all this needs.
+    if (scheme !== undefined) {
+      for await (const page of store.scanUserSummaries()) {
+        for (const summary of page) if (pinHashIsForeign(summaryPin(summary), scheme)) count++;
+      }
+    }
     this.#cached = { seq, scheme, count, at: Date.now() };
     this.#gauge.set(count);
     return { scheme, count };

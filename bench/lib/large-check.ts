@@ -3,8 +3,8 @@
  * gateway config). The device (the simulator in its own process) and the database hold the
  * same users, and the device's cursor is at the head, as after a restart: then
  * `engine.verify({ deviceId })` is timed twice. The first (cold) check builds the expected
- * set by one scan of the store while the device's list (User.GetList, one message of about
- * 6 MB) is read; the second (warm) finds the set cached and brings it forward from the feed.
+ * set by one scan of the store's user summaries (not the whole records) while the device's
+ * list (User.GetList, one message of about 6 MB) is read; the second (warm) finds the set cached and brings it forward from the feed.
  * Baseline in the same run: one GetList by a bare client, the least any header check does.
  */
 import { UserService } from '../../proto/gen/gsdk/user.js';
@@ -89,7 +89,7 @@ export async function measureLargeCheck(ctx: BenchContext, users: number): Promi
         },
       ],
       notes: [
-        `Large device: ${users} card-and-PIN users on one simulated device (its own process) and in the store, cursor at the head (as after a restart); the default gateway config (gateway.maxReceiveBytes 72 MiB: the device's list is one ${list.length}-byte message${list.length > 4 * 1024 * 1024 ? ', over the 4 MiB rollcall received before' : ''}). The first check scans the store for the expected set while it reads the list; the second finds the set cached.`,
+        `Large device: ${users} card-and-PIN users on one simulated device (its own process) and in the store, cursor at the head (as after a restart); the default gateway config (gateway.maxReceiveBytes 72 MiB: the device's list is one ${list.length}-byte message${list.length > 4 * 1024 * 1024 ? ', over the 4 MiB rollcall received before' : ''}). The first check builds the expected set from one scan of the store's user summaries (LevelDB format 3: one summary per user, written with it) while it reads the list; the second finds the set cached.`,
       ],
       details: { users, coldSeconds, warmSeconds, getListSeconds, listBytes: list.length },
     };

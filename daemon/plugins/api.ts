@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Metrics } from '../obs/metrics.js';
 import type { User, Origin } from '../model/user.js';
+import type { UserSummary } from '../model/user-summary.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { DeviceHolds } from '../model/device-copy.js';
 import type { Writable } from 'node:stream';
@@ -201,6 +202,13 @@ export interface Store extends PluginInstance {
   getUsers(ids: string[]): Promise<(User | undefined)[]>;
   /** Users in ID order (byte order), starting after `after`. */
   scanUsers(options?: { after?: string; limit?: number }): AsyncIterable<User>;
+  /**
+   * The summary (daemon/model/user-summary.ts) of every user, in the order of scanUsers and in
+   * pages (a check of 500,000 users pays per page, not per user, for crossing into the store):
+   * what a header check needs, without reading whole records. Always that of the committed
+   * record: a commit changes a user and its summary together.
+   */
+  scanUserSummaries(): AsyncIterable<readonly UserSummary[]>;
   countUsers(): Promise<number>;
 
   /** The last committed seq (0 for an empty store). */
@@ -234,6 +242,12 @@ export interface Store extends PluginInstance {
 export interface SyncModeInstance extends PluginInstance {
   /** Whether `device` should hold `user`. */
   targets(user: User, device: DeviceRecord): boolean;
+  /**
+   * Optional: the answer of `targets` from the user's summary alone (its ID and access
+   * groups), so that a check of a large device need not read whole users. Without it,
+   * checks read every user.
+   */
+  targetsSummary?(user: UserSummary, device: DeviceRecord): boolean;
   /** Whether enrollments and edits made at a device are merged into the database. */
   readonly acceptsDeviceChanges: boolean;
   /** Whether changes are pushed as they commit (false: they wait for an operator's sync). */

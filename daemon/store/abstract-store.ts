@@ -11,6 +11,7 @@
 import { isRollcallError } from '../errors.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { User } from '../model/user.js';
+import { summarizeUser, type UserSummary } from '../model/user-summary.js';
 import type {
   Change,
   CommitResult,
@@ -59,6 +60,9 @@ export interface AbstractStoreOptions {
 }
 
 const ignore = (): void => {};
+
+/** Summaries per page of scanUserSummaries, in the default implementation. */
+const SUMMARY_PAGE = 1000;
 
 export abstract class AbstractStore implements Store {
   readonly #now: () => number;
@@ -138,7 +142,7 @@ export abstract class AbstractStore implements Store {
 
   async commit(mutations: Mutation[]): Promise<CommitResult> {
     this.#assertOpen();
-    const prepared = prepareMutations(mutations);
+    const prepared = prepareMutations(mutations, { summaries: this._keepsSummaries });
     return this.#write(async () => {
       if (prepared.length === 0) return { seq: this.#seq };
       // Planned in turn, so a cursor is checked against every commit queued before it.
@@ -177,6 +181,10 @@ export abstract class AbstractStore implements Store {
 
   scanUsers(options?: { after?: string; limit?: number }): AsyncIterable<User> {
     return this.#scan(options);
+  }
+
+  scanUserSummaries(): AsyncIterable<readonly UserSummary[]> {
+    return this.#scanSummaries();
   }
 
   async countUsers(): Promise<number> {
@@ -296,6 +304,25 @@ export abstract class AbstractStore implements Store {
   /** Users in UTF-8 byte order of their IDs, after `after`, at most `limit`, without loading all. */
   protected abstract _scanUsers(options: { after: string | undefined; limit: number | undefined }): AsyncIterable<User>;
   protected abstract _countUsers(): Promise<number>;
+  /** Whether the backend stores a summary beside each user: then every upsert it is given carries one. */
+  protected get _keepsSummaries(): boolean {
+    return false;
+  }
+  /**
+   * Every user's summary in scan order, in pages. This default summarizes the whole records
+   * as it scans them; a backend that keeps summaries beside its users reads those instead.
+   */
+  protected async *_scanUserSummaries(): AsyncIterable<readonly UserSummary[]> {
+    let page: UserSummary[] = [];
+    for await (const user of this._scanUsers({ after: undefined, limit: undefined })) {
+      page.push(summarizeUser(user));
+      if (page.length >= SUMMARY_PAGE) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+  }
   /** Feed entries with `seq` < entry seq ≤ `upTo`, ascending, at most `limit`. */
   protected abstract _changesSince(seq: number, upTo: number, limit: number | undefined): Promise<Change[]>;
   protected abstract _feedHorizon(): Promise<number>;
@@ -336,9 +363,18 @@ export abstract class AbstractStore implements Store {
     const { after, limit } = checkScanOptions(options);
     this.#assertOpen();
     if (limit === 0) return;
+    yield* this.#guardScan(this._scanUsers({ after, limit }));
+  }
+
+  async *#scanSummaries(): AsyncGenerator<readonly UserSummary[]> {
+    this.#assertOpen();
+    yield* this.#guardScan(this._scanUserSummaries());
+  }
+
+  async *#guardScan<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
     try {
-      for await (const user of this._scanUsers({ after, limit })) {
-        yield user;
+      for await (const item of source) {
+        yield item;
         // The consumer may have been away across a close.
         this.#assertOpen();
       }

@@ -14,13 +14,14 @@
  */
 import type { DeviceRecord } from '../model/device.js';
 import type { Origin } from '../model/user.js';
+import { summarizeUser, type UserSummary } from '../model/user-summary.js';
 import type { ImportRecord, Mutation, NewEvent, StoredEvent } from '../plugins/api.js';
 import { checkMutations } from './store-arguments.js';
 import { invalidArgumentError } from './store-errors.js';
 
 /** A checked mutation holding private copies of its values. User records are JSON text. */
 export type PreparedMutation =
-  | { type: 'putUser'; userId: string; record: string; origin: Origin }
+  | { type: 'putUser'; userId: string; record: string; origin: Origin; summary?: UserSummary }
   | { type: 'deleteUser'; userId: string; origin: Origin }
   | { type: 'setCursor'; deviceId: number; seq: number }
   | { type: 'putDevice'; deviceId: number; device: DeviceRecord }
@@ -29,7 +30,16 @@ export type PreparedMutation =
   | { type: 'appendEvent'; event: NewEvent };
 
 export type UserChange =
-  | { op: 'upsert'; seq: number; userId: string; /** The user as JSON text. */ record: string; origin: Origin }
+  | {
+      op: 'upsert';
+      seq: number;
+      userId: string;
+      /** The user as JSON text. */
+      record: string;
+      origin: Origin;
+      /** Its summary (user-summary.ts), for a backend that keeps summaries (prepareMutations' `summaries`). */
+      summary?: UserSummary;
+    }
   | { op: 'delete'; seq: number; userId: string; origin: Origin };
 
 export interface CommitPlan {
@@ -51,7 +61,8 @@ export interface CommitPlan {
   events: StoredEvent[];
 }
 
-export function prepareMutations(mutations: unknown): PreparedMutation[] {
+/** `summaries`: each putUser also gets its user's summary, made from the user as given. */
+export function prepareMutations(mutations: unknown, options: { summaries?: boolean } = {}): PreparedMutation[] {
   checkMutations(mutations);
   // An import's batch gives every putUser the same origin object: copied once, not per user.
   const origins = new Map<unknown, unknown>();
@@ -64,8 +75,12 @@ export function prepareMutations(mutations: unknown): PreparedMutation[] {
       return copied;
     };
     switch (m.type) {
-      case 'putUser':
-        return { type: m.type, userId: m.user.id, record: jsonText(m.user, `mutations[${index}]`), origin: copyOrigin(m.origin) };
+      case 'putUser': {
+        const record = jsonText(m.user, `mutations[${index}]`);
+        const prepared: PreparedMutation = { type: m.type, userId: m.user.id, record, origin: copyOrigin(m.origin) };
+        if (options.summaries) prepared.summary = summarizeUser(m.user);
+        return prepared;
+      }
       case 'deleteUser':
         return { type: m.type, userId: m.userId, origin: copyOrigin(m.origin) };
       case 'setCursor':
@@ -100,7 +115,7 @@ export function planCommit(
       case 'putUser':
         seq += 1;
         users.delete(m.userId);
-        users.set(m.userId, { op: 'upsert', seq, userId: m.userId, record: m.record, origin: m.origin });
+        users.set(m.userId, { op: 'upsert', seq, userId: m.userId, record: m.record, origin: m.origin, ...(m.summary ? { summary: m.summary } : {}) });
         break;
       case 'deleteUser':
         seq += 1;

@@ -32,6 +32,7 @@ import type { DeviceFilter } from './fleet.js';
 import type { SyncContext } from './context.js';
 import type { User } from '../model/user.js';
 import type { LeftOff } from '../model/device-copy.js';
+import { HeapRelease } from '../obs/heap-release.js';
 
 export type { DeviceStatus, CheckResult, DevicePlanPreview, UserPushResult };
 
@@ -57,6 +58,7 @@ export class SyncEngine {
   readonly #fleet: Fleet;
   readonly #expected: ExpectedSets;
   readonly #scheduler: Scheduler;
+  readonly #heap: HeapRelease;
   readonly #requests: OperatorRequests;
   readonly #follower: DeviceEventFollower | undefined;
   #config: SyncConfig;
@@ -104,7 +106,16 @@ export class SyncEngine {
     const follower = (this.#follower =
       options.deviceEvents === false ? undefined : new DeviceEventFollower({ ctx, logger: options.logger.child({ component: 'device-events' }), fleet, repairs, queueSize: options.deviceEvents?.queueSize }));
     const reconcile = new Reconcile({ ctx, fleet, expected, guard, sender, health, deviceChanges: follower });
-    const scheduler = (this.#scheduler = new Scheduler({ ctx, fleet, expected, wakeup, work: { check: (d, depth, repair) => reconcile.check(d, depth, repair), feed: (g, release) => sender.feed(g, release) } }));
+    // Checks and batches leave garbage that an idle daemon would keep (heap-release.ts).
+    const heap = (this.#heap = new HeapRelease({ logger: ctx.logger }));
+    const afterwards = <T>(work: Promise<T>): Promise<T> => work.finally(() => heap.afterBurst());
+    const scheduler = (this.#scheduler = new Scheduler({
+      ctx,
+      fleet,
+      expected,
+      wakeup,
+      work: { check: (d, depth, repair) => afterwards(reconcile.check(d, depth, repair)), feed: (g, release) => afterwards(sender.feed(g, release)) },
+    }));
     requests = this.#requests = new OperatorRequests({ ctx, fleet, scheduler, reconcile, sender, guard });
   }
 
@@ -130,6 +141,7 @@ export class SyncEngine {
     this.#controller.abort(new Error('stopping'));
     await this.#follower?.stop();
     await this.#scheduler.stop();
+    this.#heap.stop();
   }
 
   get metrics(): SyncMetrics {

@@ -2,7 +2,9 @@
  * What devices should hold, for checks: expected users (counts and hashes of each device's
  * copy, device-copy.ts) and users to leave alone for a rule. A set is shared by every device
  * with the same placement key, ID rules and device shape, so a check of a hundred devices reads and hashes the users once. It is
- * built by one scan of the users and afterwards brought forward from the change feed (only
+ * built by one scan of the user summaries (summary-placement.ts; whole users only where a
+ * summary cannot tell, or by a scan of the users when the sync mode cannot target from
+ * summaries), and afterwards brought forward from the change feed (only
  * the users changed since are read and placed again), so that checks that follow commits,
  * or a device that keeps reconnecting, do not scan the whole database each time. A set is
  * never mutated: bringing it forward makes a new one. At most EXPECTED_SETS are kept, and
@@ -12,7 +14,8 @@ import type { User } from '../model/user.js';
 import type { LeftOff } from '../model/device-copy.js';
 import type { DeviceRecord } from '../model/device.js';
 import { shouldRestoreOnDevice } from '../merge/deletes.js';
-import { placement, type DeviceRules } from './placement.js';
+import { copyFor, placement, type DeviceRules } from './placement.js';
+import { SummaryPlacer } from './summary-placement.js';
 import { expectedOf, type ExpectedUser } from './reconcile-diff.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { DeviceState } from './device-state.js';
@@ -20,6 +23,8 @@ import type { Fleet } from './fleet.js';
 import type { SyncContext } from './context.js';
 
 export const EXPECTED_SETS = 4;
+/** Whole users read per call, where summaries cannot place them or hashes are needed. */
+const READ_PAGE = 1000;
 export const EXPECTED_SET_IDLE_MS = 60_000;
 
 /** What devices placed alike should hold, as of `seq`. */
@@ -67,15 +72,35 @@ export class ExpectedSets {
   async of(device: DeviceState): Promise<DeviceExpectation> {
     const shared = await this.shared(device);
     const leaveAlone = new Set(shared.leaveAlone);
-    for (const [id, refused] of Object.entries(device.record.rejectedUsers ?? {})) {
-      // A refusal for an unknown cause is offered again at each check (DeviceRecord.rejectedUsers).
-      if (!refused.unknown && shared.expected.get(id)?.hash === refused.hash) leaveAlone.add(id);
-    }
-    for (const [id, deletedAs] of Object.entries(device.record.deletedAtDevice ?? {})) {
-      const wanted = shared.expected.get(id);
-      if (wanted && !shouldRestoreOnDevice(this.#ctx.config.deviceDeletes, wanted.hash !== deletedAs)) leaveAlone.add(id);
+    // A refusal for an unknown cause is offered again at each check (DeviceRecord.rejectedUsers).
+    const refusals = Object.entries(device.record.rejectedUsers ?? {}).filter(([, refused]) => !refused.unknown);
+    const deletions = Object.entries(device.record.deletedAtDevice ?? {});
+    const hashes = await this.hashes(device, shared.expected, [...refusals, ...deletions].map(([id]) => id));
+    for (const [id, refused] of refusals) if (hashes.get(id) === refused.hash) leaveAlone.add(id);
+    for (const [id, deletedAs] of deletions) {
+      if (shared.expected.has(id) && !shouldRestoreOnDevice(this.#ctx.config.deviceDeletes, hashes.get(id) !== deletedAs)) leaveAlone.add(id);
     }
     return { expected: shared.expected, leaveAlone };
+  }
+
+  /**
+   * The copy hashes of those of `ids` that `expected` (a set of `device`'s) holds: the set's
+   * own, else worked out from the stored users (a set made from summaries has none).
+   */
+  async hashes(device: DeviceState, expected: ReadonlyMap<string, ExpectedUser>, ids: readonly string[]): Promise<Map<string, string>> {
+    const hashes = new Map<string, string>();
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const want = expected.get(id);
+      if (want?.hash !== undefined) hashes.set(id, want.hash);
+      else if (want) unknown.push(id);
+    }
+    if (unknown.length === 0) return hashes;
+    const rules = this.#fleet.rules(device);
+    for (let i = 0; i < unknown.length; i += READ_PAGE) {
+      for (const user of await this.#ctx.store.getUsers(unknown.slice(i, i + READ_PAGE))) if (user) hashes.set(user.id, copyFor(user, rules).hash);
+    }
+    return hashes;
   }
 
   /** The set shared by the devices placed like `device`, as of the feed's head. */
@@ -112,7 +137,24 @@ export class ExpectedSets {
     const seq = this.#feed.head;
     const expected = new Map<string, ExpectedUser>();
     const leaveAlone = new Set<string>();
-    for await (const user of this.#ctx.store.scanUsers()) this.#place(user, record, rules, expected, leaveAlone);
+    const { store, mode } = this.#ctx;
+    if (!SummaryPlacer.usable(mode, rules)) {
+      for await (const user of store.scanUsers()) this.#place(user, record, rules, expected, leaveAlone);
+      return { seq, expected, leaveAlone };
+    }
+    const placer = new SummaryPlacer(mode, record, rules);
+    const toRead: string[] = [];
+    for await (const page of store.scanUserSummaries()) {
+      for (const summary of page) {
+        const where = placer.place(summary);
+        if (where.place === 'read') toRead.push(summary.id);
+        else if (where.place) expected.set(summary.id, where.expected);
+        else if (where.why !== 'not-targeted') leaveAlone.add(summary.id);
+      }
+    }
+    for (let i = 0; i < toRead.length; i += READ_PAGE) {
+      for (const user of await store.getUsers(toRead.slice(i, i + READ_PAGE))) if (user) this.#place(user, record, rules, expected, leaveAlone);
+    }
     return { seq, expected, leaveAlone };
   }
 

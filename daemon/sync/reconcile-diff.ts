@@ -15,8 +15,11 @@ export interface ExpectedUser {
   cards: number;
   fingers: number;
   faces: number;
-  /** Device-projection hash of the copy (daemon/model/projection.ts). */
-  hash: string;
+  /**
+   * Device-projection hash of the copy (daemon/model/projection.ts). Absent in a set made from
+   * user summaries (summary-placement.ts): ExpectedSets.hashes works it out when needed.
+   */
+  hash?: string;
   /** Present only when the copy left something off (shared between users with the same, never changed). */
   leftOff?: readonly LeftOff[];
 }
@@ -71,7 +74,7 @@ export function differences(diff: HeaderDiff, changed: readonly string[] = []): 
   return diff.missing.length + diff.extra.length + diff.mismatched.length + changed.length;
 }
 
-/** The deep check: users read back from the device whose content hash differs from the expected one. */
-export function contentDiff(expected: ReadonlyMap<string, ExpectedUser>, deviceUsers: readonly { id: string; hash: string }[]): string[] {
-  return deviceUsers.filter((u) => expected.get(u.id)?.hash !== u.hash).map((u) => u.id);
+/** The deep check: users read back from the device whose content hash differs from the expected one (`expected`: hashes by ID). */
+export function contentDiff(expected: ReadonlyMap<string, string>, deviceUsers: readonly { id: string; hash: string }[]): string[] {
+  return deviceUsers.filter((u) => expected.get(u.id) !== u.hash).map((u) => u.id);
 }

@@ -109,8 +109,8 @@ export class Reconcile {
       if (method === 'deep') {
         for (let i = 0; i < diff.matched.length; i += config.reconcile.pageSize) {
           const page = diff.matched.slice(i, i + config.reconcile.pageSize);
-          const onDevice = await transport.getUsers(device.id, page, { signal });
-          changed.push(...contentDiff(expected, onDevice.map((u) => ({ id: u.id, hash: deviceProjectionHash(u) }))));
+          const [onDevice, hashes] = await Promise.all([transport.getUsers(device.id, page, { signal }), sets.hashes(device, expected, page)]);
+          changed.push(...contentDiff(hashes, onDevice.map((u) => ({ id: u.id, hash: deviceProjectionHash(u) }))));
         }
       }
       result.differences = differences(diff, changed);

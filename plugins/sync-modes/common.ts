@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { PluginDefinition, SyncModeInstance } from '../../daemon/plugins/api.js';
 import type { User } from '../../daemon/model/user.js';
+import type { UserSummary } from '../../daemon/model/user-summary.js';
 import type { DeviceRecord } from '../../daemon/model/device.js';
 
 export const emptySchema = z.strictObject({});
@@ -13,7 +14,8 @@ export const emptySchema = z.strictObject({});
 export interface SyncModeRules {
   name: string;
   description: string;
-  targets(user: User, device: DeviceRecord): boolean;
+  /** Reads the user's ID and access groups only, so that checks can target from user summaries. */
+  targets(user: { readonly id: string; readonly accessGroups: readonly number[] }, device: DeviceRecord): boolean;
   /** Devices with the same key are targeted identically. */
   placementKey(device: DeviceRecord): string;
   acceptsDeviceChanges: boolean;
@@ -32,6 +34,10 @@ class SyncMode implements SyncModeInstance {
   }
 
   targets(user: User, device: DeviceRecord): boolean {
+    return this.#rules.targets(user, device);
+  }
+
+  targetsSummary(user: UserSummary, device: DeviceRecord): boolean {
     return this.#rules.targets(user, device);
   }
 

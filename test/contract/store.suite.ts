@@ -14,6 +14,7 @@ import { harness, type StoreFactory } from './store/harness.js';
 import { ledgerTests } from './store/ledgers.js';
 import { lifecycleTests } from './store/lifecycle.js';
 import { reopenTests } from './store/reopen.js';
+import { summaryTests } from './store/summaries.js';
 import { userTests } from './store/users.js';
 import { waiterTests } from './store/waiters.js';
 
@@ -27,6 +28,7 @@ export function storeSuite(name: string, factory: StoreFactory): void {
     describe('change feed', () => feedTests(h));
     describe('waitForSeq', () => waiterTests(h));
     describe('users', () => userTests(h));
+    describe('user summaries', () => summaryTests(h));
     describe('cursors, devices, imports', () => ledgerTests(h));
     describe('events', () => eventTests(h));
     describe('reopen', () => reopenTests(h));

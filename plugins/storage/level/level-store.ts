@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { RollcallError } from '../../../daemon/errors.js';
 import type { DeviceRecord } from '../../../daemon/model/device.js';
 import type { User } from '../../../daemon/model/user.js';
+import { encodeSummary, type UserSummary } from '../../../daemon/model/user-summary.js';
 import type { Change, EventQuery, ImportRecord, StoredEvent } from '../../../daemon/plugins/api.js';
 import { AbstractStore, type AbstractStoreOptions, type OpenedState } from '../../../daemon/store/abstract-store.js';
 import type { CommitPlan } from '../../../daemon/store/commit-plan.js';
@@ -31,14 +32,22 @@ import {
 } from './keys.js';
 import { BrokenSealError, seal, unseal, type SealPolicy } from './sealed-values.js';
 import { damagedError, prepareStoreDirectory, tightenFiles, writeMarker } from './store-directory.js';
+import { rebuildSummaries, SummaryReader } from './summary-index.js';
 import { defineTables, type Root, type Sublevel, type Tables } from './tables.js';
 
 /**
  * Bumped when the key layout changes; a store of another format is refused, not guessed at.
- * 2: every value sealed with its checksum. 1 (no seals) is still read; see sealed-values.ts.
+ * 3: a summary beside every user (summary-index.ts). 2: every value sealed with its
+ * checksum. A store of format 2 gets its summaries at open and becomes 3; one of format 1
+ * (no seals, still read: see sealed-values.ts) gets them at every open, since a rollcall
+ * before format 3 may have written users into it meanwhile, until repair makes it 3.
  */
-export const storeFormat = 2;
+export const storeFormat = 3;
+const sealedFormat = 2;
 const unsealedFormat = 1;
+
+/** How many user summaries are read per step of a scan. */
+const summaryPage = 1000;
 
 /** How many index keys are resolved to events per read. */
 const eventPage = 256;
@@ -144,8 +153,10 @@ export class LevelStore extends AbstractStore {
       put(t.userSeq, change.userId, { seq: change.seq, op: change.op });
       if (change.op === 'upsert') {
         put(t.users, change.userId, seal(change.record));
+        put(t.summaries, change.userId, encodeSummary(change.summary!));
       } else {
         del(t.users, change.userId);
+        del(t.summaries, change.userId);
         put(t.tombstones, key, { userId: change.userId, at: plan.at });
       }
       delta += (change.op === 'upsert' ? 1 : 0) - (prior?.op === 'upsert' ? 1 : 0);
@@ -220,6 +231,37 @@ export class LevelStore extends AbstractStore {
       // LevelDB could not read a block: the user after `last` is the first it could not give.
       const after = last === undefined ? 'at the start of the users' : `after user ${JSON.stringify(last)}`;
       throw translate(error, this.#options.location, `LevelDB could not read the users ${after}`, last === undefined ? {} : { afterUserId: last });
+    }
+  }
+
+  protected override get _keepsSummaries(): boolean {
+    return true;
+  }
+
+  protected override async *_scanUserSummaries(): AsyncGenerator<readonly UserSummary[]> {
+    // Read as text, a page at a time, and unsealed by the reader (summary-index.ts).
+    const iterator = this.#t.summaries.iterator<string, string>({ valueEncoding: 'utf8' });
+    const reader = new SummaryReader();
+    let last: string | undefined;
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(summaryPage);
+        if (entries.length === 0) break;
+        const page: UserSummary[] = [];
+        for (const [id, text] of entries) {
+          const summary = reader.read(id, text);
+          if (!summary) throw brokenSummaryError(this.#options.location, id);
+          page.push(summary);
+          last = id;
+        }
+        yield page;
+      }
+    } catch (error) {
+      if (error instanceof RollcallError) throw error;
+      const after = last === undefined ? 'at the start of the user summaries' : `after the summary of user ${JSON.stringify(last)}`;
+      throw translate(error, this.#options.location, `LevelDB could not read the user summaries ${after}`, last === undefined ? {} : { afterUserId: last });
+    } finally {
+      await iterator.close();
     }
   }
 
@@ -326,11 +368,18 @@ export class LevelStore extends AbstractStore {
       if (directory.marked) throw damagedError(location, 'holds no rollcall data, though a rollcall store was created here (its marker is present)', { missing: 'data' });
       await t.meta.put('format', storeFormat);
       await writeMarker(location, storeFormat);
-    } else if (format !== storeFormat && format !== unsealedFormat) {
-      throw corruptRecordError(`The store at ${location} has format ${format}; this rollcall reads ${unsealedFormat} and ${storeFormat}`, undefined, {
+    } else if (format !== storeFormat && format !== sealedFormat && format !== unsealedFormat) {
+      throw corruptRecordError(`The store at ${location} has format ${format}; this rollcall reads ${unsealedFormat} to ${storeFormat}`, undefined, {
         location,
         format,
       });
+    } else if (format !== storeFormat) {
+      const logger = this.#options.logger;
+      logger.info({ location, format }, 'store: building the user summaries (a store made before format 3)');
+      const summarized = await rebuildSummaries(t.db, format === unsealedFormat);
+      logger.info({ location, users: summarized }, 'store: user summaries built');
+      if (format === sealedFormat) await t.meta.put('format', storeFormat);
+      await writeMarker(location, format === sealedFormat ? storeFormat : format);
     } else if (!directory.marked) {
       // A store made before markers: it gets one now.
       await writeMarker(location, format);
@@ -417,6 +466,14 @@ export class LevelStore extends AbstractStore {
       if (event !== undefined && eventMatches(event, query)) found.push(event);
     }
   }
+}
+
+function brokenSummaryError(location: string, id: string): RollcallError {
+  return corruptRecordError(
+    `The stored summary of user ${JSON.stringify(id)} is corrupt; it is not served. Stop rollcall and run \`rollcall store repair\` (it builds the summaries again)`,
+    undefined,
+    { location, userId: id, reason: 'summary' },
+  );
 }
 
 function brokenUserError(location: string, id: string, reason: string): RollcallError {

@@ -7,7 +7,8 @@
  *    are deleted (a user's record with its feed entry), never guessed at.
  * 3. Values of a format 1 store are sealed and the store becomes format 2.
  * 4. The counters the store keeps beside the data (last seq, user count) are recomputed,
- *    since a repair that lost a table can leave them behind the data.
+ *    since a repair that lost a table can leave them behind the data, and the user
+ *    summaries are built again from the users (summary-index.ts).
  */
 import { ClassicLevel } from 'classic-level';
 import { access, readdir } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import type { StoreRepairReport } from '../../../daemon/plugins/api.js';
 import { numberKey, parseNumberKey } from './keys.js';
 import { storeFormat } from './level-store.js';
 import { BrokenSealError, isSealed, seal, unseal } from './sealed-values.js';
+import { rebuildSummaries } from './summary-index.js';
 import { levelFiles, markerName, tightenFiles } from './store-directory.js';
 import { sealedSublevels, type Root, type UserSeq } from './tables.js';
 
@@ -79,6 +81,8 @@ export async function repairLevelStore({ location, dropCorrupt }: LevelRepairOpt
     let dropped = 0;
     if (dropCorrupt && broken.length > 0) dropped = await drop(db, broken);
 
+    // Values are sealed by now (a broken one left in place gets an unreadable summary).
+    await rebuildSummaries(db, false);
     // A store whose format key was lost is still ours when the marker says so.
     const counters = await recount(db, format !== undefined || marked ? storeFormat : undefined);
     await tightenFiles(location);

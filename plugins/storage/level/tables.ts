@@ -35,6 +35,8 @@ export interface Tables {
   meta: Sublevel<number>;
   /** User records as sealed JSON text (written as given, unsealed and parsed on read). */
   users: Sublevel<string>;
+  /** One summary per user (user-summary.ts encodeSummary), written with the user: see summary-index.ts. */
+  summaries: Sublevel<unknown[]>;
   userSeq: Sublevel<UserSeq>;
   feed: Sublevel<FeedEntry>;
   tombstones: Sublevel<Tombstone>;
@@ -47,7 +49,11 @@ export interface Tables {
   eventsByTime: Sublevel<string>;
 }
 
-/** Sublevel names whose values carry a seal (the event indexes hold empty values). */
+/**
+ * Sublevel names whose values carry a seal and that repair checks (the event indexes hold
+ * empty values). The user summaries ('sm') are sealed too, but repair builds them again
+ * from the users instead of checking them (summary-index.ts).
+ */
 export const sealedSublevels = ['m', 'u', 'us', 'f', 't', 'c', 'd', 'i', 'e'] as const;
 
 export function defineTables(db: Root, policy: SealPolicy): Tables {
@@ -57,6 +63,7 @@ export function defineTables(db: Root, policy: SealPolicy): Tables {
     db,
     meta: db.sublevel<string, number>('m', json<number>()),
     users: db.sublevel<string, string>('u', text),
+    summaries: db.sublevel<string, unknown[]>('sm', json<unknown[]>()),
     userSeq: db.sublevel<string, UserSeq>('us', json<UserSeq>()),
     feed: db.sublevel<string, FeedEntry>('f', json<FeedEntry>()),
     tombstones: db.sublevel<string, Tombstone>('t', json<Tombstone>()),

@@ -1,5 +1,4 @@
 import { defineSyncMode } from '../common.js';
-import type { User } from '../../../daemon/model/user.js';
 import type { DeviceRecord } from '../../../daemon/model/device.js';
 
 /**
@@ -7,7 +6,7 @@ import type { DeviceRecord } from '../../../daemon/model/device.js';
  * only to devices that serve one of the user's access groups, and is removed from the
  * others. A device that serves no access group holds nobody.
  */
-export function servesUser(user: User, device: DeviceRecord): boolean {
+export function servesUser(user: { readonly accessGroups: readonly number[] }, device: DeviceRecord): boolean {
   const served = device.accessGroups;
   if (!served || served.length === 0) return false;
   return user.accessGroups.some((group) => served.includes(group));

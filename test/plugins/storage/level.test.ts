@@ -109,10 +109,10 @@ test('a directory holding some other LevelDB is refused with STORE_CORRUPT, and 
 test('a store of another format is refused with STORE_CORRUPT', async () => {
   await withTempDir(async (dir) => {
     const raw = new Level(dir);
-    await raw.put('!m!format', '3');
+    await raw.put('!m!format', '4');
     await raw.close();
     const store = new LevelStore({ location: dir, logger: silent });
-    await assert.rejects(store.start(), (error) => isRollcallError(error, 'ROLLCALL_ERR_STORE_CORRUPT') && /format 3/.test(error.message));
+    await assert.rejects(store.start(), (error) => isRollcallError(error, 'ROLLCALL_ERR_STORE_CORRUPT') && /format 4/.test(error.message));
   });
 });
 
@@ -170,6 +170,7 @@ test('keys follow the documented layout', async () => {
         '!m!seq',
         '!m!users',
         `!t!${hex(2)}`,
+        '!sm!a',
         '!u!a',
         '!us!a',
         '!us!b',
