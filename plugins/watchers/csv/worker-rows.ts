@@ -13,13 +13,20 @@ import type { RowEvent, RowSourceOptions } from './row-source.js';
 
 /** Chunks in flight between the worker and the watcher: one being handed on, one being read. */
 const CREDITS = 2;
+/**
+ * The worker's heap, in MiB. Its objects live for one row (the reader holds one record of
+ * at most 64 KiB, a chunk is text once posted), so a small young generation does: it is
+ * part of the daemon's resident size for the whole import. The old generation's cap is
+ * far above what it holds; it only stops a runaway.
+ */
+const WORKER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 };
 
 type Message = string | { error: WorkerFailure };
 
 export async function* workerRowEvents(source: RowSourceOptions, chunkRecords: number, signal: AbortSignal): AsyncGenerator<RowEvent> {
   signal.throwIfAborted();
   const data: ParseWorkerData = { source, chunkRecords, credits: CREDITS };
-  const worker = new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: data });
+  const worker = new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: data, resourceLimits: WORKER_HEAP });
   const inbox: Message[] = [];
   let failure: unknown;
   let exited: number | undefined;
