@@ -46,6 +46,7 @@ import { exportCsv, type ExportSummary } from './export.js';
 import { readCsv } from './reader.js';
 import { pinIndexes, redactCells, redactionOf } from './redact.js';
 import { configSchema, type CsvConfig } from './schema.js';
+import { csvRowEvents } from './row-source.js';
 import { workerRowEvents } from './worker-rows.js';
 
 export class CsvWatcher implements WatcherInstance {
@@ -94,13 +95,11 @@ export class CsvWatcher implements WatcherInstance {
 
     let batch: IngestRecord[] = [];
     const counts = { accepted: 0, rejected: 0, resumed: 0 };
-    // Read, mapped and redacted in a worker thread (worker-rows.ts), which also writes the
-    // kept copy in this same pass when the file has a PIN column.
-    const events = workerRowEvents(
-      { path: file.path, name: file.name, config, resumeFrom: sink.resumeFrom, ...(file.keptCopy !== undefined ? { keptCopy: file.keptCopy } : {}) },
-      config.batchSize,
-      signal,
-    );
+    // Read, mapped and redacted (row-source.ts), writing the kept copy in this same pass when
+    // the file has a PIN column: in a worker thread (worker-rows.ts) for a large file, here
+    // for a small one, where starting a worker would cost more than the parse.
+    const source = { path: file.path, name: file.name, config, resumeFrom: sink.resumeFrom, ...(file.keptCopy !== undefined ? { keptCopy: file.keptCopy } : {}) };
+    const events = file.size >= WORKER_MIN_BYTES ? workerRowEvents(source, config.batchSize, signal) : csvRowEvents(source);
     // The batch being committed: the next one is read meanwhile (the commit waits on
     // LevelDB's threads, not on this one). The sink still sees one call at a time, in file
     // order: every other call waits for the commit in flight first.
@@ -227,6 +226,8 @@ export class CsvWatcher implements WatcherInstance {
 
 /** Reads of a large file: fewer, bigger chunks cost less per byte. */
 const READ_CHUNK = 256 * 1024;
+/** Files from this size on are parsed in a worker thread (about 7,500 BioStar rows). */
+export const WORKER_MIN_BYTES = 1024 * 1024;
 /** A kept copy (or its partial file) that will not be used. */
 async function removeCopy(path: string): Promise<void> {
   await rm(path, { force: true });

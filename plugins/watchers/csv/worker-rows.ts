@@ -63,6 +63,7 @@ export async function* workerRowEvents(source: RowSourceOptions, chunkRecords: n
       if (typeof message !== 'string') throw rebuilt(message.error);
       const events = JSON.parse(message) as RowEvent[];
       for (const event of events) {
+        signal.throwIfAborted();
         yield event;
         if (event.kind === 'end') return;
       }
