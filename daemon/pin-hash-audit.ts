@@ -51,6 +51,8 @@ export class PinHashAudit {
   readonly #o: PinHashAuditOptions;
   readonly #gauge: Gauge;
   #cached: { seq: number; scheme: string | undefined; count: number; at: number } | undefined;
+  /** The count under way: callers meanwhile share it rather than each reading every user again. */
+  #counting: Promise<ForeignPinHashes> | undefined;
   #started = false;
 
   constructor(options: PinHashAuditOptions) {
@@ -80,8 +82,17 @@ export class PinHashAudit {
     }
   }
 
-  /** How many users have a foreign PIN hash now. */
-  async count(): Promise<ForeignPinHashes> {
+  /**
+   * How many users have a foreign PIN hash now. A count reads every user: scrapes that come
+   * while one is under way (a large store, a busy daemon) wait for it instead of starting
+   * another scan each.
+   */
+  count(): Promise<ForeignPinHashes> {
+    this.#counting ??= this.#count().finally(() => (this.#counting = undefined));
+    return this.#counting;
+  }
+
+  async #count(): Promise<ForeignPinHashes> {
     const store = this.#o.store();
     const scheme = await this.#o.scheme().catch(() => undefined);
     if (!store) return { scheme, count: 0 };

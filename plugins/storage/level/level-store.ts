@@ -67,7 +67,7 @@ export interface LevelStoreOptions extends AbstractStoreOptions {
 // abstract-level types a batch across sublevels this loosely too.
 type AnySublevel = AbstractSublevel<Root, any, any, any>;
 type BatchOp =
-  | { type: 'put'; sublevel: AnySublevel; key: string; value: unknown }
+  | { type: 'put'; sublevel: AnySublevel; key: string; value: unknown; valueEncoding?: 'utf8' }
   | { type: 'del'; sublevel: AnySublevel; key: string };
 
 export class LevelStore extends AbstractStore {
@@ -139,6 +139,21 @@ export class LevelStore extends AbstractStore {
       ops.push({ type: 'del', sublevel, key });
     };
 
+    // Written as the sealed JSON text their sublevel's encoding would make: an import's
+    // commit names one origin for every user, so its JSON is made once, not per entry.
+    const sealedText = (sublevel: AnySublevel, key: string, text: string): void => {
+      ops.push({ type: 'put', sublevel, key, value: seal(text), valueEncoding: 'utf8' });
+    };
+    const originTexts = new Map<unknown, string>();
+    const originPart = (origin: unknown): string => {
+      let text = originTexts.get(origin);
+      if (text === undefined) {
+        const json = JSON.stringify(origin) as string | undefined;
+        originTexts.set(origin, (text = json === undefined ? '' : `,"origin":${json}`));
+      }
+      return text;
+    };
+
     const priors = plan.users.length === 0 ? [] : await this.#guard(t.userSeq.getMany(plan.users.map((c) => c.userId)));
     let delta = 0;
     plan.users.forEach((change, index) => {
@@ -149,8 +164,10 @@ export class LevelStore extends AbstractStore {
         if (prior.op === 'delete') del(t.tombstones, numberKey(prior.seq));
       }
       const key = numberKey(change.seq);
-      put(t.feed, key, { userId: change.userId, op: change.op, at: plan.at, origin: change.origin });
-      put(t.userSeq, change.userId, { seq: change.seq, op: change.op });
+      const id = JSON.stringify(change.userId);
+      // FeedEntry and UserSeq (tables.ts).
+      sealedText(t.feed, key, `{"userId":${id},"op":"${change.op}","at":${JSON.stringify(plan.at)}${originPart(change.origin)}}`);
+      sealedText(t.userSeq, change.userId, `{"seq":${change.seq},"op":"${change.op}"}`);
       if (change.op === 'upsert') {
         put(t.users, change.userId, seal(change.record));
         put(t.summaries, change.userId, encodeSummary(change.summary!));

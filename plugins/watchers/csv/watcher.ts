@@ -7,24 +7,24 @@
  * `file.scan`); called on its own, `ingest` reads the file once more for it. The rows are
  * then read in one pass, which also writes the copy the drop folder keeps when the file
  * has a PIN column (`file.keptCopy`: the PIN cells blanked, as `redactedCopy` writes it).
- * Both reads stream; memory does not grow with the file. While a batch is committed the
- * next one is parsed (at most one batch ahead).
+ * Both reads stream; memory does not grow with the file. The rows are read, mapped and
+ * redacted in a worker thread (worker-rows.ts, row-source.ts), off the event loop that
+ * commits them and fans them out to the devices; a few chunks ahead at most, and the sink
+ * still sees one call at a time, in file order.
  *
  * Records are counted in file order, rejected ones included and blank lines not; the
  * first `sink.resumeFrom` of them were handled by an interrupted earlier run and are
  * skipped. Rows handed to the sink (accepted or rejected) never carry a PIN in `raw`: PIN
- * cells are blanked here (redact.ts, misaligned rows included), so the rejection journal
+ * cells are blanked as they are read (redact.ts, misaligned rows included), so the rejection journal
  * and the error CSV cannot leak one. Header cells reach a reason, a note or a log only
  * when the header is recognised (columns.ts): the first row of a file without a header is
  * data, perhaps a PIN. Ignored columns are listed in the report's notes.
  */
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
-import { stringify as stringifyRows } from 'csv-stringify/sync';
 import type { Writable } from 'node:stream';
 import { RollcallError } from '../../../daemon/errors.js';
 import type { User } from '../../../daemon/model/user.js';
@@ -39,14 +39,15 @@ import type {
   PluginContext,
   WatcherInstance,
 } from '../../../daemon/plugins/api.js';
-import { ignoredColumnNotes, isRecognisedHeader, mapColumns, type ColumnMap } from './columns.js';
-import { periodCellReader, timeZone } from './dates.js';
+import { ignoredColumnNotes, isRecognisedHeader } from './columns.js';
+import { timeZone } from './dates.js';
 import { checkEncoding, decodeText, EncodingScan, type TextFormat } from './decode.js';
 import { exportCsv, type ExportSummary } from './export.js';
 import { readCsv } from './reader.js';
-import { pinIndexes, redactCells, redactionOf, type RowRedaction } from './redact.js';
-import { mapRow } from './row.js';
+import { pinIndexes, redactCells, redactionOf } from './redact.js';
 import { configSchema, type CsvConfig } from './schema.js';
+import { csvRowEvents } from './row-source.js';
+import { workerRowEvents } from './worker-rows.js';
 
 export class CsvWatcher implements WatcherInstance {
   readonly patterns = ['*.csv', '*.CSV'];
@@ -82,7 +83,6 @@ export class CsvWatcher implements WatcherInstance {
     signal.throwIfAborted();
     // A reload during an import applies from the next file.
     const config = this.config;
-    const rowOptions = { periods: periodCellReader({ dayFirst: config.dayFirst, zone: timeZone(config.timeZone) }) };
     let encoding: TextFormat;
     if (file.scan !== undefined) {
       // The host's read for the hash checked the bytes (scanner()); a refusal is thrown here.
@@ -93,18 +93,14 @@ export class CsvWatcher implements WatcherInstance {
     }
     this.ctx.logger.info({ file: file.name, encoding: encoding.encoding, bom: encoding.bom }, 'reading CSV');
 
-    let map: ColumnMap | undefined;
-    let redaction: RowRedaction | undefined;
     let batch: IngestRecord[] = [];
-    let records = 0;
     const counts = { accepted: 0, rejected: 0, resumed: 0 };
-    const rows = readCsv(decodeText(createReadStream(file.path, { signal, highWaterMark: READ_CHUNK }), { checked: true }), {
-      delimiter: config.delimiter,
-      startRow: config.startRow,
-    });
-    // The copy kept in done/, written in this same pass when the file has a PIN column.
-    let copy: KeptCopyWriter | undefined;
-    // The batch being committed: the next one is parsed meanwhile (the commit waits on
+    // Read, mapped and redacted (row-source.ts), writing the kept copy in this same pass when
+    // the file has a PIN column: in a worker thread (worker-rows.ts) for a large file, here
+    // for a small one, where starting a worker would cost more than the parse.
+    const source = { path: file.path, name: file.name, config, resumeFrom: sink.resumeFrom, ...(file.keptCopy !== undefined ? { keptCopy: file.keptCopy } : {}) };
+    const events = file.size >= WORKER_MIN_BYTES ? workerRowEvents(source, config.batchSize, signal) : csvRowEvents(source);
+    // The batch being committed: the next one is read meanwhile (the commit waits on
     // LevelDB's threads, not on this one). The sink still sees one call at a time, in file
     // order: every other call waits for the commit in flight first.
     let committing: Promise<void> | undefined;
@@ -114,57 +110,38 @@ export class CsvWatcher implements WatcherInstance {
       await pending;
     };
     try {
-      for await (const event of rows) {
+      for await (const event of events) {
         signal.throwIfAborted();
-        if (event.kind === 'header') {
-          const mapping = mapColumns(event.cells, config);
-          if (!mapping.ok) {
-            throw new RollcallError('ROLLCALL_ERR_IMPORT_REFUSED', mapping.reason, { detail: { file: file.name, line: event.row } });
-          }
-          map = mapping.map;
-          redaction = redactionOf(event.cells, config);
-          if (file.keptCopy !== undefined && redaction.pins.size > 0) copy = new KeptCopyWriter(file.keptCopy, config.delimiter, event.cells);
-          if (map.ignored.length > 0) {
-            this.ctx.logger.warn(
-              { file: file.name, ignored: map.ignored.map((c) => ({ column: c.index + 1, header: c.header, reason: c.reason })) },
-              'ignored columns (BioStar would refuse this file; rollcall imports the other columns)',
-            );
-            for (const note of ignoredColumnNotes(map.ignored)) sink.note?.(note);
-          }
-          sink.setHeader(event.cells);
-          continue;
-        }
-        records++;
-        if (records <= sink.resumeFrom) {
-          counts.resumed++;
-          // Rows handled before an interruption still belong in the kept copy.
-          if (copy !== undefined && !(event.kind === 'error' && event.cells.length === 0)) await copy.row(redactCells(event.cells, redaction!));
-          continue;
-        }
-        const raw = redactCells(event.cells, redaction!);
-        // Rows the parser could not split are left out of the copy, as redactedCopy does.
-        if (copy !== undefined && !(event.kind === 'error' && event.cells.length === 0)) await copy.row(raw);
-        if (event.kind === 'error') {
-          counts.rejected++;
-          await settled();
-          await sink.reject({ row: event.row, raw, reason: event.reason });
-          continue;
-        }
-        const mapped = mapRow(event.cells, map!, rowOptions);
-        if (!mapped.ok) {
-          counts.rejected++;
-          await settled();
-          await sink.reject({ row: event.row, raw, reason: mapped.reason });
-          continue;
-        }
-        batch.push({ row: event.row, patch: mapped.patch, raw });
-        if (batch.length >= config.batchSize) {
-          counts.accepted += batch.length;
-          await settled();
-          committing = sink.accept(batch);
-          // Seen by the next settled(); this only keeps it from counting as unhandled meanwhile.
-          committing.catch(() => undefined);
-          batch = [];
+        switch (event.kind) {
+          case 'header':
+            if (event.ignored.length > 0) {
+              this.ctx.logger.warn(
+                { file: file.name, ignored: event.ignored.map((c) => ({ column: c.index + 1, header: c.header, reason: c.reason })) },
+                'ignored columns (BioStar would refuse this file; rollcall imports the other columns)',
+              );
+              for (const note of ignoredColumnNotes(event.ignored)) sink.note?.(note);
+            }
+            sink.setHeader(event.cells);
+            break;
+          case 'rejected':
+            counts.rejected++;
+            await settled();
+            await sink.reject({ row: event.row, raw: event.raw, reason: event.reason });
+            break;
+          case 'record':
+            batch.push({ row: event.row, patch: event.patch, raw: event.raw });
+            if (batch.length >= config.batchSize) {
+              counts.accepted += batch.length;
+              await settled();
+              committing = sink.accept(batch);
+              // Seen by the next settled(); this only keeps it from counting as unhandled meanwhile.
+              committing.catch(() => undefined);
+              batch = [];
+            }
+            break;
+          case 'end':
+            counts.resumed = event.resumed;
+            break;
         }
       }
       await settled();
@@ -172,11 +149,11 @@ export class CsvWatcher implements WatcherInstance {
         counts.accepted += batch.length;
         await sink.accept(batch);
       }
-      await copy?.finish();
     } catch (error) {
       // Nothing is handed back to the host while a commit is still in flight.
       await committing?.catch(() => undefined);
-      await copy?.abandon();
+      // The worker may have finished the copy already: a failed read keeps none.
+      if (file.keptCopy !== undefined) await removeCopy(file.keptCopy);
       throw error;
     }
     this.ctx.logger.info({ file: file.name, ...counts }, 'CSV read');
@@ -249,59 +226,12 @@ export class CsvWatcher implements WatcherInstance {
 
 /** Reads of a large file: fewer, bigger chunks cost less per byte. */
 const READ_CHUNK = 256 * 1024;
-/** Rows of the kept copy turned into text at once. */
-const COPY_ROWS = 1000;
-
-/**
- * The kept copy written while the file is read (IngestFile.keptCopy): what redactedCopy
- * writes (UTF-8 with a BOM, CRLF, the header, then every row the parser could split with
- * its PIN cells blanked), under `.partial` until the last row, then renamed.
- */
-class KeptCopyWriter {
-  readonly #path: string;
-  readonly #delimiter: string;
-  readonly #out: WriteStream;
-  #rows: string[][] = [];
-  #failed: unknown;
-
-  constructor(path: string, delimiter: string, header: readonly string[]) {
-    this.#path = path;
-    this.#delimiter = delimiter;
-    this.#out = createWriteStream(`${path}.partial`, { mode: 0o640 });
-    this.#out.on('error', (error) => (this.#failed ??= error));
-    this.#out.write('\uFEFF');
-    this.#rows.push([...header]);
-  }
-
-  async row(cells: string[]): Promise<void> {
-    this.#rows.push(cells);
-    if (this.#rows.length >= COPY_ROWS) await this.#flush();
-  }
-
-  async finish(): Promise<void> {
-    await this.#flush();
-    this.#out.end();
-    if (this.#failed === undefined) await once(this.#out, 'close').catch(() => undefined);
-    if (this.#failed !== undefined) {
-      // No copy then: the host falls back to redactedCopy, which reads the file again.
-      await rm(`${this.#path}.partial`, { force: true });
-      return;
-    }
-    await rename(`${this.#path}.partial`, this.#path);
-  }
-
-  async abandon(): Promise<void> {
-    this.#out.destroy();
-    await rm(`${this.#path}.partial`, { force: true });
-  }
-
-  async #flush(): Promise<void> {
-    if (this.#rows.length === 0 || this.#failed !== undefined) return;
-    const text = stringifyRows(this.#rows, { record_delimiter: '\r\n', delimiter: this.#delimiter });
-    this.#rows = [];
-    // once() also settles (rejecting) on 'error', and takes its listeners off either way.
-    if (!this.#out.write(text)) await once(this.#out, 'drain').catch(() => undefined);
-  }
+/** Files from this size on are parsed in a worker thread (about 7,500 BioStar rows). */
+export const WORKER_MIN_BYTES = 1024 * 1024;
+/** A kept copy (or its partial file) that will not be used. */
+async function removeCopy(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await rm(`${path}.partial`, { force: true });
 }
 
 /** How much of the start of an unreadable file is searched for a PIN column, and how many lines of it. */

@@ -479,7 +479,8 @@ describe('drop folder', () => {
       assert.equal(await stored.store.countUsers(), running.checkpoint - bad);
 
       h = await SpoolHarness.start({ csv: { batchSize: 250 }, stored, spoolDir });
-      const [report] = await h.reportsAtLeast(1);
+      // A wait, not a timing: 18,000 rows on a loaded shared machine can outlast the default 20 s.
+      const [report] = await h.reportsAtLeast(1, 120_000);
       assert.deepEqual(report!.rows, { imported: rows - 20, unchanged: 0, failed: 20 });
       assert.equal(stored.store.currentSeq(), rows - 20, 'no row committed twice');
       const errorRows = (await h.read(report!.errorsCsv!)).split('\r\n').slice(1, -1).map((line) => line.split(',').at(-1));
@@ -508,7 +509,7 @@ describe('the kept copy of a file with PINs', () => {
       assert.equal(first.reports.length, 0);
 
       h = await SpoolHarness.start({ csv: { batchSize: 250 }, stored, spoolDir });
-      const [report] = await h.reportsAtLeast(1);
+      const [report] = await h.reportsAtLeast(1, 120_000);
       assert.deepEqual(report!.rows, { imported: rows, unchanged: 0, failed: 0 });
       const kept = await h.read(report!.path!);
       const expected = `\uFEFF${['user_id,name,pin', ...Array.from({ length: rows }, (_, k) => `${10_001 + k},Row ${k + 1},`)].join('\r\n')}\r\n`;
