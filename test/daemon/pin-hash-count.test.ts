@@ -1,6 +1,6 @@
 /**
  * The count behind `rollcall status` and the rollcall_users_pin_hash_foreign gauge reads
- * every user. Scrapes that arrive while one count is under way share it: on a large store a
+ * every user's summary. Scrapes that arrive while one count is under way share it: on a large store a
  * count outlasts the scrape interval, and a scan started per scrape piled up (a full read
  * of the store per scrape, during an import above all).
  */
@@ -22,10 +22,11 @@ test('counts asked for while one is under way share its one read of the users', 
     for (let i = 1; i <= 50; i++) users.push({ ...emptyUser(String(i)), pinHash: 'aa'.repeat(32), pinHashScheme: i % 5 === 0 ? 'other' : 'current' });
     await store.commit(users.map((user) => ({ type: 'putUser' as const, user, origin })));
     let scans = 0;
-    const scanUsers = store.scanUsers.bind(store);
-    store.scanUsers = (...args: Parameters<MemoryStore['scanUsers']>) => {
+    // The count reads the users' summaries (daemon/model/user-summary.ts), not whole users.
+    const scanUserSummaries = store.scanUserSummaries.bind(store);
+    store.scanUserSummaries = (...args: Parameters<MemoryStore['scanUserSummaries']>) => {
       scans++;
-      return scanUsers(...args);
+      return scanUserSummaries(...args);
     };
     const audit = new PinHashAudit({ store: () => store, scheme: async () => 'current', logger: pino({ level: 'silent' }), metrics: new Metrics() });
     const counts = await Promise.all([audit.count(), audit.count(), audit.count()]);
