@@ -146,14 +146,15 @@ async function run(options: { config?: string }, latch: SignalLatch): Promise<nu
       logger.fatal({ err: error, code: isRollcallError(error) ? error.code : undefined }, `could not start: ${(error as Error).message}`);
       exitCode = startFailureExit(error);
       await daemon.stop('start failed');
-      latch.uninstall();
       exitSoon(logger, exitCode, Date.now() + LINGER_AFTER_STOP_MS);
       return exitCode;
     }
   }
   await stopped;
   clearTimeout(hardExit);
-  latch.uninstall();
+  // The latch stays: a signal between the stop and the process's end is answered "already
+  // stopping" instead of ending the process by the signal's default action (exit by SIGTERM,
+  // not 0). Its listeners hold no handle open, so they do not delay the exit.
   exitSoon(logger, exitCode, deadline);
   return exitCode;
 }
