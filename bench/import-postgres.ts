@@ -100,6 +100,16 @@ async function serverWorkSince(server: PostgresServer, before: ServerCounters): 
   };
 }
 
+/** On-disk bytes (heap, indexes, TOAST) of each of the store's tables in `schema`. */
+async function tableSizes(server: PostgresServer, schema: string): Promise<Record<string, number>> {
+  const result = await server.query(
+    `SELECT c.relname AS name, pg_total_relation_size(c.oid) AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind = 'r' ORDER BY c.relname`,
+    [schema],
+  );
+  return Object.fromEntries(result.rows.map((r: { name: string; bytes: string }) => [r.name, Number(r.bytes)]));
+}
+
 const text = (n: number): string => (n >= 1000 ? `${n / 1000}k` : String(n));
 
 export const importPostgresBench: BenchDefinition = {
@@ -113,7 +123,7 @@ export const importPostgresBench: BenchDefinition = {
     const server = await startPostgresServer({ durable: true });
     const version = String((await server.query('SHOW server_version')).rows[0]?.server_version ?? '?');
     const dir = await mkdtemp(join(tmpdir(), 'rollcall-bench-csv-'));
-    const results: { rows: number; fileBytes: number; floors: [FloorResult, FloorResult]; user: UserPathResult; work: ServerWork; floorWork: ServerWork }[] = [];
+    const results: { rows: number; fileBytes: number; floors: [FloorResult, FloorResult]; user: UserPathResult; work: ServerWork; floorWork: ServerWork; tables: Record<string, number>; floorTable: number }[] = [];
     try {
       for (const rows of sizes) {
         const file = join(dir, `users_${rows}.csv`);
@@ -128,13 +138,15 @@ export const importPostgresBench: BenchDefinition = {
         const w0 = await serverCounters(server);
         const user = await userPath(ctx, file, rows, devices, 'sim-process', storage);
         const work = await serverWorkSince(server, w0);
+        const tables = await tableSizes(server, `rollcall_${rows}`);
+        const floorTable = (await tableSizes(server, 'public'))[target.table] ?? 0;
         ctx.log(`${rows} rows: rollcall import ${round(user.importSeconds)} s, all ${devices} devices in sync at ${round(user.inSyncSeconds)} s; ${work.commits} commits, ${work.rowsInserted} rows inserted, ${round(work.walBytes / 2 ** 20)} MiB WAL`);
         const afterFloor = await floorInChild(file, target);
         ctx.log(`${rows} rows: raw floor again ${round(afterFloor.seconds)} s`);
         if (before.stored !== rows || afterFloor.stored !== rows || user.report.rows.imported !== rows) {
           throw new Error(`${rows} rows: stored ${before.stored} and ${afterFloor.stored} (floor), imported ${user.report.rows.imported} (rollcall)`);
         }
-        results.push({ rows, fileBytes, floors: [before, afterFloor], user, work, floorWork });
+        results.push({ rows, fileBytes, floors: [before, afterFloor], user, work, floorWork, tables, floorTable });
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -181,6 +193,12 @@ export const importPostgresBench: BenchDefinition = {
         ...results.map(
           (r) =>
             `Server work, ${text(r.rows)} rows (pg_stat_database, pg_stat_user_tables, WAL position; the daemon's start, import and sync to ${r.user.devices} devices): ${r.work.commits} transactions committed (reads included), ${r.work.rowsInserted} rows inserted, ${r.work.rowsUpdated} updated, ${r.work.rowsDeleted} deleted, ${round(r.work.walBytes / 2 ** 20)} MiB of WAL (${round(r.work.walBytes / r.rows)} B per user). The floor: ${r.floorWork.commits} transactions, ${r.floorWork.rowsInserted} rows, ${round(r.floorWork.walBytes / 2 ** 20)} MiB of WAL (${round(r.floorWork.walBytes / r.rows)} B per row).`,
+        ),
+        ...results.map(
+          (r) =>
+            `On disk after ${text(r.rows)} rows (pg_total_relation_size: heap, indexes, TOAST): ${Object.entries(r.tables)
+              .map(([name, bytes]) => `${name} ${round(bytes / 2 ** 20)} MiB${name === 'users' || name === 'feed' ? ` (${round(bytes / r.rows)} B per user)` : ''}`)
+              .join(', ')}; the floor's table ${round(r.floorTable / 2 ** 20)} MiB (${round(r.floorTable / r.rows)} B per row).`,
         ),
       ],
       details: { results },
