@@ -50,7 +50,7 @@ interface FloorResult {
   stored: number;
 }
 
-interface UserPathResult {
+export interface UserPathResult {
   rows: number;
   devices: number;
   gateway: 'sim-process' | 'embedded';
@@ -109,8 +109,11 @@ async function waitInSync(daemon: DaemonRun, devices: number, users: number, wha
   );
 }
 
-/** One import along the user's path, in a fresh daemon (and simulator). */
-async function userPath(ctx: BenchContext, file: string, rows: number, devices: number, gateway: 'sim-process' | 'embedded'): Promise<UserPathResult> {
+/**
+ * One import along the user's path, in a fresh daemon (and simulator). `storage` is the
+ * daemon config's storage section (default: the default LevelDB store in its state folder).
+ */
+export async function userPath(ctx: BenchContext, file: string, rows: number, devices: number, gateway: 'sim-process' | 'embedded', storage?: Record<string, unknown>): Promise<UserPathResult> {
   const dir = await mkdtemp(join(tmpdir(), 'rollcall-bench-import-'));
   let sim: SimProcess | undefined;
   let daemon: DaemonRun | undefined;
@@ -121,6 +124,7 @@ async function userPath(ctx: BenchContext, file: string, rows: number, devices: 
       dir,
       gateway: sim?.address ?? 'embedded',
       embeddedDevices: EXAMPLE_DEVICES.slice(0, devices),
+      ...(storage ? { storage } : {}),
       ...(typeof profileDir === 'string' ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
     });
     await waitInSync(daemon, devices, 0, `the daemon up with ${devices} devices in sync`);

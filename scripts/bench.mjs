@@ -1,12 +1,12 @@
 // Runs the benchmarks (bench/, compiled into dist/bench) one after another, each in a
 // process of its own so that none inherits another's heap or warm caches.
-// Usage: node scripts/bench.mjs [--quick] [--no-record] [import|fanout|latency|reconcile|idle ...]
-// With no names, all five run. Each writes bench/results/<name>.json and bench/RESULTS.md.
+// Usage: node scripts/bench.mjs [--quick] [--no-record] [import|import-postgres|fanout|latency|reconcile|idle|wire-size|pg-commits ...]
+// With no names, all run (import-postgres needs Debian's postgresql package). Each writes bench/results/<name>.json and bench/RESULTS.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const ALL = ['import', 'fanout', 'latency', 'reconcile', 'idle'];
+const ALL = ['import', 'import-postgres', 'fanout', 'latency', 'reconcile', 'idle', 'wire-size', 'pg-commits'];
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('-'));
 const flags = args.filter((a) => a.startsWith('-'));

@@ -34,6 +34,8 @@ export interface DaemonRunOptions {
   embeddedDevices?: { id: number; type: string }[];
   /** Extra node flags for the daemon (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /** The config's `storage` section; default none (the default LevelDB store in the state folder). */
+  storage?: Record<string, unknown>;
 }
 
 export interface DaemonRun {
@@ -67,6 +69,7 @@ export async function startDaemonRun(options: DaemonRunOptions): Promise<DaemonR
       http: { listen },
       gateway,
       spool: { dir: join(options.dir, 'spool') },
+      ...(options.storage ? { storage: options.storage } : {}),
       seed: { users: [] },
     }),
   );

@@ -1,6 +1,6 @@
 /**
- * rollcall's sync path in the benchmark's process, as the daemon assembles it: a LevelDB
- * store, the gsdk transport, a sync-mode plugin, the sync engine and (optionally) the
+ * rollcall's sync path in the benchmark's process, as the daemon assembles it: a store
+ * (LevelDB by default, or PostgreSQL on a server the caller started), the gsdk transport, a sync-mode plugin, the sync engine and (optionally) the
  * device-event follower, with the daemon's default sync settings. The gateway is any
  * address: the simulator's own process, or a byte-counting proxy in front of it.
  */
@@ -15,7 +15,10 @@ import type { PluginContext, Store, SyncModeInstance } from '../../daemon/plugin
 import type { User } from '../../daemon/model/user.js';
 import { SyncEngine } from '../../daemon/sync/engine.js';
 import { DeviceEventFollower } from '../../daemon/sync/device-events.js';
+import type { AbstractStore } from '../../daemon/store/abstract-store.js';
 import { LevelStore } from '../../plugins/storage/level/level-store.js';
+import { PostgresStore } from '../../plugins/storage/postgres/postgres-store.js';
+import { configSchema as postgresSchema } from '../../plugins/storage/postgres/schema.js';
 import { configSchema as gatewaySchema } from '../../plugins/transports/gsdk/schema.js';
 import { GsdkTransport } from '../../plugins/transports/gsdk/transport.js';
 
@@ -32,12 +35,26 @@ export interface EngineRigOptions {
   followEvents: boolean;
   /** Open this LevelDB directory (kept afterwards) instead of a fresh temp one (removed). */
   storeDir?: string;
+  /**
+   * The postgres store instead of LevelDB: the `storage.postgres` config section (host,
+   * port, database, user, schema; the rest defaults as in the daemon). The schema is the
+   * caller's: a fresh one gives an empty store.
+   */
+  postgres?: Record<string, unknown>;
 }
 
 const silent = pino({ level: process.env.ROLLCALL_BENCH_LOG ?? 'silent' });
 
+function openStore(options: EngineRigOptions, tempDir: string | undefined): AbstractStore {
+  if (options.postgres) {
+    const config = postgresSchema.parse(options.postgres);
+    return new PostgresStore({ connection: config, poolSize: config.poolSize, startRetryMs: config.startRetryMs, logger: silent });
+  }
+  return new LevelStore({ location: options.storeDir ?? join(tempDir!, 'leveldb'), logger: silent });
+}
+
 export class EngineRig {
-  readonly store: LevelStore;
+  readonly store: AbstractStore;
   readonly transport: GsdkTransport;
   readonly engine: SyncEngine;
   readonly follower: DeviceEventFollower | undefined;
@@ -46,7 +63,7 @@ export class EngineRig {
   readonly #tempDir: string | undefined;
 
   private constructor(parts: {
-    store: LevelStore;
+    store: AbstractStore;
     transport: GsdkTransport;
     engine: SyncEngine;
     follower: DeviceEventFollower | undefined;
@@ -69,7 +86,7 @@ export class EngineRig {
     const signal = abort.signal;
     const metrics = new Metrics();
     const tempDir = options.storeDir ? undefined : await mkdtemp(join(tmpdir(), 'rollcall-bench-'));
-    const store = new LevelStore({ location: options.storeDir ?? join(tempDir!, 'leveldb'), logger: silent });
+    const store = openStore(options, tempDir);
     await store.start();
     if (seed) await seed(store);
     const context = (withStore?: Store): PluginContext => ({ logger: silent, metrics, signal, dataDir: tempDir ?? '/nonexistent', store: withStore, lookup: () => undefined });

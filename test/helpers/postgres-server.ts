@@ -72,6 +72,13 @@ export interface PostgresServerOptions {
    * refused), with this certificate and key (PEM text). The socket stays plaintext.
    */
   tls?: { port: number; cert: string; key: string };
+  /**
+   * Keep PostgreSQL's durable defaults (fsync, synchronous_commit, full_page_writes on;
+   * shared_buffers 128MB), as a production server runs: for the benchmarks (bench/), whose
+   * figures would otherwise leave out the cost of every commit's WAL flush. Tests leave it
+   * off and trade durability for speed.
+   */
+  durable?: boolean;
 }
 
 export async function startPostgresServer(options: PostgresServerOptions = {}): Promise<PostgresServer> {
@@ -107,11 +114,10 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
         '-p', String(serverPort),
         '-c', `listen_addresses=${listen}`,
         ...tlsArgs,
-        '-c', 'fsync=off',
-        '-c', 'synchronous_commit=off',
-        '-c', 'full_page_writes=off',
+        ...(options.durable
+          ? ['-c', 'shared_buffers=128MB']
+          : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=32MB']),
         '-c', 'max_connections=200',
-        '-c', 'shared_buffers=32MB',
       ],
       { ...owner.spawn, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
     );

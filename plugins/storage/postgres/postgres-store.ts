@@ -48,6 +48,8 @@ export class PostgresStore extends AbstractStore {
   #connection: Connection | undefined = undefined;
   /** Why the link to the server is down, while it is. */
   #down: string | undefined = undefined;
+  /** The highest seq known committed (as AbstractStore's, but readable while closing: queued commits still run). */
+  #knownSeq = 0;
 
   constructor(options: PostgresStoreOptions) {
     super(options);
@@ -106,6 +108,7 @@ export class PostgresStore extends AbstractStore {
       const state = await readState(pool);
       this.#connection = { pool, listener };
       this.#down = undefined;
+      this.#knownSeq = state.seq;
       logger.info({ server: describeServer(config), schema: config.schema, seq: state.seq }, 'PostgreSQL store open');
       return { seq: state.seq, lastEventId: state.lastEventId };
     } catch (error) {
@@ -127,9 +130,29 @@ export class PostgresStore extends AbstractStore {
   /**
    * The commit's numbers come from the locked `store_state` row, not from this process:
    * another daemon (or connection) may have committed since. The lock is held to COMMIT,
-   * so the next commit is numbered only after this one is visible.
+   * so the next commit is numbered only after this one is visible. A commit that takes no
+   * number is written without the lock.
    */
   protected override async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan): Promise<CommitPlan> {
+    // A commit that takes no number (cursor moves, device records: no user, no event) needs
+    // no lock: planned from the seq this process knows (never above the database's, and a
+    // cursor is never given beyond a seq read from it), it is written beside other commits,
+    // so the commits of several instances share the server's WAL flushes instead of
+    // queueing on the row. Anything the probe refuses is planned again under the lock.
+    const known = { seq: this.#knownSeq, lastEventId: 0 };
+    let probe: CommitPlan | undefined;
+    try {
+      probe = plan(known);
+    } catch {
+      probe = undefined;
+    }
+    if (probe && probe.seq === known.seq && probe.lastEventId === known.lastEventId) {
+      const unnumbered = probe;
+      return this.#transaction(async (client) => {
+        await writePlan(client, unnumbered);
+        return unnumbered;
+      });
+    }
     return this.#transaction(async (client) => {
       const locked = await client.query<{ seq: string; last_event_id: string }>('SELECT seq, last_event_id FROM store_state FOR UPDATE');
       const row = locked.rows[0]!;
@@ -141,6 +164,11 @@ export class PostgresStore extends AbstractStore {
       if (planned.seq > base.seq) await client.query('SELECT pg_notify($1, $2)', [this.channel, String(planned.seq)]);
       return planned;
     });
+  }
+
+  protected override _seqCommitted(seq: number): void {
+    if (seq > this.#knownSeq) this.#knownSeq = seq;
+    super._seqCommitted(seq);
   }
 
   /** Not used: a plan numbered in this process could be stale (see _numberAndCommit). */
