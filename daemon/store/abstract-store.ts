@@ -13,7 +13,10 @@ import type { DeviceRecord } from '../model/device.js';
 import type { User } from '../model/user.js';
 import type {
   Change,
+  CommitOptions,
   CommitResult,
+  DeviceLeases,
+  Fence,
   EventQuery,
   HealthReport,
   ImportRecord,
@@ -23,9 +26,11 @@ import type {
 } from '../plugins/api.js';
 import { planCommit, prepareMutations, type CommitPlan } from './commit-plan.js';
 import { SeqWaiters } from './seq-waiters.js';
+import { SoloLeases } from './solo-leases.js';
 import {
   checkDeviceId,
   checkEventQuery,
+  checkFences,
   checkImportHash,
   checkImportState,
   checkLimit,
@@ -71,8 +76,19 @@ export abstract class AbstractStore implements Store {
   readonly #reads = new Set<Promise<unknown>>();
   readonly #waiters = new SeqWaiters();
 
+  readonly #solo: SoloLeases;
+
   constructor(options: AbstractStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#solo = new SoloLeases(this.#now);
+  }
+
+  /**
+   * Leases (lease-api.ts). The default is for a store one process opens: trivially held
+   * (solo-leases.ts). A store several instances share overrides it and `_numberAndCommit`.
+   */
+  get leases(): DeviceLeases {
+    return this.#solo;
   }
 
   get status(): StoreStatus {
@@ -136,14 +152,15 @@ export abstract class AbstractStore implements Store {
   // -------------------------------------------------------------------------
   // writes
 
-  async commit(mutations: Mutation[]): Promise<CommitResult> {
+  async commit(mutations: Mutation[], options?: CommitOptions): Promise<CommitResult> {
     this.#assertOpen();
     const prepared = prepareMutations(mutations);
+    const fences = checkFences(options);
     return this.#write(async () => {
       if (prepared.length === 0) return { seq: this.#seq };
       // Planned in turn, so a cursor is checked against every commit queued before it.
       const at = this.#now();
-      const written = await this._numberAndCommit((base) => planCommit(prepared, { ...base, at }));
+      const written = await this._numberAndCommit((base) => planCommit(prepared, { ...base, at }), fences);
       this.#lastEventId = Math.max(this.#lastEventId, written.lastEventId);
       this._seqCommitted(written.seq);
       return { seq: written.seq };
@@ -262,9 +279,12 @@ export abstract class AbstractStore implements Store {
    * Numbers one commit and writes it. The default plans from the seq and event ID this
    * process holds and hands the plan to `_commit`. A backend whose database other writers
    * share (PostgreSQL) overrides it to plan inside its own transaction from the database's
-   * numbers, so that seqs follow commit order across every writer.
+   * numbers, so that seqs follow commit order across every writer, and checks the fences in
+   * that transaction. Here the fences are checked in the write queue, which no other writer
+   * shares: nothing can change a lease between the check and the write.
    */
-  protected async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan): Promise<CommitPlan> {
+  protected async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan, fences: readonly Fence[] = []): Promise<CommitPlan> {
+    if (fences.length > 0) this.#solo.check(fences);
     const planned = plan({ seq: this.#seq, lastEventId: this.#lastEventId });
     await this._commit(planned);
     return planned;

@@ -44,6 +44,8 @@ export interface DeviceStatus {
   /** The last event of the device's own log read (DeviceRecord.lastEventId). */
   lastEventId: number;
   eventBaseline?: DeviceRecord['eventBaseline'];
+  /** The instance whose lease the device is under (undefined: nobody's now). */
+  heldBy?: string;
 }
 
 /** Which devices an operator's request is about. */
@@ -63,6 +65,12 @@ export interface FleetOptions {
    * that was unreachable at start): the daemon stops with the error. At start it is thrown.
    */
   onGatewayUnsupported?: (error: Error) => void;
+  /**
+   * Which devices this instance holds the lease of (daemon/cluster/member.ts): only those are
+   * served (`device`, `devices`, `select`, `update`), so no work starts for another's device.
+   * Without it (tests of single parts) every device is served.
+   */
+  leases?: { holds(deviceId: number): boolean; ownerOf(deviceId: number): string | undefined };
 }
 
 export class Fleet {
@@ -78,17 +86,65 @@ export class Fleet {
     this.#configured = options.devices;
     this.#userCounts = new UserCounts(options.ctx);
     this.#onGatewayUnsupported = options.onGatewayUnsupported;
+    this.#leases = options.leases;
   }
+
+  readonly #leases: FleetOptions['leases'];
 
   readonly #onGatewayUnsupported: ((error: Error) => void) | undefined;
   #started = false;
 
+  /** A device this instance serves (holds the lease of). */
   device(id: number): DeviceState | undefined {
-    return this.#devices.get(id);
+    return this.#leases && !this.#leases.holds(id) ? undefined : this.#devices.get(id);
   }
 
+  /** The devices this instance serves. */
   get devices(): DeviceState[] {
-    return [...this.#devices.values()];
+    const all = [...this.#devices.values()];
+    return this.#leases ? all.filter((d) => this.#leases!.holds(d.id)) : all;
+  }
+
+  /** Every device of the fleet, served here or not. */
+  get ids(): number[] {
+    return [...this.#devices.keys()];
+  }
+
+  /**
+   * Devices whose lease this instance just took: what another instance wrote of them while it
+   * held them (cursor, record, event position) is read again, and each is checked first.
+   */
+  async take(ids: readonly number[]): Promise<void> {
+    for (const id of ids) {
+      const state = this.#devices.get(id);
+      if (!state) continue;
+      const [record, cursor] = await Promise.all([this.#ctx.store.getDevice(id), this.#ctx.store.cursor(id)]);
+      if (record) state.record = record;
+      state.cursor = cursor;
+      state.allowedUpTo = Math.max(state.allowedUpTo, cursor);
+      state.profile = undefined;
+      state.succeeded();
+      state.due('headers');
+    }
+    this.#wake();
+  }
+
+  /** Devices whose lease is gone: nothing here speaks for them any more. */
+  dropped(ids: readonly number[]): void {
+    for (const id of ids) {
+      const state = this.#devices.get(id);
+      if (!state) continue;
+      this.setInSync(state, false);
+      this.#ctx.fanout.forget(id);
+      this.#ctx.metrics.pending.set({ device: String(id) }, 0);
+    }
+    this.#wake();
+  }
+
+  /** Resolves once no task runs for these devices (they are no longer served, so none starts). */
+  async drain(ids: readonly number[], signal: AbortSignal): Promise<void> {
+    const busy = (): boolean => ids.some((id) => this.#devices.get(id)?.busy);
+    while (busy() && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   select(filter: DeviceFilter): DeviceState[] {
@@ -99,7 +155,10 @@ export class Fleet {
   async start(): Promise<void> {
     const { store, transport, logger } = this.#ctx;
     const known = new Map((await store.listDevices()).map((d) => [d.id, d]));
-    const records = this.#configured.map((configured) => configuredRecord(configured, known.get(configured.id)));
+    // Only what the config changes: another instance may own a device and write its record.
+    const records = this.#configured
+      .map((configured) => configuredRecord(configured, known.get(configured.id)))
+      .filter((record) => JSON.stringify(record) !== JSON.stringify(known.get(record.id)));
     if (records.length > 0) await store.commit(records.map((device) => ({ type: 'putDevice' as const, device })));
     for (const record of records) known.set(record.id, record);
     for (const record of known.values()) await this.#adopt(record);
@@ -254,7 +313,7 @@ export class Fleet {
    * caller's commit; undefined for a device the fleet does not serve.
    */
   update(deviceId: number, change: (record: DeviceRecord) => DeviceRecord): DeviceRecord | undefined {
-    return this.#devices.get(deviceId)?.update(change);
+    return this.device(deviceId)?.update(change);
   }
 
   /** How far the feed goes for this device now: the head, or in manual mode what an operator allowed. */
@@ -323,7 +382,7 @@ export class Fleet {
       const holdsChanged = JSON.stringify(holds) !== JSON.stringify(device.record.holds ?? {});
       if (type !== device.record.type || templateFormat !== device.record.templateFormat || alphanumericIdEnabled !== device.record.useAlphanumericID || holdsChanged) {
         const record = device.update((r) => ({ ...r, type, templateFormat, useAlphanumericID: alphanumericIdEnabled, holds }));
-        await this.#ctx.store.commit([{ type: 'putDevice', device: record }]);
+        await this.#ctx.leases.commit([device.id], [{ type: 'putDevice', device: record }]);
       }
     } catch (error) {
       // Without a profile the stored one (or numeric IDs) is assumed; the call below will tell.
@@ -352,12 +411,12 @@ export class Fleet {
   /** Sets the per-device pending gauge from the feed's head. */
   gaugePending(): void {
     const head = this.#ctx.store.currentSeq();
-    for (const d of this.#devices.values()) this.#ctx.metrics.pending.set({ device: String(d.id) }, Math.max(0, head - d.cursor));
+    for (const d of this.devices) this.#ctx.metrics.pending.set({ device: String(d.id) }, Math.max(0, head - d.cursor));
   }
 
   status(): DeviceStatus[] {
     const head = this.#ctx.store.currentSeq();
-    return this.devices
+    return [...this.#devices.values()]
       .map((d) => ({
         id: d.id,
         name: this.#configured.find((c) => c.id === d.id)?.name,
@@ -377,6 +436,7 @@ export class Fleet {
         userCount: d.record.userCount,
         lastEventId: d.record.lastEventId,
         eventBaseline: d.record.eventBaseline,
+        heldBy: this.#leases ? this.#leases.ownerOf(d.id) : undefined,
       }))
       .sort((a, b) => a.id - b.id);
   }

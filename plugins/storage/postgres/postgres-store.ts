@@ -15,12 +15,13 @@ import type { Logger } from 'pino';
 import { isRollcallError } from '../../../daemon/errors.js';
 import type { DeviceRecord } from '../../../daemon/model/device.js';
 import type { Origin, User } from '../../../daemon/model/user.js';
-import type { Change, EventQuery, HealthReport, ImportRecord, StoredEvent } from '../../../daemon/plugins/api.js';
+import type { Change, DeviceLeases, EventQuery, Fence, HealthReport, ImportRecord, StoredEvent } from '../../../daemon/plugins/api.js';
 import { AbstractStore, type AbstractStoreOptions, type NumberingBase, type OpenedState } from '../../../daemon/store/abstract-store.js';
 import type { CommitPlan } from '../../../daemon/store/commit-plan.js';
 import { storeClosedError } from '../../../daemon/store/store-errors.js';
 import { clientSettings, describeServer, isConnectionLoss, isLoginRefusal, unavailableError, type ConnectionConfig } from './connection.js';
 import { FeedListener } from './feed-listener.js';
+import { checkFences, PostgresLeases } from './leases.js';
 import { migrate, migrations, type Migration } from './migrations.js';
 import { idBytes, idText, readState, toNumber, writePlan } from './plan-writes.js';
 
@@ -49,9 +50,17 @@ export class PostgresStore extends AbstractStore {
   /** Why the link to the server is down, while it is. */
   #down: string | undefined = undefined;
 
+  readonly #leases: PostgresLeases;
+
   constructor(options: PostgresStoreOptions) {
     super(options);
     this.#options = options;
+    this.#leases = new PostgresLeases((sql, params) => this.#query(sql, params));
+  }
+
+  /** Shared by every instance on this schema (leases.ts). */
+  override get leases(): DeviceLeases {
+    return this.#leases;
   }
 
   /** The schema that holds the tables. */
@@ -127,11 +136,13 @@ export class PostgresStore extends AbstractStore {
   /**
    * The commit's numbers come from the locked `store_state` row, not from this process:
    * another daemon (or connection) may have committed since. The lock is held to COMMIT,
-   * so the next commit is numbered only after this one is visible.
+   * so the next commit is numbered only after this one is visible. The fences are checked
+   * in the same transaction, their lease rows locked to COMMIT (leases.ts).
    */
-  protected override async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan): Promise<CommitPlan> {
+  protected override async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan, fences: readonly Fence[] = []): Promise<CommitPlan> {
     return this.#transaction(async (client) => {
       const locked = await client.query<{ seq: string; last_event_id: string }>('SELECT seq, last_event_id FROM store_state FOR UPDATE');
+      await checkFences(client, fences);
       const row = locked.rows[0]!;
       const base = { seq: toNumber(row.seq), lastEventId: toNumber(row.last_event_id) };
       const planned = plan(base);
