@@ -29,6 +29,7 @@ import { seedUsers } from './seed-users.js';
 import { buildConfigSchema, configKeyOf, type RollcallConfig } from './config/schema.js';
 import { readConfig, validateConfig, type LoadedConfig } from './config/load.js';
 import { planReload, type ConfigChange } from './config/diff.js';
+import { clusterSettings } from './cluster/instance-id.js';
 import { SyncEngine } from './sync/engine.js';
 import { AdminServer } from './admin/server.js';
 import { adminSocketPath } from './admin/socket-path.js';
@@ -243,6 +244,7 @@ export class Daemon {
         devices: config.devices,
         logger: logger.child({ component: 'sync' }),
         metrics: this.metrics,
+        cluster: clusterSettings(config.cluster, config.dataDir),
         ...(this.#options.onFatal ? { onGatewayUnsupported: this.#options.onFatal } : {}),
       });
       // Assigned first: a stop that comes during engine.start() stops it.

@@ -16,6 +16,7 @@ import { isRollcallError } from '../errors.js';
 import type { CommitResult, DeviceLeases, Fence, InstanceRow, LeaseRow, Mutation, Store } from '../plugins/api.js';
 import { lostDeviceIds } from '../store/lease-errors.js';
 import { planShare } from './share.js';
+import type { ClusterMetrics } from './metrics.js';
 
 export interface ClusterSettings {
   instanceId: string;
@@ -44,6 +45,7 @@ export interface ClusterMemberOptions {
   handlers: LeaseHandlers;
   /** Monotonic ms; performance.now by default. */
   clock?: () => number;
+  metrics?: ClusterMetrics;
 }
 
 interface Held {
@@ -189,6 +191,8 @@ export class ClusterMember {
     const { leases, instances } = await this.#leases.list();
     const plan = planShare({ me: instanceId, devices: this.#o.handlers.deviceIds(), held: new Set(this.#held.keys()), leases, instances });
     this.#view = { instanceId, shared: this.#leases.shared, target: plan.target, liveInstances: plan.liveInstances, instances, leases };
+    this.#o.metrics?.share.set(plan.target);
+    this.#o.metrics?.liveInstances.set(plan.liveInstances);
     if (plan.release.length > 0) await this.#giveBack(plan.release);
     if (plan.acquire.length > 0 && !this.#stopped) {
       const asked = this.#clock();
@@ -196,6 +200,9 @@ export class ClusterMember {
       for (const lease of taken) this.#held.set(lease.deviceId, { epoch: lease.epoch, until: asked + lease.ttlMs });
       if (taken.length > 0) {
         const ids = taken.map((l) => l.deviceId);
+        this.#o.metrics?.leaseChanges.inc({ change: 'taken' }, ids.length);
+        for (const id of ids) this.#o.metrics?.served.set({ device: String(id) }, 1);
+        this.#o.metrics?.held.set(this.#held.size);
         if (this.#leases.shared) this.#o.logger.info({ devices: ids, epochs: taken.map((l) => l.epoch) }, `took the lease of ${ids.length} device${ids.length === 1 ? '' : 's'}`);
         await this.#o.handlers.gained(ids);
       }
@@ -211,7 +218,7 @@ export class ClusterMember {
         const h = this.#held.get(deviceId);
         return h ? [{ deviceId, epoch: h.epoch }] : [];
       });
-      this.#drop(deviceIds);
+      this.#drop(deviceIds, 'released');
       await this.#leases.release(this.instanceId, held);
       this.#o.logger.info({ devices: deviceIds }, `gave back the lease of ${deviceIds.length} device${deviceIds.length === 1 ? '' : 's'} (above this instance's share)`);
     } finally {
@@ -219,8 +226,12 @@ export class ClusterMember {
     }
   }
 
-  #drop(deviceIds: readonly number[]): void {
+  #drop(deviceIds: readonly number[], change: 'lost' | 'released' = 'lost'): void {
     const dropped = deviceIds.filter((id) => this.#held.delete(id));
-    if (dropped.length > 0) this.#o.handlers.lost(dropped);
+    if (dropped.length === 0) return;
+    this.#o.metrics?.leaseChanges.inc({ change }, dropped.length);
+    for (const id of dropped) this.#o.metrics?.served.set({ device: String(id) }, 0);
+    this.#o.metrics?.held.set(this.#held.size);
+    this.#o.handlers.lost(dropped);
   }
 }

@@ -34,6 +34,7 @@ import type { SyncContext } from './context.js';
 import type { User } from '../model/user.js';
 import type { LeftOff } from '../model/device-copy.js';
 import { ClusterMember, type ClusterSettings, type ClusterView } from '../cluster/member.js';
+import { clusterMetrics } from '../cluster/metrics.js';
 
 export type { DeviceStatus, CheckResult, DevicePlanPreview, UserPushResult };
 
@@ -82,9 +83,11 @@ export class SyncEngine {
     // The leases decide which devices the fleet serves; the fleet and the follower act on a
     // change of them: built first, its handlers reach the parts built below.
     let fleetRef: Fleet | undefined;
+    const settings = options.cluster ?? { instanceId: 'local', host: hostname(), ...DEFAULT_CLUSTER };
     const member = (this.#member = new ClusterMember({
       store: options.store,
-      settings: options.cluster ?? { instanceId: 'local', host: hostname(), ...DEFAULT_CLUSTER },
+      settings,
+      metrics: clusterMetrics(options.metrics, settings.instanceId, options.store.leases.shared),
       logger: options.logger.child({ component: 'cluster' }),
       handlers: {
         deviceIds: () => fleetRef?.ids ?? [],
