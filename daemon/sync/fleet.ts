@@ -267,8 +267,10 @@ export class Fleet {
     for (const gatewayDevice of listed) {
       if (!this.#devices.has(gatewayDevice.id)) {
         if (!config.discoverDevices) continue;
-        const record: DeviceRecord = { id: gatewayDevice.id, source: 'discovered', address: gatewayDevice.address, port: gatewayDevice.port, type: gatewayDevice.type, lastEventId: 0 };
-        await store.commit([{ type: 'putDevice', device: record }]);
+        // Another instance sharing the store may have found it first, and own it: its record stays.
+        const stored = await store.getDevice(gatewayDevice.id);
+        const record: DeviceRecord = stored ?? { id: gatewayDevice.id, source: 'discovered', address: gatewayDevice.address, port: gatewayDevice.port, type: gatewayDevice.type, lastEventId: 0 };
+        if (!stored) await store.commit([{ type: 'putDevice', device: record }]);
         await this.#adopt(record);
         logger.info({ device: record.id }, `found device ${record.id} on the gateway`);
       }
