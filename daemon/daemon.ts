@@ -235,6 +235,7 @@ export class Daemon {
 
     const transport = host.lookup('transport');
     const mode = host.lookup('sync-mode');
+    const instance = clusterSettings(config.cluster, config.dataDir);
     if (transport && mode) {
       const engine = new SyncEngine({
         store,
@@ -244,7 +245,7 @@ export class Daemon {
         devices: config.devices,
         logger: logger.child({ component: 'sync' }),
         metrics: this.metrics,
-        cluster: clusterSettings(config.cluster, config.dataDir),
+        cluster: instance,
         ...(this.#options.onFatal ? { onGatewayUnsupported: this.#options.onFatal } : {}),
       });
       // Assigned first: a stop that comes during engine.start() stops it.
@@ -279,6 +280,7 @@ export class Daemon {
         rejectLimits: config.spool.rejects,
         pinRetry: config.spool.pinRetry,
         stopTimeoutMs: config.plugins.stopTimeoutMs,
+        instanceId: instance.instanceId,
         exports: exportTriggersFrom(watchers.map((w) => ({ format: w.instance.format, config: w.config }))),
       });
       this.#throwIfStopping();

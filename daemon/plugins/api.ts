@@ -19,7 +19,7 @@ import type { Writable } from 'node:stream';
 import type { EventKind } from '../event-kinds.js';
 import type { CommitOptions, DeviceLeases } from './lease-api.js';
 
-export type { CommitOptions, DeviceLeases, Fence, HeldLease, InstanceRow, LeaseRow } from './lease-api.js';
+export type { CommitOptions, DeviceLeases, Fence, HeldLease, ImportClaim, InstanceRow, LeaseRow } from './lease-api.js';
 
 export type PluginKind = 'storage' | 'transport' | 'sync-mode' | 'watcher';
 
@@ -135,6 +135,8 @@ export interface ImportRecord {
    * again, so its PINs are hashed again (ledger.ts).
    */
   pinHashScheme?: string;
+  /** The instance that runs (or ran) it (cluster.instanceId): a running import of a live other instance is not resumed here. */
+  claimedBy?: string;
 }
 
 export interface NewEvent {

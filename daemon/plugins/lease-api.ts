@@ -54,6 +54,17 @@ export interface Fence {
 export interface CommitOptions {
   /** Every fence must hold inside the commit, or nothing of it is applied (ROLLCALL_ERR_LEASE_LOST). */
   fences?: readonly Fence[];
+  /**
+   * Claims an import in the ledger, atomically across instances: the commit applies only if
+   * the ledger's record of `hash` is still the one read (`expect`; undefined: none), compared
+   * by state, start and claimer; else nothing of it is applied (ROLLCALL_ERR_IMPORT_CLAIMED).
+   */
+  claim?: ImportClaim;
+}
+
+export interface ImportClaim {
+  hash: string;
+  expect: { state: 'running' | 'done' | 'failed'; startedAt: number; claimedBy?: string } | undefined;
 }
 
 export interface DeviceLeases {

@@ -17,6 +17,7 @@ import type {
   CommitResult,
   DeviceLeases,
   Fence,
+  ImportClaim,
   EventQuery,
   HealthReport,
   ImportRecord,
@@ -27,9 +28,11 @@ import type {
 import { planCommit, prepareMutations, type CommitPlan } from './commit-plan.js';
 import { SeqWaiters } from './seq-waiters.js';
 import { SoloLeases } from './solo-leases.js';
+import { checkImportClaim } from './lease-errors.js';
 import {
   checkDeviceId,
   checkEventQuery,
+  checkClaim,
   checkFences,
   checkImportHash,
   checkImportState,
@@ -56,6 +59,12 @@ export interface OpenedState {
 export interface NumberingBase {
   seq: number;
   lastEventId: number;
+}
+
+/** What a commit must find true inside it, or apply nothing (lease-api.ts CommitOptions). */
+export interface CommitGuards {
+  fences: readonly Fence[];
+  claim?: ImportClaim | undefined;
 }
 
 export interface AbstractStoreOptions {
@@ -155,12 +164,12 @@ export abstract class AbstractStore implements Store {
   async commit(mutations: Mutation[], options?: CommitOptions): Promise<CommitResult> {
     this.#assertOpen();
     const prepared = prepareMutations(mutations);
-    const fences = checkFences(options);
+    const guards: CommitGuards = { fences: checkFences(options), claim: checkClaim(options) };
     return this.#write(async () => {
       if (prepared.length === 0) return { seq: this.#seq };
       // Planned in turn, so a cursor is checked against every commit queued before it.
       const at = this.#now();
-      const written = await this._numberAndCommit((base) => planCommit(prepared, { ...base, at }), fences);
+      const written = await this._numberAndCommit((base) => planCommit(prepared, { ...base, at }), guards);
       this.#lastEventId = Math.max(this.#lastEventId, written.lastEventId);
       this._seqCommitted(written.seq);
       return { seq: written.seq };
@@ -283,8 +292,9 @@ export abstract class AbstractStore implements Store {
    * that transaction. Here the fences are checked in the write queue, which no other writer
    * shares: nothing can change a lease between the check and the write.
    */
-  protected async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan, fences: readonly Fence[] = []): Promise<CommitPlan> {
-    if (fences.length > 0) this.#solo.check(fences);
+  protected async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan, guards: CommitGuards = { fences: [] }): Promise<CommitPlan> {
+    if (guards.fences.length > 0) this.#solo.check(guards.fences);
+    if (guards.claim) checkImportClaim(guards.claim, await this._getImport(guards.claim.hash));
     const planned = plan({ seq: this.#seq, lastEventId: this.#lastEventId });
     await this._commit(planned);
     return planned;

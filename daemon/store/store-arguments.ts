@@ -3,7 +3,7 @@
  * AbstractStore). The store does not validate users against device rules; it only refuses
  * what it could not store or index faithfully.
  */
-import type { EventQuery, Fence, ImportRecord, Mutation } from '../plugins/api.js';
+import type { EventQuery, Fence, ImportClaim, ImportRecord, Mutation } from '../plugins/api.js';
 import { invalidArgumentError } from './store-errors.js';
 
 const mutationTypes: ReadonlySet<string> = new Set<Mutation['type']>([
@@ -229,4 +229,19 @@ export function checkFences(options: unknown): Fence[] {
     if (!Number.isSafeInteger(f.epoch) || (f.epoch as number) < 0) throw invalidArgumentError(`options.fences[${index}].epoch must be a non-negative integer`, { argument: `options.fences[${index}].epoch` });
     return { deviceId: f.deviceId, owner: f.owner, epoch: f.epoch as number };
   });
+}
+
+/** The import claim of a commit's options (lease-api.ts), checked; undefined without one. */
+export function checkClaim(options: unknown): ImportClaim | undefined {
+  const claim = (options as { claim?: unknown } | undefined)?.claim;
+  if (claim === undefined) return undefined;
+  if (!isPlainObject(claim)) throw invalidArgumentError('options.claim must be an object', { argument: 'options.claim' });
+  const c = claim as Partial<ImportClaim>;
+  checkImportHash(c.hash, 'options.claim.hash');
+  if (c.expect !== undefined) {
+    if (!isPlainObject(c.expect)) throw invalidArgumentError('options.claim.expect must be an object', { argument: 'options.claim.expect' });
+    checkImportState(c.expect.state, 'options.claim.expect.state');
+    checkTime(c.expect.startedAt, 'options.claim.expect.startedAt');
+  }
+  return { hash: c.hash as string, expect: c.expect === undefined ? undefined : { ...c.expect } };
 }

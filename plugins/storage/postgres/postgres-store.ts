@@ -15,8 +15,9 @@ import type { Logger } from 'pino';
 import { isRollcallError } from '../../../daemon/errors.js';
 import type { DeviceRecord } from '../../../daemon/model/device.js';
 import type { Origin, User } from '../../../daemon/model/user.js';
-import type { Change, DeviceLeases, EventQuery, Fence, HealthReport, ImportRecord, StoredEvent } from '../../../daemon/plugins/api.js';
-import { AbstractStore, type AbstractStoreOptions, type NumberingBase, type OpenedState } from '../../../daemon/store/abstract-store.js';
+import type { Change, DeviceLeases, EventQuery, HealthReport, ImportRecord, StoredEvent } from '../../../daemon/plugins/api.js';
+import { AbstractStore, type AbstractStoreOptions, type CommitGuards, type NumberingBase, type OpenedState } from '../../../daemon/store/abstract-store.js';
+import { checkImportClaim } from '../../../daemon/store/lease-errors.js';
 import type { CommitPlan } from '../../../daemon/store/commit-plan.js';
 import { storeClosedError } from '../../../daemon/store/store-errors.js';
 import { clientSettings, describeServer, isConnectionLoss, isLoginRefusal, unavailableError, type ConnectionConfig } from './connection.js';
@@ -139,10 +140,15 @@ export class PostgresStore extends AbstractStore {
    * so the next commit is numbered only after this one is visible. The fences are checked
    * in the same transaction, their lease rows locked to COMMIT (leases.ts).
    */
-  protected override async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan, fences: readonly Fence[] = []): Promise<CommitPlan> {
+  protected override async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan, guards: CommitGuards = { fences: [] }): Promise<CommitPlan> {
     return this.#transaction(async (client) => {
       const locked = await client.query<{ seq: string; last_event_id: string }>('SELECT seq, last_event_id FROM store_state FOR UPDATE');
-      await checkFences(client, fences);
+      await checkFences(client, guards.fences);
+      // Every commit holds the store_state lock: the ledger read here cannot change before COMMIT.
+      if (guards.claim) {
+        const current = await client.query<{ record: ImportRecord }>('SELECT record FROM imports WHERE hash = $1', [idBytes(guards.claim.hash)]);
+        checkImportClaim(guards.claim, current.rows[0]?.record);
+      }
       const row = locked.rows[0]!;
       const base = { seq: toNumber(row.seq), lastEventId: toNumber(row.last_event_id) };
       const planned = plan(base);
