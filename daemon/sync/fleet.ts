@@ -136,7 +136,8 @@ export class Fleet {
       if (!state) continue;
       this.setInSync(state, false);
       this.#ctx.fanout.forget(id);
-      this.#ctx.metrics.pending.set({ device: String(id) }, 0);
+      // The owner reports these now; this instance's series must not add to its figures.
+      for (const gauge of [this.#ctx.metrics.pending, this.#ctx.metrics.quarantined, this.#ctx.metrics.heldRemovals]) gauge.set({ device: String(id) }, 0);
     }
     this.#wake();
   }
