@@ -5,9 +5,14 @@
  * The fleet is the one owner of the devices' records in memory: others change a record
  * through it (`update`), so a change made meanwhile builds on the last one.
  *
- * Just over 400 lines: adoption, connection state, profiles and rules all read and write the
- * same map of DeviceStates; what could stand alone already does (user-count.ts,
- * device-state.ts, placement.ts, the gauges in metrics.ts).
+ * Only devices whose lease this instance holds are served (`device`, `devices`): the leases
+ * themselves are daemon/cluster/member.ts; taking one reads the device's state afresh (`take`),
+ * losing one stops its work (`dropped`, `drain`).
+ *
+ * Over 400 lines (about 490): adoption, connection state, profiles, rules and the lease
+ * hand-over all read and write the same map of DeviceStates; what could stand alone already
+ * does (user-count.ts, device-state.ts, placement.ts, the gauges in metrics.ts, the leases in
+ * daemon/cluster/).
  */
 import type { DeviceRecord } from '../model/device.js';
 import { acceptsConnection, type DeviceConfig } from '../config/schema.js';
