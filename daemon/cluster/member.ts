@@ -204,7 +204,14 @@ export class ClusterMember {
         for (const id of ids) this.#o.metrics?.served.set({ device: String(id) }, 1);
         this.#o.metrics?.held.set(this.#held.size);
         if (this.#leases.shared) this.#o.logger.info({ devices: ids, epochs: taken.map((l) => l.epoch) }, `took the lease of ${ids.length} device${ids.length === 1 ? '' : 's'}`);
-        await this.#o.handlers.gained(ids);
+        try {
+          await this.#o.handlers.gained(ids);
+        } catch (error) {
+          // Not served on a state that could not be read afresh: given back, taken again later.
+          this.#drop(ids, 'released');
+          await this.#leases.release(instanceId, taken).catch(() => undefined);
+          throw error;
+        }
       }
     }
   }
