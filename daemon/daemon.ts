@@ -29,6 +29,7 @@ import { seedUsers } from './seed-users.js';
 import { buildConfigSchema, configKeyOf, type RollcallConfig } from './config/schema.js';
 import { readConfig, validateConfig, type LoadedConfig } from './config/load.js';
 import { planReload, type ConfigChange } from './config/diff.js';
+import { clusterSettings } from './cluster/instance-id.js';
 import { SyncEngine } from './sync/engine.js';
 import { AdminServer } from './admin/server.js';
 import { adminSocketPath } from './admin/socket-path.js';
@@ -234,6 +235,7 @@ export class Daemon {
 
     const transport = host.lookup('transport');
     const mode = host.lookup('sync-mode');
+    const instance = clusterSettings(config.cluster, config.dataDir);
     if (transport && mode) {
       const engine = new SyncEngine({
         store,
@@ -243,6 +245,7 @@ export class Daemon {
         devices: config.devices,
         logger: logger.child({ component: 'sync' }),
         metrics: this.metrics,
+        cluster: instance,
         ...(this.#options.onFatal ? { onGatewayUnsupported: this.#options.onFatal } : {}),
       });
       // Assigned first: a stop that comes during engine.start() stops it.
@@ -277,6 +280,7 @@ export class Daemon {
         rejectLimits: config.spool.rejects,
         pinRetry: config.spool.pinRetry,
         stopTimeoutMs: config.plugins.stopTimeoutMs,
+        instanceId: instance.instanceId,
         exports: exportTriggersFrom(watchers.map((w) => ({ format: w.instance.format, config: w.config }))),
       });
       this.#throwIfStopping();

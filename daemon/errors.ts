@@ -16,6 +16,8 @@ export const ErrorCodes = {
   ROLLCALL_ERR_STORE_DAMAGED: 'The LevelDB directory is missing a file (CURRENT, a table) or holds a damaged one: the daemon refuses to start (exit 65, not restarted) and deletes nothing. Run `rollcall store repair` with the daemon stopped',
   ROLLCALL_ERR_STORE_UNAVAILABLE: 'The database server of the store (PostgreSQL) cannot be reached, refused the login, or lost the connection; the message names host, port, database and user (never the password). The store reconnects with backoff and /readyz says not ready meanwhile',
   ROLLCALL_ERR_STORE_VERSION: 'The database holds a store schema newer than this rollcall knows (a newer rollcall migrated it): the store refuses to start and changes nothing. Run the newer rollcall',
+  ROLLCALL_ERR_LEASE_LOST: 'A commit for a device was refused inside its transaction: this instance no longer holds the device\'s lease (it expired, or another instance took it with a newer epoch). Nothing of the commit was applied and the instance stops serving the device',
+  ROLLCALL_ERR_IMPORT_CLAIMED: 'Another instance sharing the store claimed the same file content in the import ledger first; this instance waits for it and does not import the file twice',
   ROLLCALL_ERR_USER_INVALID: 'A user breaks a device rule; the detail names each field and rule',
   ROLLCALL_ERR_GATEWAY_UNAVAILABLE: 'The device gateway cannot be reached',
   ROLLCALL_ERR_GATEWAY_UNSUPPORTED: 'The address in `gateway.address` answers, but not as a G-SDK device gateway (a master gateway, or another gRPC server): the daemon refuses to start, or stops once an address unreachable at start answers so (exit 78); only the device gateway is supported',

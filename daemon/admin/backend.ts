@@ -10,7 +10,7 @@ import type { SyncEngine } from '../sync/engine.js';
 import type { ExportResult, ImportProgress, ImportReport } from '../ingest/types.js';
 
 /** The sync engine's operator surface (daemon/sync/engine.ts). */
-export type AdminEngine = Pick<SyncEngine, 'status' | 'sync' | 'syncUser' | 'verify' | 'plan' | 'confirmRemovals' | 'config'> & Partial<Pick<SyncEngine, 'pendingDevices' | 'leftOff' | 'setEventStart'>>;
+export type AdminEngine = Pick<SyncEngine, 'status' | 'sync' | 'syncUser' | 'verify' | 'plan' | 'confirmRemovals' | 'config'> & Partial<Pick<SyncEngine, 'pendingDevices' | 'leftOff' | 'setEventStart' | 'cluster'>>;
 
 /** The drop folder (daemon/ingest/drop-folder.ts), as the admin API uses it. */
 export interface AdminDropFolder {

@@ -54,6 +54,14 @@ export function statusJson(r: StatusResponse, now: number) {
     plugins: r.plugins.map(pluginShape.toJson),
     ready: r.ready,
     pendingDevices: r.pendingKnown ? r.pendingDevices.map(pendingDeviceShape.toJson) : null,
+    cluster: r.cluster
+      ? {
+          instanceId: r.cluster.instanceId,
+          shared: r.cluster.shared,
+          share: r.cluster.share,
+          instances: r.cluster.instances.map((i) => ({ id: i.id, host: orNull(i.host), live: i.live, self: i.self, startedAt: i.startedAtMs ? iso(i.startedAtMs) : null, seenAt: i.seenAtMs ? iso(i.seenAtMs) : null, devices: i.devices })),
+        }
+      : null,
   };
 }
 

@@ -31,6 +31,7 @@ export function renderStatus(s: Status, now: number): string {
         (s.sync.quarantined > 0 ? `, ${s.sync.quarantined} quarantined` : '')
       : 'sync:    NOT RUNNING (the transport or the sync mode failed; see the plugins below)',
   ];
+  if (s.cluster?.shared) lines.push(renderCluster(s.cluster, now));
   if (s.pendingDevices === null || s.pendingDevices.length > 0) lines.push(renderPending(s.pendingDevices, now));
   if (s.plugins.length > 0) {
     lines.push('plugins:');
@@ -42,6 +43,17 @@ export function renderStatus(s: Status, now: number): string {
     );
   }
   return lines.join('\n');
+}
+
+/** The instances sharing the store and the devices each holds. */
+function renderCluster(c: NonNullable<Status['cluster']>, now: number): string {
+  return [
+    `cluster: this is ${c.instanceId}; ${plural(c.instances.filter((i) => i.live).length, 'live instance')}, a share of ${c.share} device${c.share === 1 ? '' : 's'} each at most`,
+    table(
+      ['  INSTANCE', 'HOST', 'LIVE', 'SEEN', 'DEVICES'],
+      c.instances.map((i) => [`  ${i.id}${i.self ? ' (this)' : ''}`, i.host ?? '-', yesNo(i.live), i.seenAt ? relativeTime(Date.parse(i.seenAt), now) : '-', i.devices.length === 0 ? '-' : `${i.devices.length}: ${list(i.devices)}`]),
+    ),
+  ].join('\n');
 }
 
 /** The connected column: yes, or why not as the gateway says it. */
@@ -68,8 +80,11 @@ export function renderPending(pending: PendingDeviceJson[] | null, now: number):
 export function renderDevices(devices: DeviceJson[], now: number, pending?: PendingDeviceJson[] | null): string {
   const tail = pending === undefined || (pending !== null && pending.length === 0) ? '' : `\n${renderPending(pending, now)}`;
   if (devices.length === 0) return `no devices${tail}`;
+  // Several instances share the fleet: say which one serves each device.
+  const owners = new Set(devices.map((d) => d.heldBy));
+  const byInstance = owners.size > 1 || owners.has(null);
   return table(
-    ['DEVICE', 'NAME', 'LOCATION', 'CONNECTED', 'IN SYNC', 'PENDING', 'USERS', 'LAST CHECK', 'PROBLEM'],
+    ['DEVICE', 'NAME', 'LOCATION', 'CONNECTED', 'IN SYNC', 'PENDING', 'USERS', 'LAST CHECK', 'PROBLEM', ...(byInstance ? ['INSTANCE'] : [])],
     devices.map((d) => [
       String(d.id),
       d.name ?? '-',
@@ -80,6 +95,7 @@ export function renderDevices(devices: DeviceJson[], now: number, pending?: Pend
       d.userCount === null ? '-' : String(d.userCount),
       d.lastCheck ? `${relativeTime(Date.parse(d.lastCheck.at), now)} (${d.lastCheck.method}${d.lastCheck.inSync ? '' : `, ${d.lastCheck.differences} diff`})` : 'never',
       [d.heldRemoval ? `${d.heldRemoval.removals} removals held (rollcall confirm)` : '', d.quarantined ? 'quarantined' : '', d.lastError ?? ''].filter((x) => x !== '').join('; ') || '-',
+      ...(byInstance ? [d.heldBy ?? '(none)'] : []),
     ]),
   ) + tail;
 }

@@ -69,6 +69,43 @@ export function adminConfigTree(): ConfigTree {
   };
 }
 
+/**
+ * Several instances on one shared store (issue 16): each device under one instance's lease.
+ * A lease of an instance that stops renewing expires `leaseTtlMs` after its last renewal,
+ * and the others look for expired leases every `renewIntervalMs`: so its devices are
+ * served again within leaseTtlMs + renewIntervalMs (25 s at most, checked here), plus the
+ * time the database takes to end a transaction the lost instance left open (PostgreSQL:
+ * storage.postgres.idleInTransactionTimeoutMs, 5 s): 30 s in all.
+ */
+function clusterSchema(): z.ZodType {
+  return z
+    .strictObject({
+      instanceId: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits and . _ : - (at most 128)')
+        .optional()
+        .describe('This instance\'s name among those sharing the store. Default: the host name and a hash of `dataDir` (`<host>-<8 hex>`), stable across restarts and different for two instances on one host with their own state directories. Two running instances must never share one.')
+        .meta(restart),
+      leaseTtlMs: z.number().int().min(1000).max(24_000).default(15_000).describe('How long a device lease (and the instance heartbeat) lasts without renewal, in the store\'s clock.').meta(restart),
+      renewIntervalMs: z
+        .number()
+        .int()
+        .min(200)
+        .max(12_000)
+        .default(5_000)
+        .describe('How often leases are renewed and the fleet is balanced (expired leases taken over, a fair share kept). At most half of `leaseTtlMs`.')
+        .meta(restart),
+    })
+    .superRefine((value, ctx) => {
+      if (value.renewIntervalMs * 2 > value.leaseTtlMs) ctx.addIssue({ code: 'custom', path: ['renewIntervalMs'], message: 'must be at most half of leaseTtlMs (a lease is renewed at least twice before it runs out)' });
+      if (value.leaseTtlMs + value.renewIntervalMs > 25_000) {
+        ctx.addIssue({ code: 'custom', path: ['leaseTtlMs'], message: 'leaseTtlMs + renewIntervalMs must be at most 25000 (devices of a lost instance are served again within 30 s; the last 5 s are for the server to end a transaction it left open, storage.postgres.idleInTransactionTimeoutMs)' });
+      }
+    })
+    .prefault({})
+    .describe('Several rollcall instances sharing one store (PostgreSQL). A store one process opens (level, memory) holds every lease itself.');
+}
+
 function coreTree(): ConfigTree {
   return {
     dataDir: z
@@ -174,6 +211,7 @@ function coreTree(): ConfigTree {
       },
       discoverDevices: z.boolean().default(true).describe('Also sync devices the gateway knows that are not in `devices`.'),
     },
+    cluster: clusterSchema(),
     devices: z
       .array(
         z
@@ -344,12 +382,19 @@ export interface RollcallConfig {
   storage: { backend: string; [plugin: string]: unknown };
   transport: { use: string; [plugin: string]: unknown };
   sync: SyncConfig;
+  cluster: ClusterConfig;
   devices: DeviceConfig[];
   site: { alphanumericIds: boolean };
   spool: { dir: string; stableMs: number; rejects: RejectLimits; pinRetry: PinRetryPolicy };
   seed: { users: { id: string; name: string; csn?: string; accessGroups: number[] }[] };
   watchers: { enabled: string[]; [plugin: string]: unknown };
   [key: string]: unknown;
+}
+
+export interface ClusterConfig {
+  instanceId?: string;
+  leaseTtlMs: number;
+  renewIntervalMs: number;
 }
 
 export interface AdminConfig {

@@ -68,6 +68,8 @@ export interface DropFolderOptions {
   exports?: readonly ExportTrigger[];
   /** How long stop() waits for the file in progress to reach a commit. Default 5000. */
   stopTimeoutMs?: number;
+  /** This instance (cluster.instanceId), the claimer of its imports in a ledger several instances share (ledger-claim.ts). */
+  instanceId?: string;
   /** Every import's progress after each commit (the admin API's importFile has its own). */
   onProgress?: (progress: ImportProgress) => void;
   /** Every file's report once it has been moved on. */
@@ -551,6 +553,7 @@ export class DropFolder {
       alphanumericIds: typeof alphanumeric === 'function' ? alphanumeric() : alphanumeric === true,
       ...(this.#o.rejectLimits ? { rejectLimits: this.#o.rejectLimits } : {}),
       ...(this.#o.pinRetry ? { pinRetry: this.#o.pinRetry } : {}),
+      ...(this.#o.instanceId ? { instanceId: this.#o.instanceId } : {}),
       onGatewayOutage: (since) => {
         const current = this.#current;
         if (!current) return;

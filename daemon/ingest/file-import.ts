@@ -14,6 +14,7 @@ import { writeErrorCsv } from './error-csv.js';
 import { openRegularFile } from './file-type.js';
 import type { ImportMetrics } from './import-metrics.js';
 import { asksPinScheme, planImport, startRecord } from './ledger.js';
+import { claimImport, ledgerRecordFree } from './ledger-claim.js';
 import { dayFolder } from './names.js';
 import type { PinRetryPolicy } from './pin-hashing.js';
 import { RejectJournal } from './reject-journal.js';
@@ -37,6 +38,8 @@ export interface FileImportContext {
   /** Told when the gateway went away while PINs were hashed (a time), and when it came back. */
   onGatewayOutage?: (since: number | undefined) => void;
   now?: () => number;
+  /** This instance (cluster.instanceId): the claimer of its imports in a ledger shared by several. */
+  instanceId?: string;
 }
 
 /**
@@ -80,41 +83,53 @@ export async function importFromProcessing(
   }
 
   const journal = new RejectJournal(ctx.spool.journalPath(hash));
-  const earlier = await ctx.store.getImport(hash);
-  const journalExists = await exists(journal.path);
-  const schemeNow = asksPinScheme(earlier, journalExists) && ctx.pinHashScheme ? await ctx.pinHashScheme({ signal }).catch(() => 'unknown') : undefined;
-  const plan = planImport(earlier, journalExists, schemeNow);
   const log = ctx.logger.child({ file: name, format, hash: hash.slice(0, 16) });
-
-  if (plan.action === 'duplicate') return duplicate(ctx, name, format, plan.record, startedAt, watcher);
-  if (plan.action === 'finish') {
-    log.info({ state: plan.record.state }, 'finishing an import whose end was committed before an interruption');
-    return placeFinished(ctx, name, plan.record, journal, [], startedAt, watcher);
-  }
-
   const notes: string[] = [];
-  if (plan.action === 'start' && schemeNow !== undefined) {
-    const why = schemeNow === 'unknown' ? "the gateway's PIN hash scheme could not be read to tell" : "the gateway's PIN hash scheme is not the one that hashed them";
-    notes.push(`Imported again although this content was imported before: its PINs are hashed again (${why}).`);
-    log.info({ earlierScheme: earlier?.pinHashScheme, scheme: schemeNow }, 'content imported before is imported again: its PINs were hashed under another gateway scheme');
-  }
   let record: ImportRecord;
   let journaled = 0;
-  if (plan.action === 'start') {
-    record = startRecord(hash, name, format, startedAt);
-    // The record first, then the journal: a journal without a running record would read
-    // as an import whose end was committed (ledger.ts).
-    await ctx.store.commit([{ type: 'putImport', record }]);
-    await journal.create();
-    log.info({ size }, 'import started');
-  } else {
-    record = { ...plan.record, file: name };
-    const kept = await journal.resume(record.counts.failed);
-    journaled = kept.rejections;
-    notes.push(`resumed after an interruption, after record ${record.checkpoint}`);
-    const missing = listedRows(ctx, record.counts.failed) - kept.rejections;
-    if (missing > 0) notes.push(`${missing} rows rejected before the interruption are missing from the error CSV: its journal was lost`);
-    log.info({ size, checkpoint: record.checkpoint, counts: record.counts }, 'import resumed from its checkpoint');
+  // Claimed in the ledger shared with other instances (ledger-claim.ts): a claim lost to
+  // another instance reads the ledger again.
+  for (;;) {
+    let earlier: ImportRecord | undefined;
+    try {
+      earlier = await ledgerRecordFree(ctx.store, ctx.instanceId, hash, log, signal);
+    } catch (error) {
+      if (signal.aborted) return undefined;
+      throw error;
+    }
+    const journalExists = await exists(journal.path);
+    const schemeNow = asksPinScheme(earlier, journalExists) && ctx.pinHashScheme ? await ctx.pinHashScheme({ signal }).catch(() => 'unknown') : undefined;
+    const plan = planImport(earlier, journalExists, schemeNow);
+
+    if (plan.action === 'duplicate') return duplicate(ctx, name, format, plan.record, startedAt, watcher);
+    if (plan.action === 'finish') {
+      log.info({ state: plan.record.state }, 'finishing an import whose end was committed before an interruption');
+      return placeFinished(ctx, name, plan.record, journal, [], startedAt, watcher);
+    }
+
+    if (plan.action === 'start') {
+      record = { ...startRecord(hash, name, format, startedAt), ...(ctx.instanceId === undefined ? {} : { claimedBy: ctx.instanceId }) };
+      // The record first, then the journal: a journal without a running record would read
+      // as an import whose end was committed (ledger.ts).
+      if (!(await claimImport(ctx.store, record, earlier))) continue;
+      if (schemeNow !== undefined) {
+        const why = schemeNow === 'unknown' ? "the gateway's PIN hash scheme could not be read to tell" : "the gateway's PIN hash scheme is not the one that hashed them";
+        notes.push(`Imported again although this content was imported before: its PINs are hashed again (${why}).`);
+        log.info({ earlierScheme: earlier?.pinHashScheme, scheme: schemeNow }, 'content imported before is imported again: its PINs were hashed under another gateway scheme');
+      }
+      await journal.create();
+      log.info({ size }, 'import started');
+    } else {
+      record = { ...plan.record, file: name, ...(ctx.instanceId === undefined ? {} : { claimedBy: ctx.instanceId }) };
+      if (record.claimedBy !== plan.record.claimedBy && !(await claimImport(ctx.store, record, plan.record))) continue;
+      const kept = await journal.resume(record.counts.failed);
+      journaled = kept.rejections;
+      notes.push(`resumed after an interruption, after record ${record.checkpoint}`);
+      const missing = listedRows(ctx, record.counts.failed) - kept.rejections;
+      if (missing > 0) notes.push(`${missing} rows rejected before the interruption are missing from the error CSV: its journal was lost`);
+      log.info({ size, checkpoint: record.checkpoint, counts: record.counts }, 'import resumed from its checkpoint');
+    }
+    break;
   }
 
   const sink = new ImportSink({

@@ -18,6 +18,9 @@ import type { DeviceRecord } from '../model/device.js';
 import type { DeviceHolds } from '../model/device-copy.js';
 import type { Writable } from 'node:stream';
 import type { EventKind } from '../event-kinds.js';
+import type { CommitOptions, DeviceLeases } from './lease-api.js';
+
+export type { CommitOptions, DeviceLeases, Fence, HeldLease, ImportClaim, InstanceRow, LeaseRow } from './lease-api.js';
 
 export type PluginKind = 'storage' | 'transport' | 'sync-mode' | 'watcher';
 
@@ -133,6 +136,8 @@ export interface ImportRecord {
    * again, so its PINs are hashed again (ledger.ts).
    */
   pinHashScheme?: string;
+  /** The instance that runs (or ran) it (cluster.instanceId): a running import of a live other instance is not resumed here. */
+  claimedBy?: string;
 }
 
 export interface NewEvent {
@@ -194,9 +199,13 @@ export interface Store extends PluginInstance {
   /**
    * Applies every mutation or none. Each putUser/deleteUser takes the next seq (a user
    * named twice in one commit uses two seqs; its later op is its feed entry). Cursors are
-   * checked against the seq when the commit's turn comes.
+   * checked against the seq when the commit's turn comes. With `fences`, the commit applies
+   * only while every fence holds, checked inside it (lease-api.ts).
    */
-  commit(mutations: Mutation[]): Promise<CommitResult>;
+  commit(mutations: Mutation[], options?: CommitOptions): Promise<CommitResult>;
+
+  /** Which instance owns which device (lease-api.ts); trivially held on a store one process opens. */
+  readonly leases: DeviceLeases;
 
   getUser(id: string): Promise<User | undefined>;
   getUsers(ids: string[]): Promise<(User | undefined)[]>;

@@ -14,7 +14,11 @@ import type { User } from '../model/user.js';
 import { summarizeUser, type UserSummary } from '../model/user-summary.js';
 import type {
   Change,
+  CommitOptions,
   CommitResult,
+  DeviceLeases,
+  Fence,
+  ImportClaim,
   EventQuery,
   HealthReport,
   ImportRecord,
@@ -24,9 +28,13 @@ import type {
 } from '../plugins/api.js';
 import { planCommit, prepareMutations, type CommitPlan } from './commit-plan.js';
 import { SeqWaiters } from './seq-waiters.js';
+import { SoloLeases } from './solo-leases.js';
+import { checkImportClaim } from './lease-errors.js';
 import {
   checkDeviceId,
   checkEventQuery,
+  checkClaim,
+  checkFences,
   checkImportHash,
   checkImportState,
   checkLimit,
@@ -54,6 +62,12 @@ export interface NumberingBase {
   lastEventId: number;
 }
 
+/** What a commit must find true inside it, or apply nothing (lease-api.ts CommitOptions). */
+export interface CommitGuards {
+  fences: readonly Fence[];
+  claim?: ImportClaim | undefined;
+}
+
 export interface AbstractStoreOptions {
   /** Unix ms clock for commit times. Tests may pin it; it defaults to Date.now. */
   now?: () => number;
@@ -75,8 +89,19 @@ export abstract class AbstractStore implements Store {
   readonly #reads = new Set<Promise<unknown>>();
   readonly #waiters = new SeqWaiters();
 
+  readonly #solo: SoloLeases;
+
   constructor(options: AbstractStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#solo = new SoloLeases(this.#now);
+  }
+
+  /**
+   * Leases (lease-api.ts). The default is for a store one process opens: trivially held
+   * (solo-leases.ts). A store several instances share overrides it and `_numberAndCommit`.
+   */
+  get leases(): DeviceLeases {
+    return this.#solo;
   }
 
   get status(): StoreStatus {
@@ -140,14 +165,15 @@ export abstract class AbstractStore implements Store {
   // -------------------------------------------------------------------------
   // writes
 
-  async commit(mutations: Mutation[]): Promise<CommitResult> {
+  async commit(mutations: Mutation[], options?: CommitOptions): Promise<CommitResult> {
     this.#assertOpen();
     const prepared = prepareMutations(mutations, { summaries: this._keepsSummaries });
+    const guards: CommitGuards = { fences: checkFences(options), claim: checkClaim(options) };
     return this.#write(async () => {
       if (prepared.length === 0) return { seq: this.#seq };
       // Planned in turn, so a cursor is checked against every commit queued before it.
       const at = this.#now();
-      const written = await this._numberAndCommit((base) => planCommit(prepared, { ...base, at }));
+      const written = await this._numberAndCommit((base) => planCommit(prepared, { ...base, at }), guards);
       this.#lastEventId = Math.max(this.#lastEventId, written.lastEventId);
       this._seqCommitted(written.seq);
       return { seq: written.seq };
@@ -270,9 +296,13 @@ export abstract class AbstractStore implements Store {
    * Numbers one commit and writes it. The default plans from the seq and event ID this
    * process holds and hands the plan to `_commit`. A backend whose database other writers
    * share (PostgreSQL) overrides it to plan inside its own transaction from the database's
-   * numbers, so that seqs follow commit order across every writer.
+   * numbers, so that seqs follow commit order across every writer, and checks the fences in
+   * that transaction. Here the fences are checked in the write queue, which no other writer
+   * shares: nothing can change a lease between the check and the write.
    */
-  protected async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan): Promise<CommitPlan> {
+  protected async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan, guards: CommitGuards = { fences: [] }): Promise<CommitPlan> {
+    if (guards.fences.length > 0) this.#solo.check(guards.fences);
+    if (guards.claim) checkImportClaim(guards.claim, await this._getImport(guards.claim.hash));
     const planned = plan({ seq: this.#seq, lastEventId: this.#lastEventId });
     await this._commit(planned);
     return planned;

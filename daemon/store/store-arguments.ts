@@ -3,7 +3,7 @@
  * AbstractStore). The store does not validate users against device rules; it only refuses
  * what it could not store or index faithfully.
  */
-import type { EventQuery, ImportRecord, Mutation } from '../plugins/api.js';
+import type { EventQuery, Fence, ImportClaim, ImportRecord, Mutation } from '../plugins/api.js';
 import { invalidArgumentError } from './store-errors.js';
 
 const mutationTypes: ReadonlySet<string> = new Set<Mutation['type']>([
@@ -213,4 +213,35 @@ function checkNewEvent(event: unknown, at: string): void {
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** The fences of a commit's options (lease-api.ts), checked; [] without any. */
+export function checkFences(options: unknown): Fence[] {
+  checkOptions(options);
+  const fences = (options as { fences?: unknown } | undefined)?.fences;
+  if (fences === undefined) return [];
+  if (!Array.isArray(fences)) throw invalidArgumentError('options.fences must be an array', { argument: 'options.fences' });
+  return fences.map((fence: unknown, index) => {
+    const f = fence as Partial<Fence> | null;
+    if (typeof f !== 'object' || f === null) throw invalidArgumentError(`options.fences[${index}] must be an object`, { argument: `options.fences[${index}]` });
+    checkDeviceId(f.deviceId, `options.fences[${index}].deviceId`);
+    if (typeof f.owner !== 'string' || f.owner.length === 0) throw invalidArgumentError(`options.fences[${index}].owner must be a non-empty string`, { argument: `options.fences[${index}].owner` });
+    if (!Number.isSafeInteger(f.epoch) || (f.epoch as number) < 0) throw invalidArgumentError(`options.fences[${index}].epoch must be a non-negative integer`, { argument: `options.fences[${index}].epoch` });
+    return { deviceId: f.deviceId, owner: f.owner, epoch: f.epoch as number };
+  });
+}
+
+/** The import claim of a commit's options (lease-api.ts), checked; undefined without one. */
+export function checkClaim(options: unknown): ImportClaim | undefined {
+  const claim = (options as { claim?: unknown } | undefined)?.claim;
+  if (claim === undefined) return undefined;
+  if (!isPlainObject(claim)) throw invalidArgumentError('options.claim must be an object', { argument: 'options.claim' });
+  const c = claim as Partial<ImportClaim>;
+  checkImportHash(c.hash, 'options.claim.hash');
+  if (c.expect !== undefined) {
+    if (!isPlainObject(c.expect)) throw invalidArgumentError('options.claim.expect must be an object', { argument: 'options.claim.expect' });
+    checkImportState(c.expect.state, 'options.claim.expect.state');
+    checkTime(c.expect.startedAt, 'options.claim.expect.startedAt');
+  }
+  return { hash: c.hash as string, expect: c.expect === undefined ? undefined : { ...c.expect } };
 }

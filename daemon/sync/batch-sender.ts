@@ -363,7 +363,7 @@ export class BatchSender {
       if (ack.change) mutations.push({ type: 'putDevice', device: ack.device.update(ack.change) });
       for (const event of ack.events) mutations.push({ type: 'appendEvent', event });
     }
-    if (mutations.length > 0) await store.commit(mutations);
+    if (mutations.length > 0) await this.#ctx.leases.commit(acks.map((ack) => ack.device.id), mutations);
     const now = this.#ctx.now();
     for (const ack of acks) {
       const device = ack.device;

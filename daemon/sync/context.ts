@@ -5,7 +5,7 @@
  * reload replaces them (SyncSettings), and no part keeps its own copy.
  */
 import type { Logger } from 'pino';
-import type { Store, SyncModeInstance, TransportInstance } from '../plugins/api.js';
+import type { CommitResult, Mutation, Store, SyncModeInstance, TransportInstance } from '../plugins/api.js';
 import type { SyncConfig } from '../config/schema.js';
 import type { SyncMetrics } from './metrics.js';
 import type { FanoutTracker } from './fanout.js';
@@ -24,6 +24,16 @@ export interface SyncContext {
   readonly config: SyncConfig;
   /** The sync mode in force (replaced on reload). */
   readonly mode: SyncModeInstance;
+  /**
+   * Commits about devices (cursors, device records, event positions, merges read from a
+   * device), fenced by this instance's leases of them: refused inside the commit when one is
+   * no longer held (daemon/cluster/member.ts).
+   */
+  readonly leases: FencedCommits;
+}
+
+export interface FencedCommits {
+  commit(deviceIds: readonly number[], mutations: Mutation[]): Promise<CommitResult>;
 }
 
 export function errorText(error: unknown): string {

@@ -13,6 +13,8 @@ import { deviceProjectionHash } from '../model/projection.js';
 import { mergeDeviceUser } from '../merge/merge.js';
 import { deviceDeleteEvent, mergeEvents, saveFailedEvent } from '../merge/events.js';
 import type { Fleet } from './fleet.js';
+import { isRollcallError } from '../errors.js';
+import { leaseLostError } from '../store/lease-errors.js';
 import { allDeletedAtDeviceEvent, deviceChangeIgnoredEvent, deviceEventSkippedEvent } from './sync-events.js';
 import { errorText, type SyncContext } from './context.js';
 import type { EventCursors } from './event-cursor.js';
@@ -187,8 +189,11 @@ export class DeviceSideChanges {
     const mutations: Mutation[] = events.map((event) => ({ type: 'appendEvent', event }));
     if (result.outcome !== 'unchanged') mutations.unshift({ type: 'putUser', user: result.user, origin: { kind: 'device', deviceId } });
     try {
-      const record = fleet.update(deviceId, (r) => ({ ...r, lastEventId: Math.max(r.lastEventId, eventId) }))!;
-      const { seq } = await store.commit([...mutations, { type: 'putDevice', device: record }]);
+      // The merge and the device's event position in one fenced commit: only the device's owner
+      // commits it, once (a device this instance no longer holds is refused, nothing merged).
+      const record = fleet.update(deviceId, (r) => ({ ...r, lastEventId: Math.max(r.lastEventId, eventId) }));
+      if (!record) throw leaseLostError([{ deviceId, owner: '-', epoch: 0 }]);
+      const { seq } = await this.#o.ctx.leases.commit([deviceId], [...mutations, { type: 'putDevice', device: record }]);
       if (result.outcome !== 'unchanged') {
         const others = fleet.devices.filter((d) => d.connected && !d.quarantined && d.id !== deviceId).map((d) => d.id);
         fanout.track(seq, receivedAt, others);
@@ -199,6 +204,8 @@ export class DeviceSideChanges {
         repairs.repairUser(deviceId, userId);
       }
     } catch (error) {
+      // Another instance owns the device now: it reads this event and merges it, once.
+      if (isRollcallError(error, 'ROLLCALL_ERR_LEASE_LOST')) throw error;
       metrics.merges.inc({ result: 'failed' });
       logger.error({ device: deviceId, userId, err: error }, `Fail to save to the server DB: user ${userId} from device ${deviceId}`);
       await store.commit([{ type: 'appendEvent', event: saveFailedEvent(userId, deviceId, error) }]).catch(() => undefined);

@@ -8,6 +8,7 @@
  * callbacks.
  */
 import { setMaxListeners } from 'node:events';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Store, SyncModeInstance, TransportInstance } from '../plugins/api.js';
 import type { DeviceConfig, SyncConfig } from '../config/schema.js';
@@ -33,6 +34,8 @@ import type { SyncContext } from './context.js';
 import type { User } from '../model/user.js';
 import type { LeftOff } from '../model/device-copy.js';
 import { HeapRelease } from '../obs/heap-release.js';
+import { ClusterMember, type ClusterSettings, type ClusterView } from '../cluster/member.js';
+import { clusterMetrics } from '../cluster/metrics.js';
 
 export type { DeviceStatus, CheckResult, DevicePlanPreview, UserPushResult };
 
@@ -50,7 +53,12 @@ export interface SyncEngineOptions {
   deviceEvents?: false | { queueSize?: number };
   /** The gateway turned out, after start, to be one rollcall does not serve (FleetOptions). */
   onGatewayUnsupported?: (error: Error) => void;
+  /** This instance and its leases (the `cluster` config); defaults fit a store one process opens. */
+  cluster?: ClusterSettings;
 }
+
+/** The cluster settings when none are given: the `cluster` config's defaults. */
+export const DEFAULT_CLUSTER: Omit<ClusterSettings, 'instanceId' | 'host'> = { leaseTtlMs: 15_000, renewIntervalMs: 5_000 };
 
 export class SyncEngine {
   readonly #controller = new AbortController();
@@ -61,6 +69,8 @@ export class SyncEngine {
   readonly #heap: HeapRelease;
   readonly #requests: OperatorRequests;
   readonly #follower: DeviceEventFollower | undefined;
+  readonly #member: ClusterMember;
+  #following = false;
   #config: SyncConfig;
   #mode: SyncModeInstance;
   #metrics: SyncMetrics | undefined;
@@ -72,7 +82,27 @@ export class SyncEngine {
     // Every gateway call under way listens to this signal; there are legitimately many.
     setMaxListeners(0, this.#controller.signal);
     const engine = this;
+    // The leases decide which devices the fleet serves; the fleet and the follower act on a
+    // change of them: built first, its handlers reach the parts built below.
+    let fleetRef: Fleet | undefined;
+    const settings = options.cluster ?? { instanceId: 'local', host: hostname(), ...DEFAULT_CLUSTER };
+    const member = (this.#member = new ClusterMember({
+      store: options.store,
+      settings,
+      metrics: clusterMetrics(options.metrics, settings.instanceId, options.store.leases.shared),
+      logger: options.logger.child({ component: 'cluster' }),
+      handlers: {
+        deviceIds: () => fleetRef?.ids ?? [],
+        gained: async (ids) => {
+          await fleetRef?.take(ids);
+          if (engine.#following) for (const id of ids) if (fleetRef?.device(id)?.connected) void engine.#follower?.catchUp(id);
+        },
+        lost: (ids) => fleetRef?.dropped(ids),
+        drain: (ids) => fleetRef?.drain(ids, engine.#controller.signal) ?? Promise.resolve(),
+      },
+    }));
     const ctx: SyncContext = (this.#ctx = {
+      leases: member,
       store: options.store,
       transport: options.transport,
       logger: options.logger,
@@ -93,7 +123,7 @@ export class SyncEngine {
     });
     const wakeup = new Wakeup();
     const feed = new ChangeFeed(ctx.store);
-    const fleet = (this.#fleet = new Fleet({ ctx, devices: options.devices, wake: () => wakeup.wake(), ...(options.onGatewayUnsupported ? { onGatewayUnsupported: options.onGatewayUnsupported } : {}) }));
+    const fleet = (fleetRef = this.#fleet = new Fleet({ ctx, devices: options.devices, wake: () => wakeup.wake(), leases: member, ...(options.onGatewayUnsupported ? { onGatewayUnsupported: options.onGatewayUnsupported } : {}) }));
     const health = new DeviceHealth({ ctx, fleet });
     const guard = new RemovalGuard({ ctx, fleet, feed });
     const expected = (this.#expected = new ExpectedSets({ ctx, fleet, feed }));
@@ -128,6 +158,10 @@ export class SyncEngine {
     if (stopped.aborted) return;
     await this.#fleet.start();
     if (stopped.aborted) return;
+    // The first share of the fleet is taken before any device is read or written.
+    await this.#member.start();
+    if (stopped.aborted) return;
+    this.#following = true;
     await this.#follower?.start(stopped);
     if (stopped.aborted) {
       await this.#follower?.stop();
@@ -142,6 +176,13 @@ export class SyncEngine {
     await this.#follower?.stop();
     await this.#scheduler.stop();
     this.#heap.stop();
+    // Work has stopped: the leases go back, and the other instances take the devices at once.
+    await this.#member.stop();
+  }
+
+  /** This instance, its share and every lease as last read (`rollcall status`). */
+  cluster(): ClusterView {
+    return this.#member.view();
   }
 
   get metrics(): SyncMetrics {

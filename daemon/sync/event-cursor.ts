@@ -45,7 +45,7 @@ export class EventCursors {
       return;
     }
     this.#dirty.delete(deviceId);
-    await this.#o.ctx.store.commit([{ type: 'putDevice', device: record }, ...extra]);
+    await this.#o.ctx.leases.commit([deviceId], [{ type: 'putDevice', device: record }, ...extra]);
   }
 
   /**
@@ -58,7 +58,7 @@ export class EventCursors {
     const record = fleet.update(deviceId, (r) => ({ ...r, lastEventId: firstId - 1, eventBaseline: { eventId: firstId, at: ctx.now(), reason } }));
     if (!record || previous === undefined) return undefined;
     this.#dirty.delete(deviceId);
-    await ctx.store.commit([{ type: 'putDevice', device: record }, { type: 'appendEvent', event: eventBaselineEvent(deviceId, firstId, previous, reason, why) }]);
+    await ctx.leases.commit([deviceId], [{ type: 'putDevice', device: record }, { type: 'appendEvent', event: eventBaselineEvent(deviceId, firstId, previous, reason, why) }]);
     return record;
   }
 
@@ -67,7 +67,7 @@ export class EventCursors {
     const record = this.#o.fleet.update(deviceId, ({ eventBaseline: _, ...r }) => ({ ...r, lastEventId: 0 }));
     if (!record) return undefined;
     this.#dirty.delete(deviceId);
-    await this.#o.ctx.store.commit([{ type: 'putDevice', device: record }]);
+    await this.#o.ctx.leases.commit([deviceId], [{ type: 'putDevice', device: record }]);
     return record;
   }
 
@@ -84,13 +84,17 @@ export class EventCursors {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     const mutations: Mutation[] = [];
+    const ids: number[] = [];
     for (const id of this.#dirty) {
       const device = this.#o.fleet.device(id);
-      if (device) mutations.push({ type: 'putDevice', device: device.record });
+      if (device) {
+        mutations.push({ type: 'putDevice', device: device.record });
+        ids.push(id);
+      }
     }
     this.#dirty.clear();
     if (mutations.length > 0) {
-      await this.#o.ctx.store.commit(mutations).catch((error: unknown) => this.#o.logger.warn({ err: error }, `could not save device event positions: ${errorText(error)}`));
+      await this.#o.ctx.leases.commit(ids, mutations).catch((error: unknown) => this.#o.logger.warn({ err: error }, `could not save device event positions: ${errorText(error)}`));
     }
   }
 }

@@ -5,9 +5,14 @@
  * The fleet is the one owner of the devices' records in memory: others change a record
  * through it (`update`), so a change made meanwhile builds on the last one.
  *
- * Just over 400 lines: adoption, connection state, profiles and rules all read and write the
- * same map of DeviceStates; what could stand alone already does (user-count.ts,
- * device-state.ts, placement.ts, the gauges in metrics.ts).
+ * Only devices whose lease this instance holds are served (`device`, `devices`): the leases
+ * themselves are daemon/cluster/member.ts; taking one reads the device's state afresh (`take`),
+ * losing one stops its work (`dropped`, `drain`).
+ *
+ * Over 400 lines (about 490): adoption, connection state, profiles, rules and the lease
+ * hand-over all read and write the same map of DeviceStates; what could stand alone already
+ * does (user-count.ts, device-state.ts, placement.ts, the gauges in metrics.ts, the leases in
+ * daemon/cluster/).
  */
 import type { DeviceRecord } from '../model/device.js';
 import { acceptsConnection, type DeviceConfig } from '../config/schema.js';
@@ -44,6 +49,8 @@ export interface DeviceStatus {
   /** The last event of the device's own log read (DeviceRecord.lastEventId). */
   lastEventId: number;
   eventBaseline?: DeviceRecord['eventBaseline'];
+  /** The instance whose lease the device is under (undefined: nobody's now). */
+  heldBy?: string;
 }
 
 /** Which devices an operator's request is about. */
@@ -63,6 +70,12 @@ export interface FleetOptions {
    * that was unreachable at start): the daemon stops with the error. At start it is thrown.
    */
   onGatewayUnsupported?: (error: Error) => void;
+  /**
+   * Which devices this instance holds the lease of (daemon/cluster/member.ts): only those are
+   * served (`device`, `devices`, `select`, `update`), so no work starts for another's device.
+   * Without it (tests of single parts) every device is served.
+   */
+  leases?: { holds(deviceId: number): boolean; ownerOf(deviceId: number): string | undefined };
 }
 
 export class Fleet {
@@ -78,17 +91,66 @@ export class Fleet {
     this.#configured = options.devices;
     this.#userCounts = new UserCounts(options.ctx);
     this.#onGatewayUnsupported = options.onGatewayUnsupported;
+    this.#leases = options.leases;
   }
+
+  readonly #leases: FleetOptions['leases'];
 
   readonly #onGatewayUnsupported: ((error: Error) => void) | undefined;
   #started = false;
 
+  /** A device this instance serves (holds the lease of). */
   device(id: number): DeviceState | undefined {
-    return this.#devices.get(id);
+    return this.#leases && !this.#leases.holds(id) ? undefined : this.#devices.get(id);
   }
 
+  /** The devices this instance serves. */
   get devices(): DeviceState[] {
-    return [...this.#devices.values()];
+    const all = [...this.#devices.values()];
+    return this.#leases ? all.filter((d) => this.#leases!.holds(d.id)) : all;
+  }
+
+  /** Every device of the fleet, served here or not. */
+  get ids(): number[] {
+    return [...this.#devices.keys()];
+  }
+
+  /**
+   * Devices whose lease this instance just took: what another instance wrote of them while it
+   * held them (cursor, record, event position) is read again, and each is checked first.
+   */
+  async take(ids: readonly number[]): Promise<void> {
+    for (const id of ids) {
+      const state = this.#devices.get(id);
+      if (!state) continue;
+      const [record, cursor] = await Promise.all([this.#ctx.store.getDevice(id), this.#ctx.store.cursor(id)]);
+      if (record) state.record = record;
+      state.cursor = cursor;
+      state.allowedUpTo = Math.max(state.allowedUpTo, cursor);
+      state.profile = undefined;
+      state.succeeded();
+      state.due('headers');
+    }
+    this.#wake();
+  }
+
+  /** Devices whose lease is gone: nothing here speaks for them any more. */
+  dropped(ids: readonly number[]): void {
+    for (const id of ids) {
+      const state = this.#devices.get(id);
+      if (!state) continue;
+      this.setInSync(state, false);
+      this.#ctx.fanout.forget(id);
+      // The owner reports these now; this instance's series must not add to its figures.
+      for (const gauge of [this.#ctx.metrics.pending, this.#ctx.metrics.quarantined, this.#ctx.metrics.heldRemovals]) gauge.set({ device: String(id) }, 0);
+    }
+    this.#wake();
+  }
+
+  /** Resolves once no task runs for these devices (they are no longer served, so none starts). */
+  async drain(ids: readonly number[], signal: AbortSignal): Promise<void> {
+    const busy = (): boolean => ids.some((id) => this.#devices.get(id)?.busy);
+    while (busy() && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   select(filter: DeviceFilter): DeviceState[] {
@@ -99,7 +161,10 @@ export class Fleet {
   async start(): Promise<void> {
     const { store, transport, logger } = this.#ctx;
     const known = new Map((await store.listDevices()).map((d) => [d.id, d]));
-    const records = this.#configured.map((configured) => configuredRecord(configured, known.get(configured.id)));
+    // Only what the config changes: another instance may own a device and write its record.
+    const records = this.#configured
+      .map((configured) => configuredRecord(configured, known.get(configured.id)))
+      .filter((record) => JSON.stringify(record) !== JSON.stringify(known.get(record.id)));
     if (records.length > 0) await store.commit(records.map((device) => ({ type: 'putDevice' as const, device })));
     for (const record of records) known.set(record.id, record);
     for (const record of known.values()) await this.#adopt(record);
@@ -208,8 +273,10 @@ export class Fleet {
     for (const gatewayDevice of listed) {
       if (!this.#devices.has(gatewayDevice.id)) {
         if (!config.discoverDevices) continue;
-        const record: DeviceRecord = { id: gatewayDevice.id, source: 'discovered', address: gatewayDevice.address, port: gatewayDevice.port, type: gatewayDevice.type, lastEventId: 0 };
-        await store.commit([{ type: 'putDevice', device: record }]);
+        // Another instance sharing the store may have found it first, and own it: its record stays.
+        const stored = await store.getDevice(gatewayDevice.id);
+        const record: DeviceRecord = stored ?? { id: gatewayDevice.id, source: 'discovered', address: gatewayDevice.address, port: gatewayDevice.port, type: gatewayDevice.type, lastEventId: 0 };
+        if (!stored) await store.commit([{ type: 'putDevice', device: record }]);
         await this.#adopt(record);
         logger.info({ device: record.id }, `found device ${record.id} on the gateway`);
       }
@@ -254,7 +321,7 @@ export class Fleet {
    * caller's commit; undefined for a device the fleet does not serve.
    */
   update(deviceId: number, change: (record: DeviceRecord) => DeviceRecord): DeviceRecord | undefined {
-    return this.#devices.get(deviceId)?.update(change);
+    return this.device(deviceId)?.update(change);
   }
 
   /** How far the feed goes for this device now: the head, or in manual mode what an operator allowed. */
@@ -323,7 +390,7 @@ export class Fleet {
       const holdsChanged = JSON.stringify(holds) !== JSON.stringify(device.record.holds ?? {});
       if (type !== device.record.type || templateFormat !== device.record.templateFormat || alphanumericIdEnabled !== device.record.useAlphanumericID || holdsChanged) {
         const record = device.update((r) => ({ ...r, type, templateFormat, useAlphanumericID: alphanumericIdEnabled, holds }));
-        await this.#ctx.store.commit([{ type: 'putDevice', device: record }]);
+        await this.#ctx.leases.commit([device.id], [{ type: 'putDevice', device: record }]);
       }
     } catch (error) {
       // Without a profile the stored one (or numeric IDs) is assumed; the call below will tell.
@@ -352,12 +419,12 @@ export class Fleet {
   /** Sets the per-device pending gauge from the feed's head. */
   gaugePending(): void {
     const head = this.#ctx.store.currentSeq();
-    for (const d of this.#devices.values()) this.#ctx.metrics.pending.set({ device: String(d.id) }, Math.max(0, head - d.cursor));
+    for (const d of this.devices) this.#ctx.metrics.pending.set({ device: String(d.id) }, Math.max(0, head - d.cursor));
   }
 
   status(): DeviceStatus[] {
     const head = this.#ctx.store.currentSeq();
-    return this.devices
+    return [...this.#devices.values()]
       .map((d) => ({
         id: d.id,
         name: this.#configured.find((c) => c.id === d.id)?.name,
@@ -377,6 +444,7 @@ export class Fleet {
         userCount: d.record.userCount,
         lastEventId: d.record.lastEventId,
         eventBaseline: d.record.eventBaseline,
+        heldBy: this.#leases ? this.#leases.ownerOf(d.id) : undefined,
       }))
       .sort((a, b) => a.id - b.id);
   }

@@ -137,7 +137,7 @@ export class Reconcile {
       if (Object.keys(refused).length > 0) {
         for (const id of Object.keys(refused)) leaveAlone.add(id);
         const record = device.update((r) => ({ ...r, rejectedUsers: { ...r.rejectedUsers, ...refused } }));
-        await store.commit([{ type: 'putDevice', device: record }, ...refusedEvents(device.id, refused).map((event): Mutation => ({ type: 'appendEvent', event }))]);
+        await this.#o.ctx.leases.commit([device.id], [{ type: 'putDevice', device: record }, ...refusedEvents(device.id, refused).map((event): Mutation => ({ type: 'appendEvent', event }))]);
       }
       for (let i = 0; i < removeNow.length; i += config.batch.maxUsers) {
         const ids = removeNow.slice(i, i + config.batch.maxUsers);
@@ -230,7 +230,7 @@ export class Reconcile {
     const mutations: Mutation[] = [{ type: 'putDevice', device: record }];
     if (moves) mutations.push({ type: 'setCursor', deviceId: device.id, seq: seqBefore });
     mutations.push({ type: 'appendEvent', event: checkEvent(device.id, method, inSync, found, repaired) });
-    await store.commit(mutations);
+    await this.#o.ctx.leases.commit([device.id], mutations);
     if (moves) device.cursor = seqBefore;
     this.#o.health.recovered(device);
     this.#o.ctx.metrics.quarantined.set({ device: String(device.id) }, 0);

@@ -76,7 +76,7 @@ export class RemovalGuard {
     const { store, metrics, logger, config } = this.#ctx;
     const upToSeq = store.currentSeq();
     const record = device.update((r) => ({ ...r, heldRemoval: { at: this.#ctx.now(), removals, holding, upToSeq } }));
-    await store.commit([
+    await this.#ctx.leases.commit([device.id], [
       { type: 'putDevice', device: record },
       { type: 'appendEvent', event: removalHeldEvent(device.id, removals, holding, config.massRemoval.share) },
     ]);
@@ -93,7 +93,7 @@ export class RemovalGuard {
       if (!held) continue;
       const confirmedUpTo = Math.max(held.upToSeq, store.currentSeq());
       const record = device.update(({ heldRemoval: _, ...rest }) => ({ ...rest, removalConfirmedUpTo: confirmedUpTo }));
-      await store.commit([
+      await this.#ctx.leases.commit([device.id], [
         { type: 'putDevice', device: record },
         { type: 'appendEvent', event: removalConfirmedEvent(device.id, held.removals) },
       ]);

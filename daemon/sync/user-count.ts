@@ -43,6 +43,6 @@ export class UserCounts {
         }
       }),
     );
-    if (records.length > 0) await store.commit(records.map((device) => ({ type: 'putDevice' as const, device })));
+    if (records.length > 0) await this.#ctx.leases.commit(records.map((r) => r.id), records.map((device) => ({ type: 'putDevice' as const, device })));
   }
 }

@@ -46,6 +46,7 @@ describe('metric names in PromQL', () => {
     ['rollcall_users{job="rollcall_users_job"}', ['rollcall_users']],
     ['label_values(rollcall_device_connected, device)', ['rollcall_device_connected']],
     ['up{job="rollcall"}', []],
+    ['sum by (rollcall_instance) (rollcall_device_served * on (instance) group_left (rollcall_instance) rollcall_cluster_instance_info)', ['rollcall_device_served', 'rollcall_cluster_instance_info']],
   ];
   for (const [expr, names] of cases) {
     test(expr, () => assert.deepEqual(metricNames(expr), names));
@@ -104,9 +105,11 @@ describe('dashboards/rollcall.json', () => {
       ['sync latency p95', /histogram_quantile\(0\.95, .*rollcall_sync_latency_seconds_bucket/],
       ['sync latency p99', /histogram_quantile\(0\.99, .*rollcall_sync_latency_seconds_bucket/],
       ['device event to fan-out latency', /histogram_quantile\(.*rollcall_device_event_to_fanout_seconds_bucket/],
-      ['devices connected', /sum\(rollcall_device_connected/],
-      ['devices in sync', /sum\(rollcall_device_in_sync/],
-      ['devices quarantined', /sum\(rollcall_device_quarantined/],
+      // Each device once, whichever instances report it (several share the fleet).
+      ['devices connected', /sum\(max by \(device\) \(rollcall_device_connected/],
+      ['devices in sync', /sum\(max by \(device\) \(rollcall_device_in_sync/],
+      ['devices quarantined', /sum\(max by \(device\) \(rollcall_device_quarantined/],
+      ['devices served per instance, by rollcall name', /rollcall_device_served.* group_left \(rollcall_instance\) rollcall_cluster_instance_info/],
       ['pending changes per device', /^rollcall_device_pending_changes\{.*device=~"\$device"/],
       ['held removals', /rollcall_device_held_removals/],
       ['import rows by result', /sum by \(format, result\) \(increase\(rollcall_import_rows_total/],

@@ -53,7 +53,9 @@ const METRIC = /\b(?:rollcall|process|nodejs)_[a-zA-Z0-9_]*[a-zA-Z0-9]\b/g;
  */
 export function metricNames(expr: string): string[] {
   const unquoted = expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""');
-  return [...new Set(unquoted.match(METRIC) ?? [])];
+  // Label lists of grouping and matching (by, on, group_left ...) name labels, not metrics.
+  const unlabelled = unquoted.replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
+  return [...new Set(unlabelled.match(METRIC) ?? [])];
 }
 
 /** Metric family → type, from the `# TYPE` lines of a Prometheus text exposition. */

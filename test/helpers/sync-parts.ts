@@ -72,6 +72,9 @@ export function syncParts(options: SyncPartsOptions): SyncParts {
       return config;
     },
     mode,
+    // A single part under test runs without a cluster member: its device commits are not fenced
+    // (the engine's tests and test/daemon/cluster/ run the member and its fences).
+    leases: { commit: (_deviceIds, mutations) => options.store.commit(mutations) },
   };
   let wakes = 0;
   const fleet = new Fleet({ ctx, devices: options.devices ?? [], wake: () => void wakes++ });

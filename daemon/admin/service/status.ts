@@ -2,11 +2,23 @@
  * The daemon at a glance: Status, ListDevices, SetLogLevel.
  */
 import type { DeviceStatus } from '../../sync/engine.js';
-import type { ListDevicesResponse, SetLogLevelRequest, SetLogLevelResponse, StatusResponse } from '../../../proto/gen/rollcall/admin/v1/admin.js';
+import type { ClusterInfo, ListDevicesResponse, SetLogLevelRequest, SetLogLevelResponse, StatusResponse } from '../../../proto/gen/rollcall/admin/v1/admin.js';
+import type { ClusterView } from '../../cluster/member.js';
 import * as check from '../requests.js';
 import { deviceShape, pendingDeviceShape, pendingDevicesOf } from '../shapes/device.js';
 import { pluginShape } from '../shapes/plugin.js';
 import { callerDetail, type Caller, type RequestContext } from './context.js';
+
+/** This instance and the others on the store, each with the devices it holds (unexpired leases). */
+function clusterInfo(view: ClusterView): ClusterInfo {
+  const held = new Map<string, number[]>();
+  for (const lease of view.leases) {
+    if (!lease.live || lease.owner === undefined) continue;
+    held.set(lease.owner, [...(held.get(lease.owner) ?? []), lease.deviceId]);
+  }
+  const instances = view.instances.map((i) => ({ id: i.id, host: i.host, live: i.live, startedAtMs: i.startedAt, seenAtMs: i.seenAt, devices: held.get(i.id) ?? [], self: i.id === view.instanceId }));
+  return { instanceId: view.instanceId, shared: view.shared, share: view.target, instances };
+}
 
 export class StatusService {
   readonly #c: RequestContext;
@@ -39,6 +51,7 @@ export class StatusService {
     }
     const pending = await engine?.pendingDevices?.();
     return {
+      cluster: engine?.cluster ? clusterInfo(engine.cluster()) : undefined,
       pendingDevices: pendingDevicesOf(pending ?? []).map(pendingDeviceShape.toWire),
       pendingKnown: pending !== undefined,
       daemon: {

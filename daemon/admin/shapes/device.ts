@@ -43,6 +43,7 @@ const deviceFields = {
   connectionMode: text,
   lastEventId: kept<number>(),
   eventBaseline: nested(eventBaseline),
+  heldBy: text,
 };
 
 export const deviceShape = messageShape(deviceFields);

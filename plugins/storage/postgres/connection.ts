@@ -9,7 +9,8 @@ import type { ClientConfig } from 'pg';
 import { RollcallError } from '../../../daemon/errors.js';
 import type { PostgresStorageConfig } from './schema.js';
 
-export type ConnectionConfig = Pick<PostgresStorageConfig, 'host' | 'port' | 'database' | 'user' | 'passwordFile' | 'schema' | 'tls' | 'connectTimeoutMs'>;
+export type ConnectionConfig = Pick<PostgresStorageConfig, 'host' | 'port' | 'database' | 'user' | 'passwordFile' | 'schema' | 'tls' | 'connectTimeoutMs'> &
+  Partial<Pick<PostgresStorageConfig, 'idleInTransactionTimeoutMs'>>;
 
 /** Where the store connects, for messages: never the password. */
 export function describeServer(config: ConnectionConfig): string {
@@ -30,8 +31,11 @@ export async function clientSettings(config: ConnectionConfig): Promise<ClientCo
     user: config.user,
     connectionTimeoutMillis: config.connectTimeoutMs,
     // Every statement names tables without their schema.
-    options: `-c search_path=${config.schema}`,
-    application_name: 'rollcall',
+    // A transaction left open by a paused or cut-off instance holds its locks (the lease rows a
+    // fenced commit locked): the server ends it, so the others can take the leases over.
+    options: `-c search_path=${config.schema} -c idle_in_transaction_session_timeout=${config.idleInTransactionTimeoutMs ?? 5000}`,
+    // The process in pg_stat_activity: several instances may share the server.
+    application_name: `rollcall/${process.pid}`,
     // TCP keepalive, so that the kernel in time ends a connection whose peer is gone.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,

@@ -79,6 +79,31 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX events_by_time ON events (at, id);
     `,
   },
+  {
+    version: 2,
+    name: 'instances and device leases (several instances, one fleet)',
+    sql: `
+      -- Every rollcall instance on this schema; live while expires_at (server time) is ahead.
+      CREATE TABLE instances (
+        id text PRIMARY KEY,
+        host text NOT NULL,
+        started_at timestamptz NOT NULL,
+        seen_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+
+      -- One row per device ever leased (never deleted, so epoch only grows): the instance
+      -- that may call the device and commit its cursor and state, until expires_at (server
+      -- time). owner NULL: released. epoch grows by one on every change of owner.
+      CREATE TABLE leases (
+        device_id bigint PRIMARY KEY,
+        owner text,
+        epoch bigint NOT NULL CHECK (epoch > 0),
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX leases_by_owner ON leases (owner) WHERE owner IS NOT NULL;
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

@@ -15,12 +15,14 @@ import type { Logger } from 'pino';
 import { isRollcallError } from '../../../daemon/errors.js';
 import type { DeviceRecord } from '../../../daemon/model/device.js';
 import type { Origin, User } from '../../../daemon/model/user.js';
-import type { Change, EventQuery, HealthReport, ImportRecord, StoredEvent } from '../../../daemon/plugins/api.js';
-import { AbstractStore, type AbstractStoreOptions, type NumberingBase, type OpenedState } from '../../../daemon/store/abstract-store.js';
+import type { Change, DeviceLeases, EventQuery, HealthReport, ImportRecord, StoredEvent } from '../../../daemon/plugins/api.js';
+import { AbstractStore, type AbstractStoreOptions, type CommitGuards, type NumberingBase, type OpenedState } from '../../../daemon/store/abstract-store.js';
+import { checkImportClaim } from '../../../daemon/store/lease-errors.js';
 import type { CommitPlan } from '../../../daemon/store/commit-plan.js';
 import { storeClosedError } from '../../../daemon/store/store-errors.js';
 import { clientSettings, describeServer, isConnectionLoss, isLoginRefusal, unavailableError, type ConnectionConfig } from './connection.js';
 import { FeedListener } from './feed-listener.js';
+import { checkFences, PostgresLeases } from './leases.js';
 import { migrate, migrations, type Migration } from './migrations.js';
 import { idBytes, idText, readState, toNumber, writePlan } from './plan-writes.js';
 
@@ -51,9 +53,17 @@ export class PostgresStore extends AbstractStore {
   /** The highest seq known committed (as AbstractStore's, but readable while closing: queued commits still run). */
   #knownSeq = 0;
 
+  readonly #leases: PostgresLeases;
+
   constructor(options: PostgresStoreOptions) {
     super(options);
     this.#options = options;
+    this.#leases = new PostgresLeases((sql, params) => this.#query(sql, params));
+  }
+
+  /** Shared by every instance on this schema (leases.ts). */
+  override get leases(): DeviceLeases {
+    return this.#leases;
   }
 
   /** The schema that holds the tables. */
@@ -131,30 +141,39 @@ export class PostgresStore extends AbstractStore {
    * The commit's numbers come from the locked `store_state` row, not from this process:
    * another daemon (or connection) may have committed since. The lock is held to COMMIT,
    * so the next commit is numbered only after this one is visible. A commit that takes no
-   * number is written without the lock.
+   * number is written without the lock. The fences are checked in the same transaction as
+   * the writes, their lease rows locked to COMMIT (leases.ts), on either path.
    */
-  protected override async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan): Promise<CommitPlan> {
+  protected override async _numberAndCommit(plan: (base: NumberingBase) => CommitPlan, guards: CommitGuards = { fences: [] }): Promise<CommitPlan> {
     // A commit that takes no number (cursor moves, device records: no user, no event) needs
     // no lock: planned from the seq this process knows (never above the database's, and a
     // cursor is never given beyond a seq read from it), it is written beside other commits,
     // so the commits of several instances share the server's WAL flushes instead of
-    // queueing on the row. Anything the probe refuses is planned again under the lock.
+    // queueing on the row. Anything the probe refuses is planned again under the lock. A
+    // ledger claim always takes the locked path: its check relies on the store_state lock.
     const known = { seq: this.#knownSeq, lastEventId: 0 };
     let probe: CommitPlan | undefined;
     try {
-      probe = plan(known);
+      probe = guards.claim ? undefined : plan(known);
     } catch {
       probe = undefined;
     }
     if (probe && probe.seq === known.seq && probe.lastEventId === known.lastEventId) {
       const unnumbered = probe;
       return this.#transaction(async (client) => {
+        await checkFences(client, guards.fences);
         await writePlan(client, unnumbered);
         return unnumbered;
       });
     }
     return this.#transaction(async (client) => {
       const locked = await client.query<{ seq: string; last_event_id: string }>('SELECT seq, last_event_id FROM store_state FOR UPDATE');
+      await checkFences(client, guards.fences);
+      // Every commit holds the store_state lock: the ledger read here cannot change before COMMIT.
+      if (guards.claim) {
+        const current = await client.query<{ record: ImportRecord }>('SELECT record FROM imports WHERE hash = $1', [idBytes(guards.claim.hash)]);
+        checkImportClaim(guards.claim, current.rows[0]?.record);
+      }
       const row = locked.rows[0]!;
       const base = { seq: toNumber(row.seq), lastEventId: toNumber(row.last_event_id) };
       const planned = plan(base);

@@ -42,6 +42,14 @@ export const configSchema = z
       .meta(restart),
     tls,
     poolSize: z.number().int().min(2).max(200).default(10).describe('Most connections in the pool (reads and commits), besides the one that listens for new changes.').meta(restart),
+    idleInTransactionTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(5_000)
+      .describe('The server ends a rollcall session that stays this long inside a transaction without a statement (idle_in_transaction_session_timeout): an instance paused mid-commit (a VM freeze, SIGSTOP) then stops holding the locks that keep the others from taking its device leases. Takeover of a lost instance\'s devices takes up to cluster.leaseTtlMs + cluster.renewIntervalMs + this.')
+      .meta(restart),
     connectTimeoutMs: z.number().int().min(100).default(10_000).describe('How long one connection attempt may take.').meta(restart),
     startRetryMs: z
       .number()

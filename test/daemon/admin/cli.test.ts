@@ -43,7 +43,11 @@ describe('rollcall client commands', () => {
     assert.equal(s.daemon.state, 'running');
     assert.equal(s.daemon.pid, process.pid);
     assert.equal(typeof s.daemon.uptimeSeconds, 'number');
-    assert.deepEqual(Object.keys(s).sort(), ['daemon', 'pendingDevices', 'plugins', 'ready', 'store', 'sync']);
+    assert.deepEqual(Object.keys(s).sort(), ['cluster', 'daemon', 'pendingDevices', 'plugins', 'ready', 'store', 'sync']);
+    // One instance on a store one process opens: it holds every device.
+    const cluster = (status.body as { cluster: { shared: boolean; instances: { self: boolean; live: boolean; devices: number[] }[] } }).cluster;
+    assert.equal(cluster.shared, false);
+    assert.deepEqual(cluster.instances.map((i) => [i.self, i.live, i.devices]), [[true, true, [1001, 1002, 1003]]]);
     assert.equal(s.store.open, true);
     assert.equal(s.sync.mode, 'all-devices');
     assert.equal(s.sync.devices, 3);

@@ -31,12 +31,13 @@ describe('admin message shapes', () => {
       connectionMode: 'dial',
       lastEventId: 12,
       eventBaseline: { eventId: 10, at: Date.parse('2026-11-23T16:40:00.000Z'), reason: 'first-contact' },
+      heldBy: 'site-a-1',
     };
     assert.equal(
       JSON.stringify(deviceShape.toJson(overWire(deviceShape.toWire(status)))),
       '{"id":1001,"name":"Front door","location":"Lobby","source":"config","connected":true,"inSync":true,"cursor":1,"pending":0,"quarantined":false,"failures":0,"lastError":null,"userCount":1,' +
         '"lastCheck":{"at":"2026-11-23T16:46:30.867Z","method":"headers","inSync":true,"differences":0},"heldRemoval":{"at":"2026-11-23T16:47:00.000Z","removals":30,"holding":40,"upToSeq":7},"connection":"tcp-connected","connectionMode":"dial",' +
-        '"lastEventId":12,"eventBaseline":{"eventId":10,"at":"2026-11-23T16:40:00.000Z","reason":"first-contact"}}',
+        '"lastEventId":12,"eventBaseline":{"eventId":10,"at":"2026-11-23T16:40:00.000Z","reason":"first-contact"},"heldBy":"site-a-1"}',
     );
   });
 
@@ -47,7 +48,7 @@ describe('admin message shapes', () => {
     assert.equal(wire.lastCheck, undefined);
     assert.equal('secret' in wire, false);
     assert.deepEqual(deviceShape.toJson(overWire(wire)), {
-      id: 7, name: null, location: null, source: 'discovered', connected: false, inSync: false, cursor: 0, pending: 3, quarantined: true, failures: 9, lastError: 'UNAVAILABLE', userCount: null, lastCheck: null, heldRemoval: null, connection: null, connectionMode: null, lastEventId: 0, eventBaseline: null,
+      id: 7, name: null, location: null, source: 'discovered', connected: false, inSync: false, cursor: 0, pending: 3, quarantined: true, failures: 9, lastError: 'UNAVAILABLE', userCount: null, lastCheck: null, heldRemoval: null, connection: null, connectionMode: null, lastEventId: 0, eventBaseline: null, heldBy: null,
     });
   });
 

@@ -289,6 +289,8 @@ describe('sync engine: other modes', () => {
       await h.remove(...ids(1, 20));
       await h.until('held', () => h.engine.status().every((d) => d.heldRemoval !== undefined));
       for (const device of [1001, 1002, 1003]) assert.equal(h.onDevice(device).size, 40);
+      // The status shows a hold as soon as it is decided; its event lands with the hold's commit.
+      await h.until('the holds committed', async () => (await h.store.queryEvents({ kind: 'sync.removal.held' })).length >= 3);
       const held = await h.store.queryEvents({ kind: 'sync.removal.held' });
       assert.equal(held.length, 3);
       assert.match(await h.metrics.registry.metrics(), /rollcall_device_held_removals\{device="1001"\} 20/);

@@ -39,6 +39,7 @@ test('the postgres plugin: registered as a storage plugin, its schema has defaul
     schema: 'rollcall',
     tls: { mode: 'disable' },
     poolSize: 10,
+    idleInTransactionTimeoutMs: 5000,
     connectTimeoutMs: 10_000,
     startRetryMs: 20_000,
   });
@@ -185,14 +186,14 @@ if (skip !== undefined) {
       assert.equal(linked, true, 'the first attempt failed and was retried');
       assert.equal(store.health().ok, true);
       assert.ok(lines.some((line) => line.includes('PostgreSQL store open')));
-      const listening = await server.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'rollcall' AND query LIKE 'LISTEN %'");
+      const listening = await server.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE starts_with(application_name, 'rollcall/') AND query LIKE 'LISTEN %'");
       assert.equal((listening.rows[0] as { n: number }).n, 1, 'one listening connection, none left over from the failed attempt');
     } finally {
       await store.stop();
       await server.query(`DROP SCHEMA ${schema} CASCADE`);
     }
     // Every connection ends (the server notices each a moment after the store closes it).
-    const open = async () => ((await server.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'rollcall'")).rows[0] as { n: number }).n;
+    const open = async () => ((await server.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE starts_with(application_name, 'rollcall/')")).rows[0] as { n: number }).n;
     while ((await open()) > 0) await sleep(20);
   });
 
@@ -208,7 +209,7 @@ if (skip !== undefined) {
     let frozen: number | undefined;
     try {
       const listening = await server.query(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = 'rollcall' AND (query LIKE 'LISTEN %' OR query = 'SELECT 1')",
+        "SELECT pid FROM pg_stat_activity WHERE starts_with(application_name, 'rollcall/') AND (query LIKE 'LISTEN %' OR query = 'SELECT 1')",
       );
       assert.equal(listening.rowCount, 1, 'one listening connection');
       frozen = (listening.rows[0] as { pid: number }).pid;

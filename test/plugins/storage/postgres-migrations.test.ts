@@ -31,8 +31,8 @@ if (skip !== undefined) {
         (await versions(schema)).map((v) => v.version),
         migrations.map((m) => m.version),
       );
-      assert.equal(latestVersion, 1);
-      assert.deepEqual(await tables(schema), ['cursors', 'devices', 'events', 'feed', 'imports', 'schema_migrations', 'store_state', 'users']);
+      assert.equal(latestVersion, 2);
+      assert.deepEqual(await tables(schema), ['cursors', 'devices', 'events', 'feed', 'imports', 'instances', 'leases', 'schema_migrations', 'store_state', 'users']);
     } finally {
       await store.stop();
       await server.query(`DROP SCHEMA ${schema} CASCADE`);

@@ -58,7 +58,7 @@ if (skip !== undefined) {
     try {
       await store.commit([{ type: 'putUser', user: emptyUser('a'), origin: { kind: 'server' } }]);
       assert.equal((await store.getUser('a'))?.id, 'a');
-      const tls = await server.query("SELECT bool_and(s.ssl) AS all_tls, count(*)::int AS n FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'rollcall'");
+      const tls = await server.query("SELECT bool_and(s.ssl) AS all_tls, count(*)::int AS n FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE starts_with(a.application_name, 'rollcall/')");
       const row = tls.rows[0] as { all_tls: boolean; n: number };
       assert.ok(row.n >= 2, 'the pool and the listener both connected');
       assert.equal(row.all_tls, true, 'every connection of the store uses TLS');

@@ -1,0 +1,225 @@
+/**
+ * Several instances, one fleet, as processes: three `rollcall run` on one PostgreSQL schema
+ * (a real server) and one `rollcall sim` (12 devices) in its own process. The devices are
+ * split 4/4/4 by leases; `rollcall status` shows each instance with its devices. SIGKILL one:
+ * its devices are taken over by the two others and get every change. SIGSTOP another past its
+ * lease: the last one serves all 12; SIGCONT it: it finds its leases gone, writes nothing for
+ * them, and takes its share back.
+ *
+ * Throughout, a trigger on the `cursors` and `devices` tables records, for every write of a
+ * device's cursor or record, which process wrote it (application_name rollcall/<pid>) and who
+ * held the device's lease at that moment: the test ends by proving that no process ever wrote
+ * a device it did not hold the live lease of (the fence inside the commit). Waits are for
+ * conditions (bounded by the test's timeout), never for a time.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { emptyUser } from '../../daemon/model/user.js';
+import { DaemonProcess, freePort, runCli } from '../helpers/daemon-process.js';
+import { postgresSkipReason, startPostgresServer, type PostgresServer } from '../helpers/postgres-server.js';
+import { freshSchema, postgresConfig, postgresStore } from '../helpers/postgres-stores.js';
+import { SimProcess } from '../helpers/sim-process.js';
+
+const DEVICES = 12;
+const FIRST_ID = 500;
+const TTL_MS = 4000;
+const RENEW_MS = 1000;
+
+interface Instance {
+  id: string;
+  killed?: boolean;
+  config: string;
+  daemon: DaemonProcess;
+}
+
+function instanceConfig(dir: string, id: string, server: PostgresServer, schema: string, gateway: string, httpPort: number): string {
+  return [
+    `dataDir: ${join(dir, id, 'state')}`,
+    'log:',
+    '  level: info',
+    'http:',
+    `  listen: 127.0.0.1:${httpPort}`,
+    'admin:',
+    `  socket: ${join(dir, id, 'admin.sock')}`,
+    'storage:',
+    '  backend: postgres',
+    '  postgres:',
+    `    host: ${server.socketDir}`,
+    `    port: ${server.port}`,
+    `    database: ${server.database}`,
+    `    user: ${server.user}`,
+    `    schema: ${schema}`,
+    '    idleInTransactionTimeoutMs: 1000',
+    'gateway:',
+    `  address: ${gateway}`,
+    '  insecure: true',
+    'cluster:',
+    `  instanceId: ${id}`,
+    `  leaseTtlMs: ${TTL_MS}`,
+    `  renewIntervalMs: ${RENEW_MS}`,
+    'sync:',
+    '  reconcile:',
+    '    intervalMs: 0',
+    '    deepIntervalMs: 0',
+    'spool:',
+    `  dir: ${join(dir, id, 'spool')}`,
+    '',
+  ].join('\n');
+}
+
+/** Polls `probe` until it returns a value (not undefined); the test's timeout bounds it. */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, instances: readonly Instance[] = []): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    const gone = instances.find((i) => !i.killed && i.daemon.child.exitCode !== null);
+    if (gone) throw new Error(`${what}: instance ${gone.id} exited (${gone.daemon.child.exitCode}); last lines: ${JSON.stringify(gone.daemon.lines.slice(-6))}`);
+    if (Date.now() - started > 90_000) {
+      const report = (i: Instance): string => `${i.id}: ${JSON.stringify([...i.daemon.lines.filter((l) => Number(l['level']) >= 40).slice(-6), ...i.daemon.lines.slice(-4)])}`;
+      throw new Error(`${what}: not reached; warnings and last lines: ${instances.map(report).join('\n')}`);
+    }
+    await sleep(100);
+  }
+}
+
+const skip = postgresSkipReason();
+if (skip !== undefined) {
+  test('several instances on postgres', { skip }, () => {});
+} else {
+  const server = await startPostgresServer();
+  const dir = await mkdtemp(join(tmpdir(), 'rollcall-cluster-'));
+  const sim = await SimProcess.start(DEVICES, FIRST_ID);
+  const instances: Instance[] = [];
+  after(async () => {
+    for (const i of instances) {
+      try {
+        process.kill(i.daemon.child.pid!, 'SIGCONT');
+      } catch {
+        // gone already
+      }
+      await i.daemon.kill();
+    }
+    await sim.stop();
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('three instances split 12 devices; SIGKILL one and SIGSTOP another: their devices are served by the others, and no one writes a device it does not hold', { timeout: 300_000 }, async () => {
+    const schema = freshSchema();
+    // The schema first (a store opens it and migrates), then the write audit on it.
+    const writer = postgresStore(postgresConfig(server, schema));
+    await writer.start();
+    await server.query(`
+      CREATE TABLE ${schema}.write_audit (app text, device_id bigint, owner text, live boolean, at timestamptz DEFAULT clock_timestamp());
+      CREATE FUNCTION ${schema}.audit_device_write() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE d bigint; l record;
+      BEGIN
+        IF TG_TABLE_NAME = 'cursors' THEN d := NEW.device_id; ELSE d := NEW.id; END IF;
+        SELECT owner, expires_at > clock_timestamp() AS live INTO l FROM ${schema}.leases WHERE device_id = d;
+        INSERT INTO ${schema}.write_audit (app, device_id, owner, live) VALUES (current_setting('application_name'), d, l.owner, l.live);
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER audit_cursor AFTER INSERT OR UPDATE ON ${schema}.cursors FOR EACH ROW EXECUTE FUNCTION ${schema}.audit_device_write();
+      CREATE TRIGGER audit_device AFTER INSERT OR UPDATE ON ${schema}.devices FOR EACH ROW EXECUTE FUNCTION ${schema}.audit_device_write();
+    `);
+    const put = async (id: string): Promise<void> => {
+      await writer.commit([{ type: 'putUser', user: { ...emptyUser(id), name: `user ${id}` }, origin: { kind: 'admin' } }]);
+    };
+    const owners = async (): Promise<Map<number, string>> => {
+      const rows = (await server.query(`SELECT device_id, owner FROM ${schema}.leases WHERE owner IS NOT NULL AND expires_at > now()`)).rows as { device_id: string; owner: string }[];
+      return new Map(rows.map((r) => [Number(r.device_id), r.owner]));
+    };
+    const share = async (): Promise<Record<string, number>> => {
+      const counts: Record<string, number> = {};
+      for (const owner of (await owners()).values()) counts[owner] = (counts[owner] ?? 0) + 1;
+      return counts;
+    };
+    const everyDeviceHas = (userId: string) => async (): Promise<true | undefined> => {
+      for (const id of sim.deviceIds) if (!(await sim.users(id)).some((u) => u.hdr?.ID === userId)) return undefined;
+      return true;
+    };
+    const balanced = (expected: Record<string, number>) => async (): Promise<true | undefined> => {
+      const counts = await share();
+      return JSON.stringify(Object.entries(counts).sort()) === JSON.stringify(Object.entries(expected).sort()) ? true : undefined;
+    };
+
+    await put('1001');
+    for (const id of ['a', 'b', 'c']) {
+      await mkdir(join(dir, id, 'spool'), { recursive: true });
+      const config = join(dir, id, 'rollcall.yaml');
+      await writeFile(config, instanceConfig(dir, id, server, schema, sim.address, await freePort()));
+      instances.push({ id, config, daemon: new DaemonProcess(['run', '--config', config]) });
+    }
+    const [a, b, c] = instances as [Instance, Instance, Instance];
+    const pidOf = new Map(instances.map((i) => [`rollcall/${i.daemon.child.pid}`, i.id]));
+
+    // 1. Split fairly: ceil(12 / 3) = 4 each, and every device got the user.
+    await until('4 devices per instance', balanced({ a: 4, b: 4, c: 4 }), instances);
+    await until('every device holds the first user', everyDeviceHas('1001'), instances);
+    const status = await runCli(['status', '--json', '--config', a.config]);
+    assert.equal(status.code, 0, status.stderr);
+    const cluster = (JSON.parse(status.stdout) as { cluster: { instanceId: string; shared: boolean; instances: { id: string; live: boolean; self: boolean; devices: number[] }[] } }).cluster;
+    assert.equal(cluster.instanceId, 'a');
+    assert.equal(cluster.shared, true);
+    assert.deepEqual(cluster.instances.map((i) => [i.id, i.live, i.self, i.devices.length]), [
+      ['a', true, true, 4],
+      ['b', true, false, 4],
+      ['c', true, false, 4],
+    ]);
+    const listed = new Set(cluster.instances.flatMap((i) => i.devices));
+    assert.equal(listed.size, DEVICES, 'every device under one instance');
+    const devicesText = await runCli(['devices', '--config', b.config]);
+    assert.equal(devicesText.code, 0, devicesText.stderr);
+    assert.match(devicesText.stdout, /INSTANCE/);
+    for (const id of ['a', 'b', 'c']) assert.match(devicesText.stdout, new RegExp(`\\b${id}\\s*$`, 'm'));
+
+    // 2. SIGKILL a: b and c take its devices (6 each) and serve them.
+    const aHeld = [...(await owners())].filter(([, o]) => o === 'a').map(([d]) => d);
+    a.killed = true;
+    a.daemon.child.kill('SIGKILL');
+    await a.daemon.exited;
+    await until('a\'s devices taken by b and c', balanced({ b: 6, c: 6 }), instances);
+    await put('1002');
+    await until('every device holds the user committed after the kill', everyDeviceHas('1002'), instances);
+    const now = await owners();
+    assert.ok(aHeld.every((d) => now.get(d) === 'b' || now.get(d) === 'c'));
+
+    // 3. SIGSTOP b past its lease: c serves all 12 meanwhile.
+    const bPid = b.daemon.child.pid!;
+    process.kill(bPid, 'SIGSTOP');
+    await until('b\'s devices taken by c', balanced({ c: 12 }), instances);
+    await put('1003');
+    await until('every device holds the user committed while b was stopped', everyDeviceHas('1003'), instances);
+    // 4. SIGCONT: b finds its leases gone, and takes its share back from c, which gives it.
+    process.kill(bPid, 'SIGCONT');
+    await b.daemon.waitForLine((line) => typeof line['msg'] === 'string' && /^lost the lease of devices? .*(expired or taken)/.test(line['msg'] as string), 60_000);
+    await until('b and c share again', balanced({ b: 6, c: 6 }), instances);
+    await put('1004');
+    await until('every device holds the user committed after b came back', everyDeviceHas('1004'), instances);
+
+    // 5. No write of a device's cursor or record by a process that did not hold its live lease.
+    const audit = (await server.query(`SELECT app, device_id, owner, live FROM ${schema}.write_audit ORDER BY at`)).rows as { app: string; device_id: string; owner: string | null; live: boolean | null }[];
+    const byInstance = audit.filter((row) => pidOf.has(row.app));
+    assert.ok(byInstance.length > DEVICES, `the instances wrote device state (${byInstance.length} writes)`);
+    // A device first found on the gateway is recorded before anyone leases it (no lease row yet).
+    const violations = byInstance.filter((row) => row.owner !== null || row.live !== null).filter((row) => row.owner !== pidOf.get(row.app) || row.live !== true);
+    assert.deepEqual(violations, [], 'every write of a leased device was made by its live owner');
+    // b did try: its stale work was refused inside the commit, or never started.
+    const bLines = b.daemon.lines.filter((line) => typeof line['msg'] === 'string' && /lost the lease/.test(line['msg'] as string));
+    assert.ok(bLines.length > 0);
+
+    for (const i of [b, c]) {
+      i.killed = true;
+      i.daemon.child.kill('SIGTERM');
+      assert.deepEqual(await i.daemon.exited, { code: 0, signal: null });
+    }
+    // A graceful stop gives the leases back at once.
+    assert.equal((await owners()).size, 0);
+    await writer.stop();
+  });
+}
