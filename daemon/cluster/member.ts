@@ -214,6 +214,11 @@ export class ClusterMember {
         }
       }
     }
+    // The view shows the leases as they are after this round's changes, not as read before.
+    if (plan.release.length > 0 || plan.acquire.length > 0) {
+      const after = await this.#leases.list();
+      this.#view = { ...this.#view, instances: after.instances, leases: after.leases };
+    }
   }
 
   /** Stops the work of these devices, then releases their leases; the other devices go on. */
