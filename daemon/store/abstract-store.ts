@@ -7,6 +7,11 @@
  *
  * Calls made while the store is not open reject with ROLLCALL_ERR_STORE_CLOSED; bad
  * arguments reject with ROLLCALL_ERR_STORE_INVALID_ARGUMENT and change nothing.
+ *
+ * Over 400 lines because it is the one base every backend shares: the commit queue, the
+ * fences and claims it hands to `_numberAndCommit`, and the summary default are steps of the
+ * same commit and read best together. Argument checks (store-arguments.ts), planning
+ * (commit-plan.ts) and the solo leases (solo-leases.ts) are already apart.
  */
 import { isRollcallError } from '../errors.js';
 import type { DeviceRecord } from '../model/device.js';

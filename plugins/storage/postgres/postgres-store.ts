@@ -7,7 +7,9 @@
  * migrations.ts.
  *
  * Beside it: connection settings (connection.ts), the schema (migrations.ts), the LISTEN
- * connection (feed-listener.ts), the SQL that writes a plan (plan-writes.ts).
+ * connection (feed-listener.ts), the SQL that writes a plan (plan-writes.ts), the leases
+ * (leases.ts). Just over 400 lines: the two commit paths (numbered under the lock,
+ * unnumbered beside it) and the connection handling they share stay in one place.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
