@@ -199,10 +199,12 @@ export class Daemon {
     await this.#admin.start(this.#controller.signal);
     this.#throwIfStopping();
 
+    const instance = clusterSettings(config.cluster, config.dataDir);
     const host = new PluginHost({
       logger,
       metrics: this.metrics,
       dataDir: config.dataDir,
+      instanceId: instance.instanceId,
       startTimeoutMs: config.plugins.startTimeoutMs,
       stopTimeoutMs: config.plugins.stopTimeoutMs,
     });
@@ -235,7 +237,6 @@ export class Daemon {
 
     const transport = host.lookup('transport');
     const mode = host.lookup('sync-mode');
-    const instance = clusterSettings(config.cluster, config.dataDir);
     if (transport && mode) {
       const engine = new SyncEngine({
         store,

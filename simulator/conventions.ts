@@ -52,3 +52,10 @@ export function simulatedFinger(format: TemplateFormat, index: number): FingerDa
 }
 
 export { TemplateFormat };
+
+/**
+ * The gRPC metadata key under which rollcall names its instance (cluster.instanceId) on every
+ * gateway call. A real gateway ignores it; the simulator records it per device
+ * (caller-log.ts), so that a test can tell which of several instances called a device.
+ */
+export const CALLER_METADATA_KEY = 'x-rollcall-instance';

@@ -12,6 +12,7 @@ import { checkFleet, type DeviceSpec } from './device-spec.js';
 import { SimulatedGateway, type GatewayStats } from './gateway.js';
 import { enforceKeepalivePolicy, GATEWAY_KEEPALIVE_POLICY, type KeepalivePolicy } from './keepalive-policy.js';
 import { CallScope } from './services/calls.js';
+import { CallerLog } from './caller-log.js';
 import { connectService } from './services/connect.js';
 import { controlService } from './services/control.js';
 import { deviceService } from './services/device.js';
@@ -60,6 +61,8 @@ export interface RunningSimulator {
   removeDevice(id: number): void;
   /** Stream deliveries and drops, shared user records. */
   stats(): GatewayStats;
+  /** Who called each device (caller-log.ts; Control.ReadCallers over gRPC). */
+  readonly callers: CallerLog;
   /** Ends streams, answers waiting calls, closes the server and releases every handle. */
   stop(): Promise<void>;
 }
@@ -89,7 +92,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   for (const spec of options.devices) gateway.addDevice(spec);
 
   const stopping = new AbortController();
-  const scope = new CallScope(gateway, stopping.signal);
+  const callers = new CallerLog();
+  const scope = new CallScope(gateway, stopping.signal, callers);
   const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES });
   const serve = (definition: ServiceDefinition, implementation: object): void => {
     server.addService(definition, implementation as UntypedServiceImplementation);
@@ -139,6 +143,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     address: formatAddress(host, port),
     port,
     keepaliveEnforced,
+    callers,
     get deviceIds() {
       return gateway.deviceIds();
     },

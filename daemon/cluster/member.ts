@@ -5,11 +5,15 @@
  * free or expired ones below it. On a store one process opens every lease is granted at
  * once and never expires (daemon/store/solo-leases.ts): the same code, nothing to share.
  *
- * A lease counts as held here only until `sent + ttl`, measured on this process's monotonic
- * clock from when the renew was sent: the store's expiry is at least that late, so an
- * instance that was paused (SIGSTOP, a VM freeze) or cut off stops serving its devices by
- * itself before another instance can take them. The store checks the fence of every
- * device commit inside the commit as well (`commit`), and a refused one drops the device.
+ * A lease counts as held here only until `sent + ttl − renewInterval / 2`, measured on this
+ * process's monotonic clock from when the renew was sent: the store's expiry is at least
+ * `sent + ttl`, so an instance that was paused (SIGSTOP, a VM freeze) or cut off stops serving
+ * its devices by itself, half a renew interval before another instance can take them (time
+ * for a call checked just before to reach the device). A lease renewed on time never gets
+ * there: it is renewed with at least `ttl − renewInterval` ≥ `renewInterval` left. Every
+ * device call is checked against it right before it is sent (leased-transport.ts). The store
+ * checks the fence of every device commit inside the commit as well (`commit`), and a refused
+ * one drops the device.
  */
 import type { Logger } from 'pino';
 import { isRollcallError } from '../errors.js';
@@ -88,6 +92,11 @@ export class ClusterMember {
 
   get #leases(): DeviceLeases {
     return this.#o.store.leases;
+  }
+
+  /** Monotonic ms before the store's expiry at which a lease stops counting as held here. */
+  get #margin(): number {
+    return this.#o.settings.renewIntervalMs / 2;
   }
 
   /** Whether this instance may call the device and start work for it now. */
@@ -180,7 +189,7 @@ export class ClusterMember {
     const held = [...this.#held].map(([deviceId, h]) => ({ deviceId, epoch: h.epoch }));
     const renewed = await this.#leases.renew(instanceId, held, leaseTtlMs);
     const kept = new Set(renewed.map((l) => l.deviceId));
-    for (const lease of renewed) this.#held.set(lease.deviceId, { epoch: lease.epoch, until: sent + lease.ttlMs });
+    for (const lease of renewed) this.#held.set(lease.deviceId, { epoch: lease.epoch, until: sent + lease.ttlMs - this.#margin });
     const lost = held.map((h) => h.deviceId).filter((id) => !kept.has(id));
     if (lost.length > 0) {
       this.#o.logger.warn({ devices: lost }, `lost the lease of device${lost.length === 1 ? '' : 's'} ${lost.join(', ')} (expired or taken); not serving ${lost.length === 1 ? 'it' : 'them'} any more`);
@@ -197,7 +206,7 @@ export class ClusterMember {
     if (plan.acquire.length > 0 && !this.#stopped) {
       const asked = this.#clock();
       const taken = await this.#leases.acquire(instanceId, plan.acquire, leaseTtlMs);
-      for (const lease of taken) this.#held.set(lease.deviceId, { epoch: lease.epoch, until: asked + lease.ttlMs });
+      for (const lease of taken) this.#held.set(lease.deviceId, { epoch: lease.epoch, until: asked + lease.ttlMs - this.#margin });
       if (taken.length > 0) {
         const ids = taken.map((l) => l.deviceId);
         this.#o.metrics?.leaseChanges.inc({ change: 'taken' }, ids.length);

@@ -53,6 +53,11 @@ export interface PluginContext {
   dataDir: string;
   /** The open store; absent only for storage plugins themselves. */
   store?: Store;
+  /**
+   * This instance's name among those sharing a store (`cluster.instanceId`); a transport
+   * names it on every call. Absent only where no daemon runs the plugin (tests of one part).
+   */
+  instanceId?: string;
   /** Other started plugins, for the few that need one (watchers need the transport for PIN hashes). */
   lookup<K extends PluginKind>(kind: K, name?: string): KindInstance[K] | undefined;
 }
@@ -279,6 +284,13 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Overrides the transport's default deadline for this call. */
   deadlineMs?: number;
+  /**
+   * Called right before each request of the call goes out (every page of a paged call, every
+   * message of a split one), synchronously: when it throws, that request is not sent and the
+   * call rejects with its error. The sync engine refuses so a call about a device whose lease
+   * this instance may have lost (daemon/cluster/leased-transport.ts).
+   */
+  admit?: () => void;
 }
 
 /**

@@ -44,6 +44,8 @@ export interface PluginHostOptions {
   dataDir: string;
   startTimeoutMs: number;
   stopTimeoutMs: number;
+  /** This instance's name among those sharing a store, given to every plugin (PluginContext.instanceId). */
+  instanceId?: string;
 }
 
 /** `<dataDir>/plugins/<kind>/<name>`: the directory a plugin gets as `ctx.dataDir`. */
@@ -100,6 +102,7 @@ export class PluginHost {
       dataDir,
       store: definition.kind === 'storage' ? undefined : this.#store,
       lookup: <K extends PluginKind>(kind: K, name?: string) => this.lookup(kind, name),
+      ...(this.#options.instanceId === undefined ? {} : { instanceId: this.#options.instanceId }),
     };
   }
 

@@ -10,6 +10,17 @@ export function leaseLostError(broken: readonly Fence[]): RollcallError {
   });
 }
 
+/**
+ * A device call refused before it was sent (daemon/cluster/leased-transport.ts): by this
+ * process's own clock the lease of these devices may have run out (its renewal is overdue).
+ */
+export function leaseLapsedError(deviceIds: readonly number[]): RollcallError {
+  const ids = [...deviceIds];
+  return new RollcallError('ROLLCALL_ERR_LEASE_LOST', `This instance's lease of device${ids.length === 1 ? '' : 's'} ${ids.join(', ')} is not surely held any more (its renewal is overdue); the device call was not sent`, {
+    detail: { deviceIds: ids },
+  });
+}
+
 /** The devices whose lease a ROLLCALL_ERR_LEASE_LOST error names. */
 export function lostDeviceIds(error: RollcallError): number[] {
   const ids = (error.detail as { deviceIds?: unknown } | undefined)?.deviceIds;

@@ -35,6 +35,7 @@ import type { User } from '../model/user.js';
 import type { LeftOff } from '../model/device-copy.js';
 import { HeapRelease } from '../obs/heap-release.js';
 import { ClusterMember, type ClusterSettings, type ClusterView } from '../cluster/member.js';
+import { leasedTransport } from '../cluster/leased-transport.js';
 import { clusterMetrics } from '../cluster/metrics.js';
 
 export type { DeviceStatus, CheckResult, DevicePlanPreview, UserPushResult };
@@ -104,7 +105,8 @@ export class SyncEngine {
     const ctx: SyncContext = (this.#ctx = {
       leases: member,
       store: options.store,
-      transport: options.transport,
+      // Every device call checks the lease right before it is sent (cluster/leased-transport.ts).
+      transport: leasedTransport(options.transport, member),
       logger: options.logger,
       now: options.now ?? Date.now,
       signal: this.#controller.signal,

@@ -4,6 +4,8 @@ import type { SimulatedGateway } from '../gateway.js';
 import { multiFailure } from '../multi-error.js';
 import { SimError, isSimError } from '../sim-error.js';
 import type { VirtualDevice } from '../virtual-device.js';
+import type { CallerLog } from '../caller-log.js';
+import { CALLER_METADATA_KEY } from '../conventions.js';
 
 /** A call that ended without an answer: the client cancelled it or its deadline passed. */
 class CallAbandoned extends Error {
@@ -46,17 +48,27 @@ export interface CarriedUsers {
   writes: boolean;
 }
 
+/** Who made a call: the rollcall instance it names (CALLER_METADATA_KEY), else its peer address. */
+export function callerOf(call: Pick<AnyUnaryCall, 'metadata' | 'getPeer'>): string {
+  const [named] = call.metadata.get(CALLER_METADATA_KEY);
+  if (typeof named === 'string' && named !== '') return named;
+  return call.getPeer();
+}
+
 /**
  * What every gsdk service needs to serve a call: the gateway, the simulator's stop signal,
- * and the way a call reaches a device (connection check, then that device's faults).
+ * the way a call reaches a device (connection check, then that device's faults), and the log
+ * of who called each device (caller-log.ts).
  */
 export class CallScope {
   readonly gateway: SimulatedGateway;
+  readonly callers: CallerLog;
   private readonly stopping: AbortSignal;
 
-  constructor(gateway: SimulatedGateway, stopping: AbortSignal) {
+  constructor(gateway: SimulatedGateway, stopping: AbortSignal, callers: CallerLog) {
     this.gateway = gateway;
     this.stopping = stopping;
+    this.callers = callers;
   }
 
   /** Wraps a promise-returning handler into a grpc-js unary handler. */
@@ -76,6 +88,8 @@ export class CallScope {
    * faults: a hang waits for the client to give up, latency delays, an injected error throws.
    */
   async reach(deviceId: number, call: AnyUnaryCall, users?: CarriedUsers): Promise<VirtualDevice> {
+    // Counted on arrival, before the connection check: a call sent is a call received.
+    this.callers.record(deviceId, callerOf(call), Date.now());
     const device = this.gateway.reach(deviceId);
     const decision = device.faults.next();
     if (decision.kind === 'hang') return this.hang(call);

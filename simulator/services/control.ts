@@ -78,6 +78,10 @@ export function controlService(scope: CallScope): ControlServer {
       control(req.deviceID).deleteAtDevice(req.userIDs);
       return {};
     }),
+    readCallers: scope.unary((req) => {
+      const ids = req.deviceIDs.length > 0 ? req.deviceIDs : scope.callers.deviceIds();
+      return { devices: ids.map((deviceID) => ({ deviceID, ...scope.callers.of(deviceID) })) };
+    }),
     readUsers: scope.unary((req) => {
       const device = control(req.deviceID);
       return {

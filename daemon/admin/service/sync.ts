@@ -18,7 +18,8 @@ import type {
   VerifyUpdate,
 } from '../../../proto/gen/rollcall/admin/v1/admin.js';
 import type { AdminEngine } from '../backend.js';
-import { invalidField, notRunning } from '../request-error.js';
+import type { DeviceStatus } from '../../sync/fleet.js';
+import { invalidField, notFound, notRunning } from '../request-error.js';
 import { deviceShape } from '../shapes/device.js';
 import { EventStartError } from '../../sync/device-events.js';
 import * as check from '../requests.js';
@@ -29,6 +30,23 @@ import { errorText, type Emit, type RequestContext } from './context.js';
 /** Largest user-ID list per plan list unless asked (counts are always whole). */
 const DEFAULT_PLAN_IDS = 100;
 const MAX_PLAN_IDS = 100_000;
+
+/**
+ * The devices of `selected` this instance serves. On a store several instances share, each
+ * device is checked and synced by the instance holding its lease (daemon/cluster/member.ts);
+ * asking one instance covers the devices it holds, and a device asked for by ID that another
+ * instance holds is refused with its holder's name.
+ */
+function servedHere(engine: AdminEngine, selected: readonly DeviceStatus[], byId: boolean): DeviceStatus[] {
+  const self = engine.cluster?.().instanceId;
+  if (self === undefined) return [...selected];
+  const served = selected.filter((d) => d.heldBy === self);
+  const [asked] = selected;
+  if (byId && asked && served.length === 0) {
+    throw notFound('deviceId', asked.heldBy === undefined ? `device ${asked.id} is held by no instance at the moment (its lease is changing hands); ask again shortly` : `device ${asked.id} is served by instance ${asked.heldBy}; ask that instance`);
+  }
+  return served;
+}
 
 export class SyncService {
   readonly #c: RequestContext;
@@ -77,7 +95,7 @@ export class SyncService {
       return;
     }
     const filter = { ...(request.deviceId !== undefined ? { deviceId: request.deviceId } : {}), ...(request.location !== undefined ? { location: request.location } : {}) };
-    const selected = check.selectDevices(engine.status(), filter);
+    const selected = servedHere(engine, check.selectDevices(engine.status(), filter), request.deviceId !== undefined);
     const released = await engine.sync(filter);
     await emit({ update: { $case: 'started', value: { deviceIds: released, full: request.full } } });
     if (request.full) {
@@ -88,7 +106,7 @@ export class SyncService {
   async verify(request: VerifyRequest, emit: Emit<VerifyUpdate>): Promise<void> {
     const engine = this.#c.engine();
     const filter = { ...(request.deviceId !== undefined ? { deviceId: request.deviceId } : {}), ...(request.location !== undefined ? { location: request.location } : {}) };
-    const ids = check.selectDevices(engine.status(), filter).map((d) => d.id);
+    const ids = servedHere(engine, check.selectDevices(engine.status(), filter), request.deviceId !== undefined).map((d) => d.id);
     await emit({ update: { $case: 'started', value: { deviceIds: ids, deep: request.deep } } });
     await this.#checkEach(engine, ids, { deep: request.deep, repair: false }, (value) => emit({ update: { $case: 'check', value } }));
   }
@@ -97,7 +115,7 @@ export class SyncService {
     const engine = this.#c.engine();
     const maxIds = check.pageLimit('maxIds', request.maxIds, DEFAULT_PLAN_IDS, MAX_PLAN_IDS);
     const filter = { ...(request.deviceId !== undefined ? { deviceId: request.deviceId } : {}), ...(request.location !== undefined ? { location: request.location } : {}) };
-    const selected = check.selectDevices(engine.status(), filter);
+    const selected = servedHere(engine, check.selectDevices(engine.status(), filter), request.deviceId !== undefined);
     const devices: DevicePlan[] = [];
     for (const device of selected) {
       const [preview] = device.connected ? await engine.plan({ deviceId: device.id }) : [];

@@ -14,6 +14,7 @@ import type { CallOptions } from '../../../daemon/plugins/api.js';
 import { failureReason } from './failure-reason.js';
 import { codeName, GrpcCode } from './status-code.js';
 import { Subscription } from './subscription.js';
+import { CALLER_METADATA_KEY } from '../../../simulator/conventions.js';
 
 /** `signal` cancels the call (it rejects at once with code CANCELLED); `deadlineMs` overrides the configured deadline. */
 export type { CallOptions };
@@ -90,12 +91,21 @@ export class GatewayChannel {
   private readonly inFlight = new Set<Cancellable>();
   private deadlines: Deadlines;
   private lastCode: number | undefined;
+  /** This rollcall instance's name, sent with every call (a gateway's logs, the simulator's caller log). */
+  private readonly caller: string | undefined;
 
-  constructor(client: grpc.Client, endpoint: { address: string; tls: boolean }, deadlines: Deadlines, instruments: CallInstruments) {
+  constructor(client: grpc.Client, endpoint: { address: string; tls: boolean }, deadlines: Deadlines, instruments: CallInstruments, caller?: string) {
     this.client = client;
     this.endpoint = endpoint;
     this.deadlines = deadlines;
     this.instruments = instruments;
+    this.caller = caller;
+  }
+
+  private metadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    if (this.caller !== undefined) metadata.set(CALLER_METADATA_KEY, this.caller);
+    return metadata;
   }
 
   setDeadlines(deadlines: Deadlines): void {
@@ -132,6 +142,13 @@ export class GatewayChannel {
         reject(this.error(name, GrpcCode.CANCELLED, 'cancelled before it was sent', target, signal.reason));
         return;
       }
+      try {
+        // The last moment before the request is handed to grpc-js: nothing is sent when it refuses.
+        options.admit?.();
+      } catch (error) {
+        reject(error);
+        return;
+      }
       const deadlineMs = options.deadlineMs ?? (length === 'long' ? this.deadlines.longMs : this.deadlines.defaultMs);
       const cancelOnAbort = (): void => call.cancel();
       const call = this.client.makeUnaryRequest<Req, Res>(
@@ -139,7 +156,7 @@ export class GatewayChannel {
         method.requestSerialize,
         method.responseDeserialize,
         request,
-        new grpc.Metadata(),
+        this.metadata(),
         { deadline: Date.now() + deadlineMs },
         (error, response) => {
           this.inFlight.delete(call);
@@ -175,7 +192,7 @@ export class GatewayChannel {
       method.requestSerialize,
       method.responseDeserialize,
       request,
-      new grpc.Metadata(),
+      this.metadata(),
       {},
     );
     const cancelOnAbort = (): void => subscription.cancel();

@@ -96,7 +96,7 @@ export class GsdkTransport implements TransportInstance {
     }
     const client = new grpc.Client(address, credentials, channelOptions(this.config));
     this.forgetSchemeOnReconnect(client);
-    this.channel = new GatewayChannel(client, { address, tls: this.config.tls !== undefined }, this.config.deadlines, gatewayInstruments(this.ctx.metrics));
+    this.channel = new GatewayChannel(client, { address, tls: this.config.tls !== undefined }, this.config.deadlines, gatewayInstruments(this.ctx.metrics), this.ctx.instanceId);
     // Connect now rather than on the first call, so that readiness settles early.
     this.channel.state(true);
     this.logger.info({ address, tls: this.config.tls !== undefined, embedded: this.embedded !== undefined }, 'gateway channel opened');
