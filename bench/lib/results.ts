@@ -48,7 +48,7 @@ export interface BenchRun {
 
 type ResultFile = Partial<Record<Profile, BenchRun>>;
 
-const ORDER = ['import', 'import-postgres', 'fanout', 'latency', 'reconcile', 'idle', 'wire-size', 'pg-commits'];
+const ORDER = ['import', 'import-postgres', 'fanout', 'latency', 'reconcile', 'idle', 'wire-size', 'pg-commits', 'failover'];
 
 export function formatQuantity(q: Quantity): string {
   const { value, unit } = q;

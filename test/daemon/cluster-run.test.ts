@@ -9,18 +9,21 @@
  * Throughout, a trigger on the `cursors` and `devices` tables records, for every write of a
  * device's cursor or record, which process wrote it (application_name rollcall/<pid>) and who
  * held the device's lease at that moment: the test ends by proving that no process ever wrote
- * a device it did not hold the live lease of (the fence inside the commit). Waits are for
- * conditions (bounded by the test's timeout), never for a time.
+ * a device it did not hold the live lease of (the fence inside the commit), and, from the
+ * simulator's log of who called each device against the lease history, that none called one
+ * either (test/helpers/lease-history.ts). Waits are for conditions (bounded by the test's
+ * timeout), never for a time.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { emptyUser } from '../../daemon/model/user.js';
-import { DaemonProcess, freePort, runCli } from '../helpers/daemon-process.js';
-import { postgresSkipReason, startPostgresServer, type PostgresServer } from '../helpers/postgres-server.js';
+import { runCli } from '../helpers/daemon-process.js';
+import { endClusterInstances, liveLeaseOwners, sharesAre, startClusterInstances, until, type ClusterInstance } from '../helpers/cluster-instances.js';
+import { checkLeasePeriods, readLeaseHistory, recordLeaseHistory } from '../helpers/lease-history.js';
+import { postgresSkipReason, startPostgresServer } from '../helpers/postgres-server.js';
 import { freshSchema, postgresConfig, postgresStore } from '../helpers/postgres-stores.js';
 import { SimProcess } from '../helpers/sim-process.js';
 
@@ -29,64 +32,6 @@ const FIRST_ID = 500;
 const TTL_MS = 4000;
 const RENEW_MS = 1000;
 
-interface Instance {
-  id: string;
-  killed?: boolean;
-  config: string;
-  daemon: DaemonProcess;
-}
-
-function instanceConfig(dir: string, id: string, server: PostgresServer, schema: string, gateway: string, httpPort: number): string {
-  return [
-    `dataDir: ${join(dir, id, 'state')}`,
-    'log:',
-    '  level: info',
-    'http:',
-    `  listen: 127.0.0.1:${httpPort}`,
-    'admin:',
-    `  socket: ${join(dir, id, 'admin.sock')}`,
-    'storage:',
-    '  backend: postgres',
-    '  postgres:',
-    `    host: ${server.socketDir}`,
-    `    port: ${server.port}`,
-    `    database: ${server.database}`,
-    `    user: ${server.user}`,
-    `    schema: ${schema}`,
-    '    idleInTransactionTimeoutMs: 1000',
-    'gateway:',
-    `  address: ${gateway}`,
-    '  insecure: true',
-    'cluster:',
-    `  instanceId: ${id}`,
-    `  leaseTtlMs: ${TTL_MS}`,
-    `  renewIntervalMs: ${RENEW_MS}`,
-    'sync:',
-    '  reconcile:',
-    '    intervalMs: 0',
-    '    deepIntervalMs: 0',
-    'spool:',
-    `  dir: ${join(dir, id, 'spool')}`,
-    '',
-  ].join('\n');
-}
-
-/** Polls `probe` until it returns a value (not undefined); the test's timeout bounds it. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, instances: readonly Instance[] = []): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    const gone = instances.find((i) => !i.killed && i.daemon.child.exitCode !== null);
-    if (gone) throw new Error(`${what}: instance ${gone.id} exited (${gone.daemon.child.exitCode}); last lines: ${JSON.stringify(gone.daemon.lines.slice(-6))}`);
-    if (Date.now() - started > 90_000) {
-      const report = (i: Instance): string => `${i.id}: ${JSON.stringify([...i.daemon.lines.filter((l) => Number(l['level']) >= 40).slice(-6), ...i.daemon.lines.slice(-4)])}`;
-      throw new Error(`${what}: not reached; warnings and last lines: ${instances.map(report).join('\n')}`);
-    }
-    await sleep(100);
-  }
-}
-
 const skip = postgresSkipReason();
 if (skip !== undefined) {
   test('several instances on postgres', { skip }, () => {});
@@ -94,16 +39,9 @@ if (skip !== undefined) {
   const server = await startPostgresServer();
   const dir = await mkdtemp(join(tmpdir(), 'rollcall-cluster-'));
   const sim = await SimProcess.start(DEVICES, FIRST_ID);
-  const instances: Instance[] = [];
+  const instances: ClusterInstance[] = [];
   after(async () => {
-    for (const i of instances) {
-      try {
-        process.kill(i.daemon.child.pid!, 'SIGCONT');
-      } catch {
-        // gone already
-      }
-      await i.daemon.kill();
-    }
+    await endClusterInstances(instances);
     await sim.stop();
     await server.stop();
     await rm(dir, { recursive: true, force: true });
@@ -130,40 +68,30 @@ if (skip !== undefined) {
     const put = async (id: string): Promise<void> => {
       await writer.commit([{ type: 'putUser', user: { ...emptyUser(id), name: `user ${id}` }, origin: { kind: 'admin' } }]);
     };
-    const owners = async (): Promise<Map<number, string>> => {
-      const rows = (await server.query(`SELECT device_id, owner FROM ${schema}.leases WHERE owner IS NOT NULL AND expires_at > now()`)).rows as { device_id: string; owner: string }[];
-      return new Map(rows.map((r) => [Number(r.device_id), r.owner]));
-    };
-    const share = async (): Promise<Record<string, number>> => {
-      const counts: Record<string, number> = {};
-      for (const owner of (await owners()).values()) counts[owner] = (counts[owner] ?? 0) + 1;
-      return counts;
-    };
+    const owners = (): Promise<Map<number, string>> => liveLeaseOwners(server, schema);
     const everyDeviceHas = (userId: string) => async (): Promise<true | undefined> => {
       for (const id of sim.deviceIds) if (!(await sim.users(id)).some((u) => u.hdr?.ID === userId)) return undefined;
       return true;
     };
-    const balanced = (expected: Record<string, number>) => async (): Promise<true | undefined> => {
-      const counts = await share();
-      return JSON.stringify(Object.entries(counts).sort()) === JSON.stringify(Object.entries(expected).sort()) ? true : undefined;
-    };
+    const balanced = (expected: Record<string, number>) => async (): Promise<true | undefined> => ((await sharesAre(server, schema, expected)) ? true : undefined);
 
+    await recordLeaseHistory(server, schema);
     await put('1001');
-    for (const id of ['a', 'b', 'c']) {
-      await mkdir(join(dir, id, 'spool'), { recursive: true });
-      const config = join(dir, id, 'rollcall.yaml');
-      await writeFile(config, instanceConfig(dir, id, server, schema, sim.address, await freePort()));
-      instances.push({ id, config, daemon: new DaemonProcess(['run', '--config', config]) });
-    }
-    const [a, b, c] = instances as [Instance, Instance, Instance];
+    instances.push(...(await startClusterInstances({ dir, server, schema, gateway: sim.address, leaseTtlMs: TTL_MS, renewIntervalMs: RENEW_MS }, ['a', 'b', 'c'])));
+    const [a, b, c] = instances as [ClusterInstance, ClusterInstance, ClusterInstance];
     const pidOf = new Map(instances.map((i) => [`rollcall/${i.daemon.child.pid}`, i.id]));
 
     // 1. Split fairly: ceil(12 / 3) = 4 each, and every device got the user.
     await until('4 devices per instance', balanced({ a: 4, b: 4, c: 4 }), instances);
     await until('every device holds the first user', everyDeviceHas('1001'), instances);
-    const status = await runCli(['status', '--json', '--config', a.config]);
-    assert.equal(status.code, 0, status.stderr);
-    const cluster = (JSON.parse(status.stdout) as { cluster: { instanceId: string; shared: boolean; instances: { id: string; live: boolean; self: boolean; devices: number[] }[] } }).cluster;
+    // status shows the leases as a read them last (every renew interval): the others' takes may come a round later.
+    type Cluster = { instanceId: string; shared: boolean; instances: { id: string; live: boolean; self: boolean; devices: number[] }[] };
+    const cluster = await until('a\'s status shows 4 devices under each instance', async () => {
+      const status = await runCli(['status', '--json', '--config', a.config]);
+      assert.equal(status.code, 0, status.stderr);
+      const view = (JSON.parse(status.stdout) as { cluster: Cluster }).cluster;
+      return view.instances.every((i) => i.devices.length === 4) ? view : undefined;
+    }, instances);
     assert.equal(cluster.instanceId, 'a');
     assert.equal(cluster.shared, true);
     assert.deepEqual(cluster.instances.map((i) => [i.id, i.live, i.self, i.devices.length]), [
@@ -177,6 +105,15 @@ if (skip !== undefined) {
     assert.equal(devicesText.code, 0, devicesText.stderr);
     assert.match(devicesText.stdout, /INSTANCE/);
     for (const id of ['a', 'b', 'c']) assert.match(devicesText.stdout, new RegExp(`\\b${id}\\s*$`, 'm'));
+    // verify through one instance checks the devices it holds; one held by another is refused with the holder's name.
+    const aVerify = await runCli(['verify', '--json', '--config', a.config]);
+    assert.equal(aVerify.code, 0, aVerify.stdout + aVerify.stderr);
+    const aOwn = [...(await owners())].filter(([, o]) => o === 'a').map(([d]) => d).sort((x, y) => x - y);
+    assert.deepEqual((JSON.parse(aVerify.stdout) as { checks: { deviceId: number }[] }).checks.map((ch) => ch.deviceId), aOwn);
+    const bDevice = [...(await owners())].find(([, o]) => o === 'b')![0];
+    const elsewhere = await runCli(['verify', '--device', String(bDevice), '--config', a.config]);
+    assert.notEqual(elsewhere.code, 0);
+    assert.match(elsewhere.stderr, new RegExp(`device ${bDevice} is served by instance b`));
 
     // 2. SIGKILL a: b and c take its devices (6 each) and serve them.
     const aHeld = [...(await owners())].filter(([, o]) => o === 'a').map(([d]) => d);
@@ -212,6 +149,13 @@ if (skip !== undefined) {
     // b did try: its stale work was refused inside the commit, or never started.
     const bLines = b.daemon.lines.filter((line) => typeof line['msg'] === 'string' && /lost the lease/.test(line['msg'] as string));
     assert.ok(bLines.length > 0);
+
+    // 6. No device called by two instances in one lease period, nor by one without its live lease (simulator's caller log).
+    const calls = checkLeasePeriods(await readLeaseHistory(server, schema), await sim.callers(sim.deviceIds));
+    assert.equal(calls.devices, DEVICES);
+    assert.ok(calls.handedOver >= aHeld.length, 'a\'s devices were called by their new owners');
+    assert.deepEqual(calls.twoInstances, []);
+    assert.deepEqual(calls.outsideOwnLease, []);
 
     for (const i of [b, c]) {
       i.killed = true;

@@ -13,7 +13,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DaemonProcess, embeddedDaemonConfig, freePort } from '../helpers/daemon-process.js';
 import { postgresSkipReason, startPostgresServer } from '../helpers/postgres-server.js';
-import { freshSchema } from '../helpers/postgres-stores.js';
+import { freshSchema, postgresStorageYaml } from '../helpers/postgres-stores.js';
 
 const byMsg = (pattern: RegExp) => (line: Record<string, unknown>) => typeof line['msg'] === 'string' && pattern.test(line['msg']);
 
@@ -63,15 +63,7 @@ if (skip !== undefined) {
         extra: [
           'log:',
           '  level: debug',
-          'storage:',
-          '  backend: postgres',
-          '  postgres:',
-          `    host: ${server.socketDir}`,
-          `    port: ${server.port}`,
-          `    database: ${server.database}`,
-          `    user: ${role}`,
-          `    passwordFile: ${passwordFile}`,
-          `    schema: ${schema}`,
+          ...postgresStorageYaml(server, schema, { user: role, extra: [`passwordFile: ${passwordFile}`] }),
         ],
       }),
     );

@@ -28,6 +28,21 @@ export function postgresConfig(server: PostgresServer, schema: string, overrides
   });
 }
 
+/** The `storage:` section of a daemon's YAML that reaches `server` in `schema` (as `user`, with `extra` lines under `postgres:`). */
+export function postgresStorageYaml(server: PostgresServer, schema: string, options: { user?: string; extra?: string[] } = {}): string[] {
+  return [
+    'storage:',
+    '  backend: postgres',
+    '  postgres:',
+    `    host: ${server.socketDir}`,
+    `    port: ${server.port}`,
+    `    database: ${server.database}`,
+    `    user: ${options.user ?? server.user}`,
+    `    schema: ${schema}`,
+    ...(options.extra ?? []).map((line) => `    ${line}`),
+  ];
+}
+
 export function postgresStore(
   config: PostgresStorageConfig,
   options: { logger?: Logger } & Partial<Pick<PostgresStoreOptions, 'migrations' | 'now'>> = {},

@@ -5,7 +5,7 @@
  * heap with the devices it talks to, as on a site where the gateway is another program.
  */
 import { credentials, Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
-import { ControlClient, type Fault, type SetCapacityRequest, type SetFaultRequest } from '../../proto/gen/rollcall/sim/v1/sim.js';
+import { ControlClient, type DeviceCallers, type Fault, type ReadCallersRequest, type SetCapacityRequest, type SetFaultRequest } from '../../proto/gen/rollcall/sim/v1/sim.js';
 import type { UserInfo } from '../../proto/gen/gsdk/user.js';
 import { startSimProcess, type SimProcess as Running } from '../../bench/lib/sim-process.js';
 
@@ -66,6 +66,11 @@ export class SimProcess {
     const stream = this.#control.dumpUsers({ deviceID, pageSize: 0 }, { deadline: Date.now() + CALL_DEADLINE_MS });
     for await (const page of stream as AsyncIterable<{ users: UserInfo[] }>) out.push(...page.users);
     return out;
+  }
+
+  /** Who called each of these devices (every device called when empty), runs oldest first (simulator/caller-log.ts). */
+  async callers(deviceIDs: number[] = []): Promise<DeviceCallers[]> {
+    return (await this.#call(this.#control.readCallers as Unary<ReadCallersRequest, { devices: DeviceCallers[] }>, { deviceIDs })).devices;
   }
 
   /** SIGTERM, and waits for the exit. */

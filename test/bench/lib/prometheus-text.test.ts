@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { byLabel, parsePrometheusText, sumOf } from '../../../bench/lib/prometheus-text.js';
+import { bucketDelta, bucketQuantile, byLabel, histogramBuckets, parsePrometheusText, sumOf } from '../../../bench/lib/prometheus-text.js';
 
 const TEXT = `# HELP rollcall_device_in_sync 1 when in sync.
 # TYPE rollcall_device_in_sync gauge
@@ -29,4 +29,26 @@ test('sums and label maps', () => {
     ['1001', 1],
     ['1002', 0],
   ]);
+});
+
+const HISTOGRAM = (a: number[], b: number[]): string =>
+  ['0.1', '1', '10', '+Inf']
+    .flatMap((le, i) => [`lat_seconds_bucket{instance="a",le="${le}"} ${a[i]}`, `lat_seconds_bucket{instance="b",le="${le}"} ${b[i]}`])
+    .join('\n');
+
+test('histogram buckets are summed over instances, subtracted between reads, and read as quantiles', () => {
+  const before = histogramBuckets(parsePrometheusText(HISTOGRAM([10, 10, 10, 10], [0, 0, 0, 0])), 'lat_seconds');
+  const after = histogramBuckets(parsePrometheusText(HISTOGRAM([60, 90, 100, 100], [40, 90, 110, 110])), 'lat_seconds');
+  assert.deepEqual([...after], [[0.1, 100], [1, 180], [10, 210], [Infinity, 210]]);
+  const delta = bucketDelta(after, before);
+  assert.deepEqual([...delta], [[0.1, 90], [1, 170], [10, 200], [Infinity, 200]]);
+  // rank 100 of 200: in (0.1, 1], 10 of its 80 observations in
+  assert.deepEqual(bucketQuantile(delta, 0.5), { value: 0.1 + 0.9 * (10 / 80), bucketLe: 1, count: 200 });
+  // rank 198: in (1, 10], 28 of its 30
+  const p99 = bucketQuantile(delta, 0.99)!;
+  assert.equal(p99.bucketLe, 10);
+  assert.ok(Math.abs(p99.value - (1 + 9 * (28 / 30))) < 1e-9);
+  assert.equal(bucketQuantile(bucketDelta(before, before), 0.99), undefined);
+  const overflow = new Map([[1, 1], [Infinity, 10]]);
+  assert.deepEqual(bucketQuantile(overflow, 0.99), { value: 1, bucketLe: Infinity, count: 10 });
 });
