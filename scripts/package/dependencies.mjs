@@ -7,7 +7,11 @@ import { findDirs, findFiles, removeFiles, run } from './files.mjs';
 /** /opt/rollcall/node_modules: this checkout's, pruned to production (offline, no scripts), then foreign binaries off. */
 export function stageDependencies(opt, repo) {
   cpSync(join(repo, 'node_modules'), join(opt, 'node_modules'), { recursive: true, verbatimSymlinks: true });
-  run('npm', ['prune', '--omit=dev', '--omit=peer', '--ignore-scripts', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: opt });
+  // Under `npm run package` the parent npm hands its settings down as npm_config_* variables
+  // (allow-scripts from .npmrc among them, which npm then refuses as a command-line flag);
+  // the prune reads the staged .npmrc itself instead.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+  run('npm', ['prune', '--omit=dev', '--omit=peer', '--ignore-scripts', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: opt, env });
   rmSync(join(opt, 'node_modules', '.package-lock.json'), { force: true });
   removeUnreached(opt);
   // node-gyp-build picks prebuilds/<platform>-<arch>/; the others are for other systems
