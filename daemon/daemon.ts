@@ -31,6 +31,7 @@ import { readConfig, validateConfig, type LoadedConfig } from './config/load.js'
 import { planReload, type ConfigChange } from './config/diff.js';
 import { clusterSettings } from './cluster/instance-id.js';
 import { SyncEngine } from './sync/engine.js';
+import { ImportHold } from './sync/import-hold.js';
 import { AdminServer } from './admin/server.js';
 import { adminSocketPath } from './admin/socket-path.js';
 import { packageVersion, pluginReadiness } from './admin/daemon-info.js';
@@ -237,6 +238,7 @@ export class Daemon {
 
     const transport = host.lookup('transport');
     const mode = host.lookup('sync-mode');
+    const importHold = new ImportHold({ maxMs: () => this.config.sync.importHoldMs ?? 0 });
     if (transport && mode) {
       const engine = new SyncEngine({
         store,
@@ -247,6 +249,7 @@ export class Daemon {
         logger: logger.child({ component: 'sync' }),
         metrics: this.metrics,
         cluster: instance,
+        importHold,
         ...(this.#options.onFatal ? { onGatewayUnsupported: this.#options.onFatal } : {}),
       });
       // Assigned first: a stop that comes during engine.start() stops it.
@@ -283,6 +286,8 @@ export class Daemon {
         stopTimeoutMs: config.plugins.stopTimeoutMs,
         instanceId: instance.instanceId,
         exports: exportTriggersFrom(watchers.map((w) => ({ format: w.instance.format, config: w.config }))),
+        onProgress: () => importHold.committed(),
+        onImportEnd: () => importHold.ended(),
       });
       this.#throwIfStopping();
       try {

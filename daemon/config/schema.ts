@@ -178,6 +178,12 @@ function coreTree(): ConfigTree {
           .describe('Most bytes of users in one Enroll call; kept below the gateway\'s message limit (4 MiB by default).'),
       },
       concurrency: z.number().int().min(1).max(256).default(8).describe('Most gateway calls the sync engine has under way at once.'),
+      importHoldMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(120_000)
+        .describe('While a file is being imported the devices get its users once it is done, in full batches (faster, for the import and the devices both), but never later than this long after the import began; 0 = fan out while importing.'),
       backoff: {
         baseMs: z.number().int().min(10).default(1000).describe('First retry delay of a failing device.'),
         factor: z.number().min(1).default(1.6).describe('Each further retry waits this much longer.'),
@@ -413,6 +419,8 @@ export interface SyncConfig {
   templateFormat: TemplateFormatName;
   batch: { maxUsers: number; maxBytes: number };
   concurrency: number;
+  /** Absent in configs made by hand (tests): no hold. */
+  importHoldMs?: number;
   backoff: { baseMs: number; factor: number; maxMs: number };
   quarantine: { after: number; retryMs: number };
   reconcile: { onConnect: boolean; intervalMs: number; deepIntervalMs: number; pageSize: number };

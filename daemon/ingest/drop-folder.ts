@@ -74,6 +74,8 @@ export interface DropFolderOptions {
   onProgress?: (progress: ImportProgress) => void;
   /** Every file's report once it has been moved on. */
   onReport?: (report: ImportReport) => void;
+  /** Every import's end, whatever its outcome (import-hold.ts). */
+  onImportEnd?: () => void;
 }
 
 export interface ImportRequestOptions {
@@ -494,7 +496,12 @@ export class DropFolder {
         this.#o.onProgress?.(progress);
         for (const waiter of waiters) waiter.onProgress?.(progress);
       };
-      const report = await importFromProcessing(this.#context(), inProcessing, watcher, signal, onProgress);
+      let report: ImportReport | undefined;
+      try {
+        report = await importFromProcessing(this.#context(), inProcessing, watcher, signal, onProgress);
+      } finally {
+        this.#o.onImportEnd?.();
+      }
       if (report === undefined) {
         return this.#settle(name, undefined, new Error(`the import of ${name} was interrupted; it resumes from its checkpoint at the next start`));
       }

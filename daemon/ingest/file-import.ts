@@ -174,6 +174,8 @@ export async function importFromProcessing(
       );
     }
   } catch (error) {
+    // A batch commit may still be in flight (accept() does not wait for its write).
+    await sink.settle().catch(() => undefined);
     await journal.close();
     await removeKeptCopy(keptCopy);
     if (signal.aborted) {

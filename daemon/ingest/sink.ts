@@ -69,13 +69,26 @@ export interface ImportSinkOptions {
   now?: () => number;
 }
 
+interface InFlight {
+  done: Promise<void>;
+  users: ReadonlyMap<string, User>;
+}
+
 export class ImportSink implements IngestSink {
   readonly resumeFrom: number;
   readonly #o: ImportSinkOptions;
   readonly #merge: ImportMergeOptions;
   readonly #notes: string[] = [];
-  /** The last committed ledger record. */
+  /** The ledger record the next commit builds on: the last one queued (accept() does not wait for its write). */
   #record: ImportRecord;
+  /** The last committed ledger record. */
+  #committed: ImportRecord;
+  /** The last batch commit queued and the users it writes. */
+  #inflight: InFlight | undefined;
+  /** The one queued before it, until the next batch waits for it. */
+  #older: InFlight | undefined;
+  /** Resolves once the last commit made here was handed to the store. */
+  #issued: Promise<void> = Promise.resolve();
   /** Records handed to accept or reject so far, counting those skipped on resume. */
   #handled: number;
   #rows: ImportReport['rows'];
@@ -97,7 +110,7 @@ export class ImportSink implements IngestSink {
   constructor(options: ImportSinkOptions) {
     this.#o = options;
     this.#merge = options.watcher.mergeOptions ?? DEFAULT_MERGE;
-    this.#record = options.record;
+    this.#record = this.#committed = options.record;
     this.resumeFrom = options.record.checkpoint;
     this.#handled = options.record.checkpoint;
     this.#rows = rowsOf(options.record);
@@ -118,8 +131,9 @@ export class ImportSink implements IngestSink {
     return this.#pins.waited;
   }
 
+  /** The last committed ledger record. */
   get record(): ImportRecord {
-    return this.#record;
+    return this.#committed;
   }
 
   get notes(): readonly string[] {
@@ -148,18 +162,33 @@ export class ImportSink implements IngestSink {
     if (this.#pending.length >= PENDING_MAX) return this.#journal(this.#pending.splice(0));
   }
 
+  /**
+   * Merges a batch against the stored users and queues its commit; resolves once it is
+   * queued, not written. The next batch is read, merged and encoded while this one is
+   * written (the write waits on LevelDB's threads, not on this one): its users are read
+   * with this batch's on top (#inflight), and its commit applies only if this one's did
+   * (CommitOptions.after). A failed commit fails the next call, and finish() or refuse().
+   */
   async accept(records: IngestRecord[]): Promise<void> {
     const { signal, store } = this.#o;
     signal.throwIfAborted();
     if (records.length === 0) return;
+    // At most one commit in flight while this batch is read: the one before it is written.
+    const older = this.#older;
+    this.#older = undefined;
+    await older?.done.catch(() => undefined);
+    this.#throwIfFailed();
     const ids = [...new Set(records.map((record) => record.patch.id))];
     const found = await store.getUsers(ids).catch((error: unknown) => {
-      this.storeError = error;
+      this.storeError ??= error;
       throw error;
     });
-    const stored = new Map<string, User | undefined>(ids.map((id, i) => [id, found[i]]));
+    // The batch in flight may or may not be written yet: its users are what the store holds.
+    const written = this.#inflight?.users;
+    const stored = new Map<string, User | undefined>(ids.map((id, i) => [id, written?.get(id) ?? found[i]]));
     const failed = await this.#hashPins(records, stored);
     signal.throwIfAborted();
+    this.#throwIfFailed();
 
     const outcome = mergeBatch(records, stored, failed, { merge: this.#merge, alphanumericIds: this.#o.alphanumericIds });
     const rejections = mergeByRow(this.#pending.splice(0), outcome.rejections);
@@ -179,24 +208,39 @@ export class ImportSink implements IngestSink {
       ...(scheme !== undefined ? { pinHashScheme: scheme } : {}),
     };
     const origin = { kind: 'import' as const, file: record.file, format: record.format };
-    await this.#commit(rejections, [
+    const committed = this.#commit(rejections, [
       ...outcome.users.map((user): Mutation => ({ type: 'putUser', user, origin })),
       { type: 'putImport', record },
-    ]);
+    ]).then(() => {
+      this.#committed = record;
+      this.#uncounted.imported += outcome.imported;
+      this.#uncounted.unchanged += outcome.unchanged;
+      this.#uncounted.failed += outcome.rejections.length;
+      this.#countRows();
+      // As committed: the next batch may be queued already.
+      this.#o.onProgress?.({ ...this.progress(), handled: record.checkpoint, rows: rowsOf(record) });
+    });
+    // Seen by the next call, finish(), refuse() or settle(); this only keeps it from counting as unhandled meanwhile.
+    committed.catch(() => undefined);
+    this.#older = this.#inflight;
+    this.#inflight = { done: committed, users: new Map(outcome.users.map((user) => [user.id, user])) };
+    // What the next batch builds on: this batch as if written (it is, or nothing after it is).
     this.#pinRefused = record.pinRefused ?? 0;
     this.#handled = handled;
     this.#rows = rows;
     this.#record = record;
-    this.#uncounted.imported += outcome.imported;
-    this.#uncounted.unchanged += outcome.unchanged;
-    this.#uncounted.failed += outcome.rejections.length;
-    this.#countRows();
-    this.#o.onProgress?.(this.progress());
     this.#refuseWhenTooMany();
+  }
+
+  /** Waits for the commit in flight; rejects with its error if it failed. */
+  async settle(): Promise<void> {
+    await this.#older?.done;
+    await this.#inflight?.done;
   }
 
   /** Commits the end of a file read to the last record, with its summary event. */
   async finish(): Promise<ImportRecord> {
+    await this.settle();
     const record: ImportRecord = {
       ...this.#record,
       state: 'done',
@@ -211,7 +255,7 @@ export class ImportSink implements IngestSink {
       detail: { file: record.file, format: record.format, hash: record.hash, imported, unchanged, failed },
     };
     await this.#commit(this.#pending.splice(0), [{ type: 'putImport', record }, { type: 'appendEvent', event }]);
-    this.#record = record;
+    this.#record = this.#committed = record;
     this.#countRows();
     return record;
   }
@@ -221,6 +265,7 @@ export class ImportSink implements IngestSink {
    * whole, with its checkpoint, and a half-applied file is what the report then says.
    */
   async refuse(reason: string): Promise<ImportRecord> {
+    await this.settle();
     const record: ImportRecord = {
       ...this.#record,
       state: 'failed',
@@ -237,7 +282,7 @@ export class ImportSink implements IngestSink {
       detail: { file: record.file, format: record.format, hash: record.hash, reason, imported, unchanged, failed },
     };
     await this.#commit(this.#pending.splice(0), [{ type: 'putImport', record }, { type: 'appendEvent', event }]);
-    this.#record = record;
+    this.#record = this.#committed = record;
     this.#countRows();
     return record;
   }
@@ -268,14 +313,31 @@ export class ImportSink implements IngestSink {
 
   /** The rejections reach the disk first: the commit then counts rows the journal surely holds. */
   async #commit(rejections: readonly IngestRejection[], mutations: Mutation[]): Promise<void> {
-    void this.#journal(rejections);
-    await this.#o.journal.flush();
+    // Taken now: the caller makes this commit the one in flight once this call returns.
+    const before = this.#inflight?.done;
+    // The store takes the commits in the order they were made here, whichever journal flush
+    // ends first: one made `after` another it had not been given yet would wait forever.
+    const previous = this.#issued;
+    let issue!: () => void;
+    this.#issued = new Promise<void>((resolve) => (issue = resolve));
     try {
-      await this.#o.store.commit(mutations);
-    } catch (error) {
-      this.storeError = error;
-      throw error;
+      void this.#journal(rejections);
+      await this.#o.journal.flush();
+      await previous;
+      const written = this.#o.store.commit(mutations, before ? { after: before } : undefined);
+      issue();
+      await written.catch((error: unknown) => {
+        this.storeError ??= error;
+        throw error;
+      });
+    } finally {
+      issue();
     }
+  }
+
+  /** A commit failed: nothing more is merged or committed for this file. */
+  #throwIfFailed(): void {
+    if (this.storeError !== undefined) throw this.storeError;
   }
 
   /**

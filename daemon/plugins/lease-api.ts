@@ -60,6 +60,13 @@ export interface CommitOptions {
    * by state, start and claimer; else nothing of it is applied (ROLLCALL_ERR_IMPORT_CLAIMED).
    */
   claim?: ImportClaim;
+  /**
+   * An earlier commit of this store's (the promise its commit() returned) that this one
+   * follows: a pipelined import prepares its next batch while the one before is written.
+   * If that commit failed, this one applies nothing and rejects with the same error, so a
+   * batch and its checkpoint never land past a batch that did not.
+   */
+  after?: Promise<unknown>;
 }
 
 export interface ImportClaim {

@@ -39,6 +39,7 @@ import {
   checkDeviceId,
   checkEventQuery,
   checkClaim,
+  checkAfter,
   checkFences,
   checkImportHash,
   checkImportState,
@@ -174,7 +175,10 @@ export abstract class AbstractStore implements Store {
     this.#assertOpen();
     const prepared = prepareMutations(mutations, { summaries: this._keepsSummaries });
     const guards: CommitGuards = { fences: checkFences(options), claim: checkClaim(options) };
+    const after = checkAfter(options);
     return this.#write(async () => {
+      // Queued before this one, so settled by now: its failure is this commit's too.
+      if (after) await after;
       if (prepared.length === 0) return { seq: this.#seq };
       // Planned in turn, so a cursor is checked against every commit queued before it.
       const at = this.#now();

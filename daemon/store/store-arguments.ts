@@ -232,6 +232,14 @@ export function checkFences(options: unknown): Fence[] {
 }
 
 /** The import claim of a commit's options (lease-api.ts), checked; undefined without one. */
+/** CommitOptions.after: a promise (an earlier commit's), or nothing. */
+export function checkAfter(options: unknown): PromiseLike<unknown> | undefined {
+  const after = (options as { after?: unknown } | undefined)?.after;
+  if (after === undefined) return undefined;
+  if (typeof (after as { then?: unknown } | null)?.then !== 'function') throw invalidArgumentError('options.after must be a promise (an earlier commit of this store)', { argument: 'options.after' });
+  return after as PromiseLike<unknown>;
+}
+
 export function checkClaim(options: unknown): ImportClaim | undefined {
   const claim = (options as { claim?: unknown } | undefined)?.claim;
   if (claim === undefined) return undefined;

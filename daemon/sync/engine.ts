@@ -37,6 +37,7 @@ import { HeapRelease } from '../obs/heap-release.js';
 import { ClusterMember, type ClusterSettings, type ClusterView } from '../cluster/member.js';
 import { leasedTransport } from '../cluster/leased-transport.js';
 import { clusterMetrics } from '../cluster/metrics.js';
+import type { ImportHold } from './import-hold.js';
 
 export type { DeviceStatus, CheckResult, DevicePlanPreview, UserPushResult };
 
@@ -56,6 +57,8 @@ export interface SyncEngineOptions {
   onGatewayUnsupported?: (error: Error) => void;
   /** This instance and its leases (the `cluster` config); defaults fit a store one process opens. */
   cluster?: ClusterSettings;
+  /** Feed batches wait while an import commits (import-hold.ts); none by default. */
+  importHold?: ImportHold;
 }
 
 /** The cluster settings when none are given: the `cluster` config's defaults. */
@@ -146,9 +149,11 @@ export class SyncEngine {
       fleet,
       expected,
       wakeup,
+      ...(options.importHold ? { hold: options.importHold } : {}),
       work: { check: (d, depth, repair) => afterwards(reconcile.check(d, depth, repair)), feed: (g, release) => afterwards(sender.feed(g, release)) },
     }));
     requests = this.#requests = new OperatorRequests({ ctx, fleet, scheduler, reconcile, sender, guard });
+    if (options.importHold) options.importHold.onRelease = () => wakeup.wake();
   }
 
   async start(signal: AbortSignal): Promise<void> {

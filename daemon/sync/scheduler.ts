@@ -14,6 +14,7 @@ import type { DeviceState, CheckDepth } from './device-state.js';
 import type { Fleet } from './fleet.js';
 import type { ExpectedSets } from './expected-sets.js';
 import type { Release } from './batch-sender.js';
+import type { ImportHold } from './import-hold.js';
 import { Wakeup } from './wakeup.js';
 import { errorText, type SyncContext } from './context.js';
 
@@ -33,6 +34,8 @@ export interface SchedulerOptions {
   expected: ExpectedSets;
   work: SyncWork;
   wakeup: Wakeup;
+  /** Feed batches wait while an import commits (import-hold.ts). */
+  hold?: ImportHold;
 }
 
 export class Scheduler {
@@ -148,6 +151,8 @@ export class Scheduler {
    */
   #sleepMs(scheduledAt: number): number {
     let until = Math.min(this.#nextCheck, this.#nextDeepCheck);
+    const held = this.#o.hold?.until(scheduledAt) ?? 0;
+    if (held > 0) until = Math.min(until, held);
     for (const device of this.#o.fleet.devices) {
       if (device.retryAt > scheduledAt) until = Math.min(until, device.retryAt);
     }
@@ -179,6 +184,8 @@ export class Scheduler {
         this.#launch([device], () => work.check(device, depth, ctx.mode.autoPush).then(() => undefined));
       }
     }
+    // An import under way has precedence: its changes go out in full batches once it is done.
+    if ((this.#o.hold?.until(now) ?? 0) > 0) return;
     // Feed: devices behind their target, grouped by cursor (and target: in manual mode an
     // operator may have let different devices go to different seqs).
     const byCursor = new Map<string, DeviceState[]>();

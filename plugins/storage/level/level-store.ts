@@ -36,7 +36,11 @@ import { rebuildSummaries, SummaryReader } from './summary-index.js';
 import { defineTables, type Root, type Sublevel, type Tables } from './tables.js';
 
 /**
- * Bumped when the key layout changes; a store of another format is refused, not guessed at.
+ * The store format version (`!m!format`, and the `ROLLCALL-STORE` marker beside the files).
+ * Bumped when the key layout changes; older formats are upgraded at open (README.md, Key
+ * layout), a newer one is refused with ROLLCALL_ERR_STORE_VERSION, anything else is not
+ * guessed at. test/plugins/storage/level-previous-release.test.ts opens stores that earlier
+ * releases' code wrote (test/fixtures/store/).
  * 3: a summary beside every user (summary-index.ts). 2: every value sealed with its
  * checksum. A store of format 2 gets its summaries at open and becomes 3; one of format 1
  * (no seals, still read: see sealed-values.ts) gets them at every open, since a rollcall
@@ -385,6 +389,14 @@ export class LevelStore extends AbstractStore {
       if (directory.marked) throw damagedError(location, 'holds no rollcall data, though a rollcall store was created here (its marker is present)', { missing: 'data' });
       await t.meta.put('format', storeFormat);
       await writeMarker(location, storeFormat);
+    } else if (typeof format === 'number' && Number.isInteger(format) && format > storeFormat) {
+      // A downgrade: a newer rollcall upgraded this store. Nothing is changed.
+      throw new RollcallError(
+        'ROLLCALL_ERR_STORE_VERSION',
+        `The store at ${location} has format ${format}, written by a newer rollcall; this one reads formats ${unsealedFormat} to ${storeFormat}. ` +
+          'Nothing was changed. Install the newer rollcall again, or restore the copy of the state taken before the upgrade (systemd/README.md, Upgrade)',
+        { detail: { location, format, known: storeFormat } },
+      );
     } else if (format !== storeFormat && format !== sealedFormat && format !== unsealedFormat) {
       throw corruptRecordError(`The store at ${location} has format ${format}; this rollcall reads ${unsealedFormat} to ${storeFormat}`, undefined, {
         location,

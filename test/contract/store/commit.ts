@@ -162,6 +162,26 @@ export function commitTests({ it }: Harness): void {
     );
   });
 
+  it('a commit made `after` an earlier one applies only if that one did, and fails with its error', async ({ store }) => {
+    const first = store.commit([putUser('a')]);
+    const applied = store.commit([putUser('b')], { after: first });
+    const failed = store.commit([putUser('c'), { type: 'setCursor', deviceId: 1, seq: 50 }], { after: applied });
+    const behind = store.commit([putUser('d')], { after: failed });
+    const unrelated = store.commit([putUser('e')]);
+    const results = await Promise.allSettled([first, applied, failed, behind, unrelated]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled'],
+    );
+    const [, , failure, follower] = results as PromiseRejectedResult[];
+    assert.equal(follower!.reason, failure!.reason, 'the follower fails with the error of the commit it followed');
+    assert.deepEqual(
+      (await store.changesSince(0)).map((c) => c.userId),
+      ['a', 'b', 'e'],
+    );
+    await rejectsWith(store.commit([putUser('f')], { after: 'not a promise' as unknown as Promise<unknown> }), 'ROLLCALL_ERR_STORE_INVALID_ARGUMENT');
+  });
+
   it('values are copied on the way in and on the way out', async ({ store }) => {
     const original = user('a', { cards: [{ type: 1, data: 'AQID' }], custom: { badge: 'x' } });
     const pending = store.commit([{ type: 'putUser', user: original, origin: server }]);

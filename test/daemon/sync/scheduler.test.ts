@@ -11,6 +11,7 @@ import { tempLevelStore } from '../../helpers/stores.js';
 import { Scheduler, type SyncWork } from '../../../daemon/sync/scheduler.js';
 import { ExpectedSets } from '../../../daemon/sync/expected-sets.js';
 import { Wakeup } from '../../../daemon/sync/wakeup.js';
+import { ImportHold } from '../../../daemon/sync/import-hold.js';
 import type { DeviceState } from '../../../daemon/sync/device-state.js';
 import { TEST_SYNC_CONFIG, makeUser, putUsers } from '../../helpers/sync-harness.js';
 import { syncParts, type SyncParts } from '../../helpers/sync-parts.js';
@@ -65,7 +66,7 @@ interface Subject {
   nextFeed(): Promise<number[]>;
 }
 
-function withScheduler(title: string, body: (s: Subject) => Promise<void>, options: { timeout?: number } = {}): void {
+function withScheduler(title: string, body: (s: Subject) => Promise<void>, options: { timeout?: number; hold?: ImportHold } = {}): void {
   test(title, { timeout: options.timeout }, async () => {
     const stored = await tempLevelStore();
     // No check on connect: the loop's only work here is feeding devices behind the head.
@@ -88,7 +89,9 @@ function withScheduler(title: string, body: (s: Subject) => Promise<void>, optio
         for (const w of waiters) w(ids);
       },
     };
-    const scheduler = new Scheduler({ ctx: parts.ctx, fleet: parts.fleet, expected: new ExpectedSets(parts), wakeup: new Wakeup(), work });
+    const wakeup = new Wakeup();
+    if (options.hold) options.hold.onRelease = () => wakeup.wake();
+    const scheduler = new Scheduler({ ctx: parts.ctx, fleet: parts.fleet, expected: new ExpectedSets(parts), wakeup, work, ...(options.hold ? { hold: options.hold } : {}) });
     try {
       await parts.fleet.start();
       const devices = parts.fleet.devices.sort((a, b) => a.id - b.id);
@@ -214,4 +217,25 @@ describe('Scheduler.runExclusive', () => {
     await settle();
     assert.equal(stopping.settled, true);
   });
+});
+
+describe('Scheduler with an import under way (import-hold.ts)', () => {
+  // On the scheduler's clock (Date.now), with times far longer than the test: it lapses only when the import ends.
+  const hold = new ImportHold({ maxMs: () => 600_000, idleMs: 600_000 });
+  withScheduler(
+    'feeds no device while the import commits, and every device behind once it ends',
+    async ({ scheduler, parts, devices, feeds, nextFeed }) => {
+      scheduler.start();
+      for (const device of devices) parts.fleet.setConnected(device.id, true);
+      hold.committed();
+      await putUsers(parts.ctx.store, makeUser('1'));
+      await putUsers(parts.ctx.store, makeUser('2'));
+      await settle(30);
+      assert.deepEqual(feeds, [], 'no feed batch while the import holds the fan-out');
+      const fed = nextFeed();
+      hold.ended();
+      assert.deepEqual((await fed).sort(), devices.map((d) => d.id).sort(), 'one batch for the devices at the same cursor, once the import ended');
+    },
+    { hold },
+  );
 });

@@ -106,13 +106,14 @@ test('a directory holding some other LevelDB is refused with STORE_CORRUPT, and 
   });
 });
 
-test('a store of another format is refused with STORE_CORRUPT', async () => {
+// A newer format is a downgrade, refused with STORE_VERSION: level-previous-release.test.ts.
+test('a store of a format no rollcall wrote is refused with STORE_CORRUPT', async () => {
   await withTempDir(async (dir) => {
     const raw = new Level(dir);
-    await raw.put('!m!format', '4');
+    await raw.put('!m!format', '0');
     await raw.close();
     const store = new LevelStore({ location: dir, logger: silent });
-    await assert.rejects(store.start(), (error) => isRollcallError(error, 'ROLLCALL_ERR_STORE_CORRUPT') && /format 4/.test(error.message));
+    await assert.rejects(store.start(), (error) => isRollcallError(error, 'ROLLCALL_ERR_STORE_CORRUPT') && /format 0/.test(error.message));
   });
 });
 
