@@ -10,7 +10,7 @@
  * started. A component whose start was still under way is stopped by the start itself when
  * that start returns (a second teardown), so nothing begins after the stop and stays.
  *
- * Why one file of about 475 lines: start, stop, teardown and reload read and set the same
+ * Why one file of about 485 lines: start, stop, teardown and reload read and set the same
  * few fields (the state, the host, the engine, the drop folder, the admin server), and the
  * stop-at-any-moment guarantee lives in the order of those assignments and checks; split
  * across files it could no longer be read in one place. What is not lifecycle lives apart:

@@ -111,3 +111,11 @@ export class PinHasher {
     this.#o.logger?.info({ waitedMs: ms }, 'the gateway answers again; the import goes on');
   }
 }
+
+/** The reason a PIN row failed, without the PIN even if the error quoted it. */
+export function pinFailure(error: unknown, pin: string): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const safe = message.split(pin).join('[PIN]');
+  return `pin: the gateway could not hash the PIN (${typeof code === 'string' ? `${code}: ` : ''}${safe}); the row was not imported`;
+}

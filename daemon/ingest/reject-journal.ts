@@ -192,3 +192,17 @@ function parseLine(line: Buffer): JournalLine | undefined {
     return undefined;
   }
 }
+
+/** Two row-sorted lists into one, row order kept (ties: the watcher's first). */
+export function mergeByRow(a: IngestRejection[], b: IngestRejection[]): IngestRejection[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out: IngestRejection[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.row <= b[j]!.row)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}

@@ -31,8 +31,8 @@ import { RollcallError } from '../errors.js';
 import { mergeBatch } from './batch.js';
 import type { ImportMetrics } from './import-metrics.js';
 import { countsOf, rowsOf } from './ledger.js';
-import { PinHasher, type HashPin, type PinRetryPolicy } from './pin-hashing.js';
-import type { RejectJournal } from './reject-journal.js';
+import { PinHasher, pinFailure, type HashPin, type PinRetryPolicy } from './pin-hashing.js';
+import { mergeByRow, type RejectJournal } from './reject-journal.js';
 import { DEFAULT_REJECT_LIMITS, tooManyRejections, type RejectLimits } from './reject-limits.js';
 import type { ImportProgress, ImportReport } from './types.js';
 
@@ -400,26 +400,4 @@ export class ImportSink implements IngestSink {
   #now(): number {
     return this.#o.now?.() ?? Date.now();
   }
-}
-
-/** The reason a PIN row failed, without the PIN even if the error quoted it. */
-function pinFailure(error: unknown, pin: string): string {
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  const safe = message.split(pin).join('[PIN]');
-  return `pin: the gateway could not hash the PIN (${typeof code === 'string' ? `${code}: ` : ''}${safe}); the row was not imported`;
-}
-
-/** Two row-sorted lists into one, row order kept (ties: the watcher's first). */
-function mergeByRow(a: IngestRejection[], b: IngestRejection[]): IngestRejection[] {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  const out: IngestRejection[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && a[i]!.row <= b[j]!.row)) out.push(a[i++]!);
-    else out.push(b[j++]!);
-  }
-  return out;
 }
