@@ -13,6 +13,10 @@
  * Work for a bad file is bounded: the journal keeps the first `errorCsvRows` rejections
  * only, a flush of held rejections is awaited before more rows are taken, and a file past
  * `spool.rejects` is refused as soon as it is (reject-limits.ts).
+ *
+ * Why one file of about 400 lines: every method reads and sets the same state of one import
+ * (the record the next commit builds on, the last committed one, the batches in flight), and
+ * the exactly-once guarantee lives in their order. Hashing and the journal live apart.
  */
 import type { ImportMergeOptions } from '../merge/import-merge.js';
 import type { User } from '../model/user.js';
