@@ -29,6 +29,8 @@ export interface SimProcess {
 export async function startSimProcess(options: SimProcessOptions): Promise<SimProcess> {
   const args = [
     `--max-old-space-size=${options.heapMb ?? 4096}`,
+    // For profiling the devices' side: e.g. BENCH_SIM_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+    ...(process.env.BENCH_SIM_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
     cliPath,
     'sim',
     '--port',

@@ -25,8 +25,8 @@ import type { DeviceState } from './device-state.js';
 import type { Fleet } from './fleet.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { RemovalGuard } from './removal-guard.js';
-import { Cut, cutParts, type SharedCall } from './shared-call.js';
-import { callFailure, DeviceRefusal, type DeviceHealth } from './device-health.js';
+import { Cut, cutParts, PartsRelease, type SharedCall } from './shared-call.js';
+import { callFailure, DeviceRefusal, type AloneTiming, type DeviceHealth } from './device-health.js';
 import { halves, sendSplitting, splitFor, type Refusal } from './user-split.js';
 import { deviceFailureEvent, failureText, refusedEvents, ruleSkipEvents } from './sync-events.js';
 import { errorText, type SyncContext } from './context.js';
@@ -252,17 +252,23 @@ export class BatchSender {
    * in smaller calls, each released when it is done; a part cut again is split again, down to
    * single devices, so the device at fault ends alone.
    */
-  async #send(same: Planned[], changes: readonly Change[], release: Release, report?: PushReport): Promise<void> {
+  async #send(same: Planned[], changes: readonly Change[], release: Release, report?: PushReport, timed?: AloneTiming): Promise<void> {
     try {
-      const cut = await this.#sendShared(same, changes, report);
-      if (cut) await Promise.all(cutParts(same).map((part) => this.#send(part, changes, release, report)));
+      const cut = await this.#sendShared(same, changes, report, timed);
+      if (cut) {
+        // The parts go back together, their timings judged against each other (device-health.ts).
+        const parts = cutParts(same);
+        const timings = this.#health.together();
+        const together = new PartsRelease<DeviceState>(parts.length, release, cut.afterMs, timings.judge);
+        await Promise.all(parts.map((part) => this.#send(part, changes, together.release, report, timings.timed).finally(() => together.partEnded())));
+      }
     } finally {
       for (const entry of same) release(entry.device);
     }
   }
 
-  /** One shared send of `same`'s plan; returns true when it was cut at its soft deadline (nothing booked). */
-  async #sendShared(same: Planned[], changes: readonly Change[], report?: PushReport): Promise<boolean> {
+  /** One shared send of `same`'s plan; returns the Cut when it was cut at its soft deadline (nothing booked). */
+  async #sendShared(same: Planned[], changes: readonly Change[], report?: PushReport, timed?: AloneTiming): Promise<Cut | undefined> {
     const { transport } = this.#ctx;
     const plan = same[0]!.plan;
     const devices = same.map((e) => e.device);
@@ -275,7 +281,7 @@ export class BatchSender {
     try {
       if (plan.enroll.length > 0) {
         const enrolled = await this.#calls.run('EnrollMulti', ids, plan.enroll.length, (signal) => transport.enrollUsers(ids, plan.enroll, { signal }));
-        if (enrolled instanceof Cut) return true;
+        if (enrolled instanceof Cut) return enrolled;
         outcome = enrolled;
         for (const id of enrolled.failed.keys()) enrollFailed.add(id);
         this.#countOps('enroll', plan.enroll.length, outcome);
@@ -284,7 +290,7 @@ export class BatchSender {
         const from = outcome.ok;
         phase = 'remove';
         const removed = await this.#calls.run('DeleteMulti', from, plan.remove.length, (signal) => transport.deleteUsers(from, plan.remove, { signal }));
-        if (removed instanceof Cut) return true;
+        if (removed instanceof Cut) return removed;
         absentIsDeleted(removed);
         this.#countOps('delete', plan.remove.length, removed);
         outcome = { ok: removed.ok, failed: new Map([...outcome.failed, ...removed.failed]) };
@@ -298,10 +304,13 @@ export class BatchSender {
       const failure = devices.length === 1 && !this.#ctx.signal.aborted ? callFailure(error) : undefined;
       if (failure && splitFor(failure) !== undefined) await this.#deviceFailed(same[0]!.device, same[0]!.plan, failure, changes, phase);
       else await this.#health.callFailed(devices, error);
-      return false;
+      return undefined;
     }
     if (devices.length === 1) {
-      this.#health.timedAlone(devices[0]!, performance.now() - started, plan.enroll.length + plan.remove.length);
+      const ms = performance.now() - started;
+      const users = plan.enroll.length + plan.remove.length;
+      if (timed) timed(devices[0]!, ms, users);
+      else this.#health.timedAlone(devices[0]!, ms, users);
       if (outcome.ok.length === 1 && plan.enroll.length > 0) devices[0]!.batchWent(plan.enroll.length, this.#ctx.config.batch.maxUsers);
     }
     const acked = same.filter((e) => outcome.ok.includes(e.device.id));
@@ -313,7 +322,7 @@ export class BatchSender {
       report?.failed.set(entry.device.id, failureText(failure));
       await this.#deviceFailed(entry.device, entry.plan, failure, changes, enrollFailed.has(entry.device.id) ? 'enroll' : 'remove');
     }
-    return false;
+    return undefined;
   }
 
   /**

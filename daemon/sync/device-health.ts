@@ -8,7 +8,7 @@ import { isRollcallError, RollcallError } from '../errors.js';
 import type { DeviceFailure, FailureReason } from '../plugins/api.js';
 import { TROUBLE_ALONE_MS, type DeviceState } from './device-state.js';
 import type { Fleet } from './fleet.js';
-import { slowCallMs } from './soft-deadline.js';
+import { AloneTimes } from './alone-times.js';
 import { failureText, quarantinedEvent } from './sync-events.js';
 import { errorText, type SyncContext } from './context.js';
 
@@ -45,15 +45,24 @@ export function callFailure(error: unknown): DeviceFailure | undefined {
 export interface DeviceHealthOptions {
   ctx: SyncContext;
   fleet: Fleet;
+  aloneTimes?: AloneTimes;
 }
+
+/** How a call to one device alone that succeeded is timed: `ms` for `users` users. */
+export type AloneTiming = (device: DeviceState, ms: number, users: number) => void;
+
+/** In-time answers in a row after which a device kept alone for slowness shares calls again. */
+export const IN_TIME_TO_SHARE = 3;
 
 export class DeviceHealth {
   readonly #ctx: SyncContext;
   readonly #fleet: Fleet;
+  readonly #aloneTimes: AloneTimes;
 
   constructor(options: DeviceHealthOptions) {
     this.#ctx = options.ctx;
     this.#fleet = options.fleet;
+    this.#aloneTimes = options.aloneTimes ?? new AloneTimes();
   }
 
   /** The device did what it was asked: failures, backoff and quarantine end. */
@@ -91,15 +100,51 @@ export class DeviceHealth {
 
   /**
    * A call to one device alone succeeded in `ms` for `users` users: one that was slow (its
-   * call took longer than its size explains) is kept alone for a while, so that it cannot
-   * hold shared calls (each would be cut at its soft deadline first); a device that answered
-   * in time may share calls again.
+   * call took longer than its size explains, and than other devices' calls alone take:
+   * alone-times.ts) is kept alone for a while, so that it cannot hold shared calls (each
+   * would be cut at its soft deadline first). A device kept alone for slowness that then
+   * answers in time IN_TIME_TO_SHARE times in a row shares calls again.
    */
   timedAlone(device: DeviceState, ms: number, users: number): void {
+    this.#judged(device, ms, this.#aloneTimes.slow(device.id, ms, users));
+  }
+
+  /**
+   * Timings of calls alone made at once (the parts of a cut call), judged together when
+   * `judge` is called: each against the others, so that a load that slowed them alike
+   * keeps none of them alone. Timings that come after `judge` are judged as they come.
+   */
+  together(): { timed: AloneTiming; judge(): void } {
+    let waiting: { device: DeviceState; ms: number; users: number }[] | undefined = [];
+    return {
+      timed: (device, ms, users) => {
+        if (waiting) waiting.push({ device, ms, users });
+        else this.timedAlone(device, ms, users);
+      },
+      judge: () => {
+        const calls = waiting ?? [];
+        waiting = undefined;
+        const slow = this.#aloneTimes.slowTogether(calls.map((c) => ({ device: c.device.id, ms: c.ms, users: c.users })));
+        calls.forEach((c, i) => this.#judged(c.device, c.ms, slow[i]!));
+      },
+    };
+  }
+
+  #judged(device: DeviceState, ms: number, slow: boolean): void {
     device.alone = false;
-    if (ms <= slowCallMs(users)) return;
     const now = this.#ctx.now();
+    if (!slow) {
+      device.inTimeAlone += 1;
+      if (device.aloneForSlowness && device.aloneUntil > now && device.inTimeAlone >= IN_TIME_TO_SHARE) {
+        device.aloneUntil = 0;
+        device.aloneForSlowness = false;
+        this.#ctx.logger.info({ device: device.id }, `device ${device.id} answers in time again; it shares calls again`);
+      }
+      return;
+    }
+    device.inTimeAlone = 0;
     if (device.aloneUntil <= now) this.#ctx.logger.info({ device: device.id, ms: Math.round(ms) }, `device ${device.id} is slow; serving it alone for a minute`);
-    device.aloneUntil = now + TROUBLE_ALONE_MS;
+    if (device.aloneUntil <= now || device.aloneForSlowness) device.aloneForSlowness = true;
+    device.aloneUntil = Math.max(device.aloneUntil, now + TROUBLE_ALONE_MS);
   }
 }

@@ -45,6 +45,10 @@ export class DeviceState {
   alone = false;
   /** Unix ms until which this device is served alone: it failed, or was slow alone, lately. */
   aloneUntil = 0;
+  /** `aloneUntil` was set because the device was slow alone (not because it failed). */
+  aloneForSlowness = false;
+  /** Calls alone in a row that were in time since the device was last slow. */
+  inTimeAlone = 0;
   /** The device refused users for want of room (RESOURCE_EXHAUSTED): fed one user at a time until one goes in. */
   full = false;
   /**
@@ -120,6 +124,7 @@ export class DeviceState {
     this.lastError = reason;
     this.inSync = false;
     this.aloneUntil = now + TROUBLE_ALONE_MS;
+    this.aloneForSlowness = false;
     const entering = !this.quarantined && this.failures >= quarantine.after;
     if (this.failures >= quarantine.after) this.quarantined = true;
     this.retryAt = now + (this.quarantined ? quarantine.retryMs : nextDelay(this.failures - 1, policy));

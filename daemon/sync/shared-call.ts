@@ -24,6 +24,51 @@ export function cutParts<T>(items: readonly T[], n = CUT_PARTS): T[][] {
   return out;
 }
 
+/**
+ * Hands back the devices of a cut call's parts together, so that they go on as one group
+ * again: released part by part, each part would go on at its own pace and its devices would
+ * not share a call again. A part still running `graceMs` after the first one ended holds the
+ * others no longer (it may be the device at fault): from then on, devices go back as their
+ * part ends. `beforeRelease` runs once, before the held devices go back.
+ */
+export class PartsRelease<D> {
+  readonly #release: (device: D) => void;
+  readonly #graceMs: number;
+  #pending: number;
+  #held: D[] | undefined = [];
+  #timer: NodeJS.Timeout | undefined;
+  readonly #beforeRelease: (() => void) | undefined;
+
+  constructor(parts: number, release: (device: D) => void, graceMs: number, beforeRelease?: () => void) {
+    this.#pending = parts;
+    this.#release = release;
+    this.#graceMs = graceMs;
+    this.#beforeRelease = beforeRelease;
+  }
+
+  /** The release a part's devices go back through. */
+  readonly release = (device: D): void => {
+    if (this.#held) this.#held.push(device);
+    else this.#release(device);
+  };
+
+  /** A part ended (its devices were released through `release`). */
+  partEnded(): void {
+    this.#pending -= 1;
+    if (this.#pending <= 0) this.#flush();
+    else this.#timer ??= setTimeout(() => this.#flush(), this.#graceMs);
+  }
+
+  #flush(): void {
+    clearTimeout(this.#timer);
+    if (!this.#held) return;
+    const held = this.#held;
+    this.#held = undefined;
+    this.#beforeRelease?.();
+    for (const device of held) this.#release(device);
+  }
+}
+
 export interface SharedCallOptions {
   /** Fires when the engine stops. */
   signal: AbortSignal;
@@ -64,7 +109,9 @@ export class SharedCall {
     const pending = call(AbortSignal.any([this.#o.signal, cut.signal]));
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<Cut>((resolve) => {
-      timer = setTimeout(() => resolve(new Cut(budget)), budget);
+      // The cut waits one turn of the event loop past its timer: a reply that arrived while
+      // the loop was busy elsewhere is read (poll phase) before it (check phase), and wins.
+      timer = setTimeout(() => setImmediate(() => resolve(new Cut(budget))), budget);
     });
     try {
       const result = await Promise.race([pending, expired]);

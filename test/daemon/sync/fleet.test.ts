@@ -97,6 +97,39 @@ test('a shared call with a hung device is cut at its soft deadline: the others a
   }
 });
 
+test('after a cut, the devices of its parts go on sharing calls: one EnrollMulti per batch for all of them, not one per part', async () => {
+  const ids = [4301, 4302, 4303, 4304];
+  const h = await SyncHarness.start({ devices: ids.map((id) => ({ id })), sync: { batch: { maxUsers: 20, maxBytes: 3 * 1024 * 1024 } } });
+  try {
+    await h.until('initial checks', () => h.engine.status().every((d) => d.lastCheck !== undefined && d.pending === 0));
+    for (let i = 0; i < 10; i++) {
+      const seq = await h.put(...Array.from({ length: 20 }, (_, j) => makeUser(String(1000 + i * 20 + j))));
+      await h.until('warm-up acknowledged', () => h.engine.status().every((d) => d.cursor >= seq));
+    }
+    const enrollMultiCalls = async (): Promise<number> =>
+      (await h.metrics.registry.getSingleMetric('rollcall_gateway_calls_total')!.get()).values
+        .filter((v) => v.labels['method'] === 'EnrollMulti')
+        .reduce((sum, v) => sum + v.value, 0);
+    // Acknowledged batches ask each device's user count (GetStatistic); the hang below is
+    // for the next call, so those counts must be in first.
+    await h.until('user counts refreshed', () => h.engine.status().every((d) => d.userCount === 200));
+    const before = await enrollMultiCalls();
+    // The first shared call of the next ten batches hangs on one device and is cut; its parts
+    // (one device each) go through, the hung device's too.
+    h.sim.device(4302).setFault({ hangCount: 1 });
+    const seq = await h.put(...Array.from({ length: 200 }, (_, i) => makeUser(String(i + 1))));
+    await h.until('every device acknowledged', () => h.engine.status().every((d) => d.cursor >= seq), 30_000);
+    const calls = (await enrollMultiCalls()) - before;
+    assert.match(await h.metrics.registry.metrics(), /rollcall_sync_calls_cut_total [1-9]/);
+    // 1 cut call + 4 parts + 9 shared batches = 14. Devices that went on in two groups
+    // after the cut would take 1 + 4 + 2 × 9 = 23; room is left for one more cut of a
+    // loaded machine (5 calls).
+    assert.ok(calls <= 19, `${calls} EnrollMulti calls for 10 batches to 4 devices`);
+  } finally {
+    await h.stop();
+  }
+});
+
 describe('a device-side edit under each merge policy', () => {
   const cases = [
     { policy: 'fill-vacant' as const, name: 'Server name', cards: 2, conflict: 'server' },

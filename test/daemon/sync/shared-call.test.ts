@@ -7,7 +7,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { CUT_PARTS, Cut, SharedCall, cutParts } from '../../../daemon/sync/shared-call.js';
+import { pbkdf2 } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CUT_PARTS, Cut, PartsRelease, SharedCall, cutParts } from '../../../daemon/sync/shared-call.js';
 import { SoftDeadline, type SoftDeadlineOptions } from '../../../daemon/sync/soft-deadline.js';
 
 /**
@@ -142,6 +144,24 @@ describe('SharedCall.run', () => {
     assert.equal(s.deadline.budgetMs(20), 30_000, 'it took 3 ms by the clock: the p90 of 1, 1, 1, 1, 3');
   });
 
+  test('a reply that arrived while the event loop was busy elsewhere wins over a deadline that passed meanwhile', async () => {
+    const s = sharedCall({ factor: 1 });
+    await s.warm(10, 2); // a deadline of 2 ms
+    const busyMs = 100;
+    // The reply is I/O finished off the loop (a hash in libuv's thread pool, started with
+    // the call), ready before the loop gets back to it; the loop is held past the deadline.
+    const result = await s.calls.run('enroll', [1, 2], 10, () => {
+      const reply = new Promise<string>((resolve) => pbkdf2('pin', 'salt', 1, 8, 'sha256', () => resolve('answered')));
+      queueMicrotask(() => {
+        const until = performance.now() + busyMs;
+        while (performance.now() < until);
+      });
+      return reply;
+    });
+    assert.equal(result, 'answered');
+    assert.equal(s.cuts, 0);
+  });
+
   test('stopping the engine cancels a shared call under way', async () => {
     const s = sharedCall({ factor: 10_000 });
     await s.warm(10, 1);
@@ -184,4 +204,44 @@ describe('cutParts', () => {
       assert.deepEqual(parts.flat(), items(c.items), 'every item once, in order');
     });
   }
+});
+
+describe('PartsRelease', () => {
+  test('the devices of parts that end in time go back together, when the last part ends', () => {
+    const released: string[] = [];
+    const parts = new PartsRelease<string>(3, (d) => released.push(d), 60_000);
+    parts.release('a');
+    parts.release('b');
+    parts.partEnded();
+    parts.release('c');
+    parts.partEnded();
+    assert.deepEqual(released, [], 'held while a part still runs');
+    parts.release('d');
+    parts.partEnded();
+    assert.deepEqual(released, ['a', 'b', 'c', 'd']);
+  });
+
+  test('a part still running at the grace after the first part ended holds the others no longer', async () => {
+    const released: string[] = [];
+    const parts = new PartsRelease<string>(2, (d) => released.push(d), 1);
+    parts.release('a');
+    parts.partEnded();
+    while (released.length === 0) await sleep(5);
+    assert.deepEqual(released, ['a']);
+    parts.release('b');
+    assert.deepEqual(released, ['a', 'b'], 'from then on a device goes back as its part ends');
+    parts.partEnded();
+    assert.deepEqual(released, ['a', 'b']);
+  });
+
+  test('beforeRelease runs once, before the held devices go back', () => {
+    const seen: string[] = [];
+    const parts = new PartsRelease<string>(2, (d) => seen.push(d), 60_000, () => seen.push('judged'));
+    parts.release('a');
+    parts.partEnded();
+    parts.release('b');
+    parts.partEnded();
+    parts.partEnded();
+    assert.deepEqual(seen, ['judged', 'a', 'b']);
+  });
 });
