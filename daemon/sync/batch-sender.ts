@@ -13,6 +13,11 @@
  * (user-split.ts): those are remembered as refused, the rest go through. A batch that timed
  * out is sent again in halves. Any other failure, and a single user that still times out,
  * backs the device off (device-health.ts).
+ *
+ * About 400 lines, one file: sending, the handling of a device's failure and the
+ * acknowledgement are one path that calls back into itself (a cut call's parts, a split's
+ * halves), and read best together; what stands alone is out (planner.ts, feed-pages.ts,
+ * shared-call.ts, user-split.ts, device-health.ts).
  */
 import type { Change, DeviceFailure, Mutation, MultiOutcome, NewEvent } from '../plugins/api.js';
 import type { User } from '../model/user.js';
