@@ -22,6 +22,7 @@ import type { BatchSender, Refused } from './batch-sender.js';
 import { DeviceRefusal, type DeviceHealth } from './device-health.js';
 import { checkEvent, deviceFailureEvent, refusedEvents } from './sync-events.js';
 import { errorText, type SyncContext } from './context.js';
+import { observeCheckedChanges } from './check-latency.js';
 
 export interface CheckResult {
   deviceId: number;
@@ -231,7 +232,10 @@ export class Reconcile {
     if (moves) mutations.push({ type: 'setCursor', deviceId: device.id, seq: seqBefore });
     mutations.push({ type: 'appendEvent', event: checkEvent(device.id, method, inSync, found, repaired) });
     await this.#o.ctx.leases.commit([device.id], mutations);
-    if (moves) device.cursor = seqBefore;
+    if (moves) {
+      void observeCheckedChanges(store, this.#o.ctx.metrics.latency, device.cursor, seqBefore, this.#o.ctx.now());
+      device.cursor = seqBefore;
+    }
     this.#o.health.recovered(device);
     this.#o.ctx.metrics.quarantined.set({ device: String(device.id) }, 0);
     this.#o.fleet.setInSync(device, inSync && device.cursor >= store.currentSeq());

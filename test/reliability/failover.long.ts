@@ -12,7 +12,7 @@
  *   SIGCONT) and after:
  *   per write and device from its commit until the device's cursor reached it (the device
  *   acknowledged it or a check found it equal), and each write's fan-out to all 300 devices;
- *   beside them the daemons' rollcall_sync_latency_seconds, which counts feed batches only;
+ *   beside them the daemons' rollcall_sync_latency_seconds (feed batches, and the checks that move cursors: check-latency.ts);
  * - the simulator's log of who called each device (x-rollcall-instance, simulator/caller-log.ts)
  *   against the history of the leases (a trigger, test/helpers/lease-history.ts): no device
  *   called by two instances in one lease period, and no call by an instance without a live
@@ -215,7 +215,7 @@ if (skip !== undefined) {
     const show = (p: ReturnType<LatencyPhases['p99']>): string => (p ? `${p.seconds.toFixed(3)} s (bucket ≤ ${p.bucketLe} s, ${p.count} acks)` : 'no acks');
     const phase = (f: ReturnType<FanoutWatch['summary']>): string => `p99 ${f.p99Ms} ms per device (${f.samples} write × device), fan-out p99 ${f.fanoutP99Ms} ms max ${f.fanoutMaxMs} ms (${f.writes} writes)`;
     console.log(`# failover: sync latency, commit → device cursor (every device's acknowledgement): before ${phase(fanBefore)}; during ${phase(fanDuring)}; after ${phase(fanAfter)}`);
-    console.log(`# failover: sync latency p99 as the daemons' histogram counts it (feed batches only, not what a takeover's check delivers): before ${show(before)}, during ${show(during)}, after ${show(afterwards)}`);
+    console.log(`# failover: sync latency p99 as the daemons' histogram counts it (feed batches and the checks that move cursors): before ${show(before)}, during ${show(during)}, after ${show(afterwards)}`);
     const suiteSeconds = (Date.now() - began) / 1000;
     console.log(`# failover: ${written} writes during the run; suite ${suiteSeconds.toFixed(0)} s`);
     assert.ok(killServed < TAKEOVER_BOUND_MS + RENEW_MS, `served again ${killServed} ms after the SIGKILL (bound: 30 s after the last renewal, at most one renew interval before the kill)`);
