@@ -51,8 +51,8 @@ export interface DeviceHealthOptions {
 /** How a call to one device alone that succeeded is timed: `ms` for `users` users. */
 export type AloneTiming = (device: DeviceState, ms: number, users: number) => void;
 
-/** In-time answers in a row after which a device kept alone for slowness shares calls again. */
-export const IN_TIME_TO_SHARE = 3;
+/** How long a device kept alone for slowness answers in time before it shares calls again. */
+export const IN_TIME_TO_SHARE_MS = 10_000;
 
 export class DeviceHealth {
   readonly #ctx: SyncContext;
@@ -102,8 +102,11 @@ export class DeviceHealth {
    * A call to one device alone succeeded in `ms` for `users` users: one that was slow (its
    * call took longer than its size explains, and than other devices' calls alone take:
    * alone-times.ts) is kept alone for a while, so that it cannot hold shared calls (each
-   * would be cut at its soft deadline first). A device kept alone for slowness that then
-   * answers in time IN_TIME_TO_SHARE times in a row shares calls again.
+   * would be cut at its soft deadline first). It shares calls again once every call alone
+   * it made for IN_TIME_TO_SHARE_MS was in time, not sooner: a device slow now and then (a
+   * busy link) would otherwise cost the healthy devices of its calls a cut each time it is
+   * slow again, and one found slow by mistake (a pause of this process) need not wait the
+   * whole minute.
    */
   timedAlone(device: DeviceState, ms: number, users: number): void {
     this.#judged(device, ms, this.#aloneTimes.slow(device.id, ms, users));
@@ -134,15 +137,15 @@ export class DeviceHealth {
     device.alone = false;
     const now = this.#ctx.now();
     if (!slow) {
-      device.inTimeAlone += 1;
-      if (device.aloneForSlowness && device.aloneUntil > now && device.inTimeAlone >= IN_TIME_TO_SHARE) {
+      device.inTimeSince ??= now;
+      if (device.aloneForSlowness && device.aloneUntil > now && now - device.inTimeSince >= IN_TIME_TO_SHARE_MS) {
         device.aloneUntil = 0;
         device.aloneForSlowness = false;
         this.#ctx.logger.info({ device: device.id }, `device ${device.id} answers in time again; it shares calls again`);
       }
       return;
     }
-    device.inTimeAlone = 0;
+    device.inTimeSince = undefined;
     if (device.aloneUntil <= now) this.#ctx.logger.info({ device: device.id, ms: Math.round(ms) }, `device ${device.id} is slow; serving it alone for a minute`);
     if (device.aloneUntil <= now || device.aloneForSlowness) device.aloneForSlowness = true;
     device.aloneUntil = Math.max(device.aloneUntil, now + TROUBLE_ALONE_MS);

@@ -47,8 +47,8 @@ export class DeviceState {
   aloneUntil = 0;
   /** `aloneUntil` was set because the device was slow alone (not because it failed). */
   aloneForSlowness = false;
-  /** Calls alone in a row that were in time since the device was last slow. */
-  inTimeAlone = 0;
+  /** Since when its calls alone have all been in time (unset: its last one was slow). */
+  inTimeSince: number | undefined;
   /** The device refused users for want of room (RESOURCE_EXHAUSTED): fed one user at a time until one goes in. */
   full = false;
   /**
