@@ -38,6 +38,7 @@ import { kernelUnits, ownCpuSeconds } from './lib/process-stats.js';
 import { runIfMain, type BenchContext, type BenchDefinition, type BenchOutcome } from './lib/run.js';
 import type { ResultRow } from './lib/results.js';
 import { startSimProcess } from './lib/sim-process.js';
+import { profileWindow } from './lib/window-profile.js';
 import { siteUser } from './lib/site-users.js';
 import { costRatio, round } from './lib/stats.js';
 
@@ -147,10 +148,12 @@ async function fleet(ctx: BenchContext, s: Sizes, n: number, options: FleetOptio
         const t0 = performance.now();
         const cpu0 = ownCpuSeconds();
         const sim0 = simCpu();
+        const profile = await profileWindow(`fanout-${n}-${storeName}-${r}`);
         const t1 = await until(`every device to acknowledge seq ${head}`, () => started.acknowledged(head), {
           timeoutMs: Math.max(600_000, s.users * n * 0.5),
           detail: () => JSON.stringify(started.engine.status().filter((d) => d.cursor < head).slice(0, 3)),
         });
+        await profile.stop();
         rounds.rollcallCpuSeconds.push(ownCpuSeconds() - cpu0);
         rounds.simCpuRollcallSeconds.push(simCpu() - sim0);
         rounds.cutCalls.push((await cutCalls()) - cuts0);

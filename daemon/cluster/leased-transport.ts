@@ -41,30 +41,39 @@ export function admitDevices(leases: LeaseHolder, deviceIds: readonly number[]):
 }
 
 export function leasedTransport(transport: TransportInstance, leases: LeaseHolder): TransportInstance {
+  // One wrapper per method, made on first use: the engine sizes every user of a batch through
+  // encodedSize, and a new bound function per call was garbage by the thousand.
+  const wrappers = new Map<PropertyKey, { method: unknown; wrapper: unknown }>();
+  const wrap = (target: TransportInstance, key: PropertyKey, method: (...args: unknown[]) => unknown): unknown => {
+    if (!isDeviceCall(key)) return method.bind(target);
+    const where = DEVICE_CALLS[key];
+    return (...args: unknown[]): unknown => {
+      const first = args[where.devices];
+      const deviceIds = typeof first === 'number' ? [first] : [...(first as readonly number[])];
+      try {
+        admitDevices(leases, deviceIds);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const given = args[where.options] as CallOptions | undefined;
+      const admit = (): void => {
+        given?.admit?.();
+        admitDevices(leases, deviceIds);
+      };
+      const call = [...args];
+      call[where.options] = { ...given, admit };
+      return method.apply(target, call);
+    };
+  };
   return new Proxy(transport, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== 'function') return value;
-      const method = value as (...args: unknown[]) => unknown;
-      if (!isDeviceCall(key)) return method.bind(target);
-      const where = DEVICE_CALLS[key];
-      return (...args: unknown[]): unknown => {
-        const first = args[where.devices];
-        const deviceIds = typeof first === 'number' ? [first] : [...(first as readonly number[])];
-        try {
-          admitDevices(leases, deviceIds);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        const given = args[where.options] as CallOptions | undefined;
-        const admit = (): void => {
-          given?.admit?.();
-          admitDevices(leases, deviceIds);
-        };
-        const call = [...args];
-        call[where.options] = { ...given, admit };
-        return method.apply(target, call);
-      };
+      const known = wrappers.get(key);
+      if (known?.method === value) return known.wrapper;
+      const wrapper = wrap(target, key, value as (...args: unknown[]) => unknown);
+      wrappers.set(key, { method: value, wrapper });
+      return wrapper;
     },
   });
 }

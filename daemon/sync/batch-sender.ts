@@ -35,6 +35,7 @@ import { callFailure, DeviceRefusal, type AloneTiming, type DeviceHealth } from 
 import { halves, sendSplitting, splitFor, type Refusal } from './user-split.js';
 import { deviceFailureEvent, failureText, refusedEvents, ruleSkipEvents } from './sync-events.js';
 import { errorText, type SyncContext } from './context.js';
+import { observeMany } from '../obs/observe-many.js';
 
 /** Hands a device of a task back before the task ends (see Scheduler.launch). */
 export type Release = (device: DeviceState) => void;
@@ -389,9 +390,12 @@ export class BatchSender {
       else if (device.record.lastCheck?.inSync) this.#fleet.setInSync(device, true);
     }
     // One latency per change and device, as of now; observed once the devices are handed back
-    // and their next batch is on its way: a batch of 500 to 10 devices is 5,000 observations.
+    // and their next batch is on its way: a batch of 500 to 10 devices is 5,000 observations,
+    // of as many values as the batch has commit times (observeMany).
     setImmediate(() => {
-      for (const ack of acks) for (const change of ack.changes) metrics.latency.observe(Math.max(0, (now - change.at) / 1000));
+      const byTime = new Map<number, number>();
+      for (const ack of acks) for (const change of ack.changes) byTime.set(change.at, (byTime.get(change.at) ?? 0) + 1);
+      for (const [at, count] of byTime) observeMany(metrics.latency, Math.max(0, (now - at) / 1000), count);
     });
   }
 

@@ -5,7 +5,11 @@
  * batch, so the next batch cannot be sent before. It can be read, though: while the devices
  * work on batch k, the page after it is read from the store and its users sized (which encodes
  * them once for the send, see the transport's encodedSize), so that the group's next feed finds
- * it ready instead of waiting for the store after every ack. And groups at the same cursor
+ * it ready instead of waiting for the store after every ack. Two pages are read ahead
+ * (READ_AHEAD_PAGES), so that the page the next feed takes is ready even when reading and
+ * encoding one page takes about as long as the devices take for a batch, and users are
+ * sized a few at a time (SIZE_CHUNK), so that a reply that comes in meanwhile is booked and
+ * the next batch sent without waiting for the whole page. And groups at the same cursor
  * (devices served alone, or parts of a call cut at its soft deadline) share one read of a page
  * and its users' encodings instead of one each.
  *
@@ -18,10 +22,16 @@
  */
 import type { User } from '../model/user.js';
 import type { ChangeFeed } from './change-feed.js';
-import { cutBatch, type BatchLimits, type FeedItem } from './planner.js';
+import type { BatchLimits, FeedItem } from './planner.js';
 
 /** Pages kept at once: a few per group fed in parallel (sync.concurrency defaults to 8). */
 export const MAX_PAGES = 16;
+
+/** Pages read ahead of the one at the devices: the next page, and the one after it. */
+export const READ_AHEAD_PAGES = 2;
+
+/** Users sized (encoded) between two turns of the event loop while a page is read ahead. */
+export const SIZE_CHUNK = 64;
 
 /** How long a page read (or read ahead) is handed out; older ones are read again. */
 export const PAGE_TTL_MS = 5_000;
@@ -30,6 +40,8 @@ interface Page {
   upTo: number;
   readAt: number;
   items: Promise<FeedItem[] | undefined>;
+  /** Where the batch cut from the page ends (undefined: not known, or the read failed). */
+  end: Promise<number | undefined>;
 }
 
 export interface FeedPagesOptions {
@@ -63,24 +75,51 @@ export class FeedPages {
     }
     const readAt = this.#now();
     const items = await this.#feed.read(after, limit, upTo);
-    if (items.length > 0) this.#keep(key, { upTo, readAt, items: Promise.resolve(items) });
+    if (items.length > 0) this.#keep(key, { upTo, readAt, items: Promise.resolve(items), end: Promise.resolve(undefined) });
     else if (this.#pages.get(key) === page) this.#pages.delete(key);
     return items;
   }
 
-  /** Starts reading the page after `after` (at most `limit` changes, none past `upTo`) and sizing the batch it makes. */
-  readAhead(after: number, limit: number, upTo: number, batch: BatchLimits): void {
+  /**
+   * Starts reading the page after `after` (at most `limit` changes, none past `upTo`) and
+   * sizing the batch it makes, then the page after that batch, `pages` in all.
+   */
+  readAhead(after: number, limit: number, upTo: number, batch: BatchLimits, pages = READ_AHEAD_PAGES): void {
+    if (pages < 1 || after >= upTo) return;
     const key = `${after}:${limit}`;
-    if (after >= upTo || this.#pages.has(key)) return;
-    const items = this.#feed.read(after, limit, upTo).then(
-      (page) => {
-        cutBatch(page, batch, this.#sizeOf);
-        return page;
-      },
+    const kept = this.#pages.get(key);
+    if (kept) {
+      // Read ahead already (by the feed before): the page after it may not be.
+      if (pages > 1) void kept.end.then((end) => end !== undefined && this.readAhead(end, limit, upTo, batch, pages - 1));
+      return;
+    }
+    const sized = this.#feed.read(after, limit, upTo).then(
+      async (page) => ({ page, end: await this.#size(page, batch, after) }),
       // A failed read ahead is only a page not ready: the feed is read again when it is needed.
       () => undefined,
     );
-    this.#keep(key, { upTo, readAt: this.#now(), items });
+    const end = sized.then((s) => s?.end);
+    if (pages > 1) void end.then((seq) => seq !== undefined && this.readAhead(seq, limit, upTo, batch, pages - 1));
+    this.#keep(key, { upTo, readAt: this.#now(), items: sized.then((s) => s?.page), end });
+  }
+
+  /**
+   * Sizes the users of the batch `page` makes, as cutBatch cuts it (up to the first user that
+   * does not fit), SIZE_CHUNK at a time, yielding between chunks; returns the seq the batch
+   * ends at, where the page after it starts.
+   */
+  async #size(page: readonly FeedItem[], batch: BatchLimits, after: number): Promise<number> {
+    let bytes = 0;
+    let end = after;
+    const count = Math.min(page.length, batch.maxUsers);
+    for (let i = 0; i < count; i++) {
+      if (i > 0 && i % SIZE_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+      const { user, change } = page[i]!;
+      bytes += user ? this.#sizeOf(user) : change.userId.length + 8;
+      if (i > 0 && bytes > batch.maxBytes) break;
+      end = Math.max(end, change.seq);
+    }
+    return end;
   }
 
   get size(): number {
@@ -96,3 +135,4 @@ export class FeedPages {
     }
   }
 }
+

@@ -57,11 +57,32 @@ export interface EncodedEnrollMulti {
  * request (fields in number order, deviceIDs packed, overwrite only when true).
  */
 export function encodeEnrollMulti(request: EncodedEnrollMulti): Buffer {
-  const writer = new BinaryWriter();
-  EnrollMultiRequest.encode({ deviceIDs: [...request.deviceIDs], users: [], overwrite: false }, writer);
-  for (const user of request.users) writer.uint32(USERS_TAG).bytes(user);
-  if (request.overwrite) writer.uint32(OVERWRITE_TAG).bool(true);
-  return Buffer.from(writer.finish());
+  // The users' bytes are copied once, into the request: only the small parts between them
+  // (the device IDs, each user's tag and length) go through a writer.
+  const head = EnrollMultiRequest.encode({ deviceIDs: [...request.deviceIDs], users: [], overwrite: false }).finish();
+  const parts: Uint8Array[] = [head];
+  let length = head.length;
+  // Every user's tag and length prefix, in one buffer: a tag byte and a varint of at most 5.
+  const prefixes = Buffer.allocUnsafe(request.users.length * 6);
+  let at = 0;
+  for (const user of request.users) {
+    const start = at;
+    prefixes[at++] = USERS_TAG;
+    let n = user.length;
+    while (n > 0x7f) {
+      prefixes[at++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    prefixes[at++] = n;
+    parts.push(prefixes.subarray(start, at), user);
+    length += at - start + user.length;
+  }
+  if (request.overwrite) {
+    const tail = new BinaryWriter().uint32(OVERWRITE_TAG).bool(true).finish();
+    parts.push(tail);
+    length += tail.length;
+  }
+  return Buffer.concat(parts, length);
 }
 
 /** User.EnrollMulti with its users encoded already (UserEncodings). */

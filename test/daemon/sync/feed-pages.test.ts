@@ -7,13 +7,18 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempLevelStore } from '../../helpers/stores.js';
 import { ChangeFeed } from '../../../daemon/sync/change-feed.js';
-import { FeedPages, MAX_PAGES, PAGE_TTL_MS } from '../../../daemon/sync/feed-pages.js';
+import { FeedPages, MAX_PAGES, PAGE_TTL_MS, READ_AHEAD_PAGES } from '../../../daemon/sync/feed-pages.js';
 import type { FeedItem } from '../../../daemon/sync/planner.js';
 import type { Store } from '../../../daemon/plugins/api.js';
 import type { User } from '../../../daemon/model/user.js';
 import { makeUser, putUsers, removeUsers } from '../../helpers/sync-harness.js';
 
 const batch = { maxUsers: 500, maxBytes: 4_000_000 };
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+  assert.ok(done(), 'in time');
+}
+
 const names = (items: readonly FeedItem[]) => items.map((i) => `${i.change.seq}:${i.change.userId}:${i.user?.name ?? '-'}`);
 
 interface Rig {
@@ -59,6 +64,30 @@ describe('FeedPages', () => {
     // Nothing to read ahead at the target.
     pages.readAhead(3, 10, 3, batch);
     assert.equal(pages.size, 1);
+  });
+
+  withPages(`${READ_AHEAD_PAGES} pages are read ahead, each from where the batch cut from the one before ends`, async ({ store, feed, pages, sized }) => {
+    await putUsers(store, ...['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((id) => makeUser(id)));
+    // Batches of 2 users (pages of 3: the third user does not fit in 250 bytes of 100 each).
+    const small = { maxUsers: 3, maxBytes: 250 };
+    let reads = 0;
+    const counted = new FeedPages({ feed: { read: (...args: Parameters<ChangeFeed['read']>) => (reads++, feed.read(...args)) } as ChangeFeed, sizeOf: (user) => (sized.push(user), 100) });
+    counted.readAhead(0, 3, 7, small);
+    await until(() => counted.size === READ_AHEAD_PAGES);
+    assert.equal(reads, READ_AHEAD_PAGES);
+    assert.deepEqual(names(await counted.read(0, 3, 7)), ['1:a:User a', '2:b:User b', '3:c:User c']);
+    assert.deepEqual(names(await counted.read(2, 3, 7)), ['3:c:User c', '4:d:User d', '5:e:User e'], 'the second page starts after the first batch (a, b)');
+    assert.equal(reads, READ_AHEAD_PAGES, 'both pages were handed out as read ahead');
+    assert.deepEqual(sized.map((u) => u.id), ['a', 'b', 'c', 'c', 'd', 'e'], 'each page sized up to the user that does not fit');
+    // The feed at the second page asks for the pages after its batch: two more are read.
+    counted.readAhead(4, 3, 7, small);
+    await until(() => reads === READ_AHEAD_PAGES + 2);
+    assert.deepEqual(names(await counted.read(4, 3, 7)), ['5:e:User e', '6:f:User f', '7:g:User g']);
+    // At the next page, the one after its batch is read ahead already: nothing is read again.
+    counted.readAhead(6, 3, 7, small);
+    assert.deepEqual(names(await counted.read(6, 3, 7)), ['7:g:User g']);
+    assert.equal(reads, READ_AHEAD_PAGES + 2);
+    void pages;
   });
 
   withPages('an edit committed after a page was read comes in the next page, as edited; a delete too', async ({ store, pages }) => {
