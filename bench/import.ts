@@ -27,7 +27,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeBiostarCsv } from './lib/biostar-csv.js';
 import { allInSync, runCli, startDaemonRun, type DaemonRun } from './lib/daemon-run.js';
-import { until } from './lib/engine-rig.js';
+import { defaultSyncConfig, until } from './lib/engine-rig.js';
+import { GatewayClient } from './lib/gateway-client.js';
+import { fanoutFloor, POLL_MS, readBackUsers, waitAllAcknowledged } from './lib/import-fanout.js';
 import { FLOOR_BATCH, rawFloor } from './lib/import-floor.js';
 import { ownPeakRssBytes } from './lib/process-stats.js';
 import { byLabel, sumOf } from './lib/prometheus-text.js';
@@ -60,6 +62,8 @@ export interface UserPathResult {
   inSyncSeconds: number;
   daemonPeakRssBytes: number;
   simPeakRssBytes?: number;
+  /** From the command's return to every device's cursor at the head (read from the admin socket), and the floor of that fan-out; with a simulator process only. */
+  fanout?: { seconds: number; floorSeconds: number; cutCalls: number };
   report: { rows: { imported: number; unchanged: number; failed: number }; state: string };
 }
 
@@ -118,7 +122,8 @@ export async function userPath(ctx: BenchContext, file: string, rows: number, de
   let sim: SimProcess | undefined;
   let daemon: DaemonRun | undefined;
   try {
-    if (gateway === 'sim-process') sim = await startSimProcess({ devices });
+    // 10 devices × 500k users take the simulator about 2 GiB.
+    if (gateway === 'sim-process') sim = await startSimProcess({ devices, heapMb: rows * devices > 2_000_000 ? 8192 : 4096 });
     const profileDir = ctx.values['daemon-cpu-prof'];
     daemon = await startDaemonRun({
       dir,
@@ -134,10 +139,23 @@ export async function userPath(ctx: BenchContext, file: string, rows: number, de
     if (cli.code !== 0) throw new Error(`rollcall import exited with ${cli.code}: ${cli.stderr.slice(-2000)} ${cli.stdout.slice(-2000)}`);
     const report = JSON.parse(cli.stdout) as UserPathResult['report'];
     if (report.state !== 'done' || report.rows.failed > 0) throw new Error(`the import did not go through: ${cli.stdout.slice(0, 2000)}`);
+    const acknowledged = await waitAllAcknowledged(daemon.socket, devices, 3_600_000);
     const synced = await waitInSync(daemon, devices, rows, `${devices} devices in sync with ${rows} users`);
     const daemonPeakRssBytes = daemon.peakRss();
+    const cutCalls = sumOf(await daemon.scrape(), 'rollcall_sync_calls_cut_total');
     await daemon.stop();
     daemon = undefined;
+    let fanout: UserPathResult['fanout'];
+    if (sim) {
+      const gateway = new GatewayClient(sim.address, { maxMessageBytes: 256 * 2 ** 20 });
+      try {
+        const users = await readBackUsers(gateway, sim.deviceIds[0]!);
+        if (users.length !== rows) throw new Error(`device ${sim.deviceIds[0]} holds ${users.length} users, not ${rows}`);
+        fanout = { seconds: (acknowledged - t1) / 1000, cutCalls, floorSeconds: await fanoutFloor(gateway, sim.deviceIds, users, defaultSyncConfig().batch.maxUsers) };
+      } finally {
+        gateway.close();
+      }
+    }
     const simPeak = sim ? (await sim.stop()).peakRssBytes : undefined;
     sim = undefined;
     return {
@@ -148,6 +166,7 @@ export async function userPath(ctx: BenchContext, file: string, rows: number, de
       inSyncSeconds: (synced - t0) / 1000,
       daemonPeakRssBytes,
       ...(simPeak !== undefined ? { simPeakRssBytes: simPeak } : {}),
+      ...(fanout ? { fanout } : {}),
       report: { rows: report.rows, state: report.state },
     };
   } finally {
@@ -166,7 +185,8 @@ export const importBench: BenchDefinition = {
   async run(ctx: BenchContext): Promise<BenchOutcome> {
     const quick = ctx.profile === 'quick';
     const sizes = typeof ctx.values['rows'] === 'string' ? (ctx.values['rows'] as string).split(',').map(Number) : quick ? [5_000, 20_000] : [50_000, 200_000, 500_000];
-    const devices = Number(ctx.values['devices'] ?? 3);
+    // 10: the issue's fan-out and memory figures are of a 500k import to 10 devices (issue 14 items 3, 4).
+    const devices = Number(ctx.values['devices'] ?? 10);
     const embeddedRows = ctx.values['no-embedded'] === true ? undefined : Number(ctx.values['embedded-rows'] ?? sizes[sizes.length - 1]);
     const dir = await mkdtemp(join(tmpdir(), 'rollcall-bench-csv-'));
     const results: { rows: number; fileBytes: number; floor: FloorResult; user: UserPathResult; embedded?: UserPathResult; embeddedFloor?: FloorResult }[] = [];
@@ -178,7 +198,8 @@ export const importBench: BenchDefinition = {
         const floor = await floorInChild(file);
         ctx.log(`${rows} rows: raw floor ${round(floor.seconds)} s`);
         const user = await userPath(ctx, file, rows, devices, 'sim-process');
-        ctx.log(`${rows} rows: rollcall import ${round(user.importSeconds)} s, all ${devices} devices in sync at ${round(user.inSyncSeconds)} s, daemon peak RSS ${round(user.daemonPeakRssBytes / 2 ** 20)} MiB`);
+        const fanoutText = user.fanout ? `, fan-out ${round(user.fanout.seconds)} s (floor ${round(user.fanout.floorSeconds)} s, ${user.fanout.cutCalls} calls cut)` : '';
+        ctx.log(`${rows} rows: rollcall import ${round(user.importSeconds)} s, all ${devices} devices in sync at ${round(user.inSyncSeconds)} s${fanoutText}, daemon peak RSS ${round(user.daemonPeakRssBytes / 2 ** 20)} MiB`);
         if (floor.stored !== rows || user.report.rows.imported !== rows) throw new Error(`${rows} rows: stored ${floor.stored} (floor), imported ${user.report.rows.imported} (rollcall)`);
         const entry: (typeof results)[number] = { rows, fileBytes, floor, user };
         if (embeddedRows === rows) {
@@ -209,6 +230,16 @@ export const importBench: BenchDefinition = {
         baseline: { value: r.floor.seconds, unit: 's', label: 'the raw floor' },
         ratio: costRatio(r.user.inSyncSeconds, r.floor.seconds),
       });
+      if (r.user.fanout) {
+        const fanoutRatio = costRatio(r.user.fanout.seconds, r.user.fanout.floorSeconds);
+        out.push({
+          figure: `${text(r.rows)} users → ${r.user.devices} devices, from \`rollcall import\`'s return until every device acknowledged (daemon process)`,
+          measured: { value: r.user.fanout.seconds, unit: 's' },
+          baseline: { value: r.user.fanout.floorSeconds, unit: 's', label: 'floor: the same users, read back from a device, in pre-built EnrollMulti batches to the same simulator' },
+          ratio: fanoutRatio,
+          ...(r.rows === 500_000 && r.user.devices === 10 ? { budget: { text: '≤ 1.5× floor', pass: fanoutRatio <= 1.5 } } : {}),
+        });
+      }
       out.push({
         figure: `${text(r.rows)} rows, daemon peak RSS`,
         measured: { value: r.user.daemonPeakRssBytes, unit: 'B' },
@@ -255,6 +286,7 @@ export const importBench: BenchDefinition = {
         ...results.flatMap((r) =>
           r.embedded ? [`Embedded: the daemon with \`gateway.address: embedded\` and config.example.yaml's three devices (${EXAMPLE_DEVICES.map((d) => d.type).join(', ')}), as \`npm start\` runs it: ${text(r.rows)} rows imported in ${round(r.embedded.importSeconds)} s, every device in sync at ${round(r.embedded.inSyncSeconds)} s, daemon peak RSS ${round(r.embedded.daemonPeakRssBytes / 2 ** 20)} MiB (the simulator's devices are in the daemon's process).`] : [],
         ),
+        `Fan-out (issue 14 item 3, on the user's path): from the return of \`rollcall import\` (every row committed) until every device's cursor is at the head, read from the daemon's admin socket (ListDevices, what \`rollcall devices\` shows) every ${POLL_MS} ms; the import holds the devices' batches while it runs (\`sync.importHoldMs\`), so the fan-out is all after it. Floor in the same run on the same simulator process once the daemon is stopped: the users read back from the first device before the clock, the devices emptied, then pre-encoded EnrollMulti batches of ${defaultSyncConfig().batch.maxUsers} users to all ${devices} devices one after another (lib/import-fanout.ts). Shared calls cut at their soft deadline during the run (rollcall_sync_calls_cut_total): ${results.map((r) => `${text(r.rows)} ${r.user.fanout?.cutCalls ?? '–'}`).join(', ')}.`,
         `Simulator peak RSS: ${results.map((r) => `${text(r.rows)} ${round((r.user.simPeakRssBytes ?? 0) / 2 ** 20)} MiB`).join(', ')}.`,
       ],
       details: { results },

@@ -111,7 +111,12 @@ export type Mutation =
   | { type: 'putUser'; user: User; origin: Origin }
   | { type: 'deleteUser'; userId: string; origin: Origin }
   | { type: 'setCursor'; deviceId: number; seq: number }
-  | { type: 'putDevice'; device: DeviceRecord }
+  /**
+   * `ifAbsent`: written only if the store holds no record of the device at commit time (a
+   * device found on the gateway: another instance sharing the store may have recorded it
+   * first, and own it).
+   */
+  | { type: 'putDevice'; device: DeviceRecord; ifAbsent?: boolean }
   | { type: 'deleteDevice'; deviceId: number }
   | { type: 'putImport'; record: ImportRecord }
   | { type: 'appendEvent'; event: NewEvent };

@@ -24,7 +24,7 @@ export type PreparedMutation =
   | { type: 'putUser'; userId: string; record: string; origin: Origin; summary?: UserSummary }
   | { type: 'deleteUser'; userId: string; origin: Origin }
   | { type: 'setCursor'; deviceId: number; seq: number }
-  | { type: 'putDevice'; deviceId: number; device: DeviceRecord }
+  | { type: 'putDevice'; deviceId: number; device: DeviceRecord; ifAbsent?: true }
   | { type: 'deleteDevice'; deviceId: number }
   | { type: 'putImport'; record: ImportRecord }
   | { type: 'appendEvent'; event: NewEvent };
@@ -54,7 +54,8 @@ export interface CommitPlan {
   /** The last cursor per device; null removes it (the device was deleted). */
   cursors: { deviceId: number; seq: number | null }[];
   /** The last state per device; null deletes it. */
-  devices: { deviceId: number; device: DeviceRecord | null }[];
+  /** `ifAbsent`: written only where the store holds no record of the device (Mutation putDevice). */
+  devices: { deviceId: number; device: DeviceRecord | null; ifAbsent?: true }[];
   /** The last record per import hash. */
   imports: ImportRecord[];
   /** In the order given, with their IDs. */
@@ -86,7 +87,7 @@ export function prepareMutations(mutations: unknown, options: { summaries?: bool
       case 'setCursor':
         return { type: m.type, deviceId: m.deviceId, seq: m.seq };
       case 'putDevice':
-        return { type: m.type, deviceId: m.device.id, device: copy(m.device) };
+        return { type: m.type, deviceId: m.device.id, device: copy(m.device), ...(m.ifAbsent === true ? { ifAbsent: true as const } : {}) };
       case 'deleteDevice':
         return { type: m.type, deviceId: m.deviceId };
       case 'putImport':
@@ -107,6 +108,8 @@ export function planCommit(
   const users = new Map<string, UserChange>();
   const cursors = new Map<number, number | null>();
   const devices = new Map<number, DeviceRecord | null>();
+  /** Devices whose last write in this commit is a putDevice ifAbsent. */
+  const ifAbsent = new Set<number>();
   const imports = new Map<string, ImportRecord>();
   const events: StoredEvent[] = [];
 
@@ -126,10 +129,15 @@ export function planCommit(
         cursors.set(m.deviceId, m.seq);
         break;
       case 'putDevice':
+        // After another write of the device in this commit, "if absent" would read the store
+        // before that write: the record is written as put.
+        if (m.ifAbsent && !devices.has(m.deviceId)) ifAbsent.add(m.deviceId);
+        else ifAbsent.delete(m.deviceId);
         devices.set(m.deviceId, m.device);
         break;
       case 'deleteDevice':
         // A device that is gone has nothing acknowledged; a later putDevice starts it at 0.
+        ifAbsent.delete(m.deviceId);
         devices.set(m.deviceId, null);
         cursors.set(m.deviceId, null);
         break;
@@ -160,7 +168,7 @@ export function planCommit(
     lastEventId: eventId,
     users: [...users.values()],
     cursors: [...cursors].map(([deviceId, cursor]) => ({ deviceId, seq: cursor })),
-    devices: [...devices].map(([deviceId, device]) => ({ deviceId, device })),
+    devices: [...devices].map(([deviceId, device]) => ({ deviceId, device, ...(ifAbsent.has(deviceId) ? { ifAbsent: true as const } : {}) })),
     imports: [...imports.values()],
     events,
   };

@@ -27,6 +27,8 @@ import { PendingAcks } from './event-acks.js';
 export { USER_EVENT, isLocalChange, type UserRepairs } from './device-side-changes.js';
 
 const CATCH_UP_PAGE = 16384;
+/** How long a run of acknowledgements of one device is gathered before its one cursor move. */
+export const ACK_RUN_MS = 20;
 /** New baselines one catch-up takes at most (each is a reset it found). */
 const MAX_REBASES = 3;
 
@@ -66,6 +68,8 @@ export class DeviceEventFollower implements DeviceChanges {
   /** Per device, the highest event ID the realtime stream delivered (since it was opened). */
   readonly #lastSeen = new Map<number, number>();
   readonly #acks = new PendingAcks();
+  /** Devices whose acknowledgements' cursor move waits for the end of their run (#acknowledgeSoon). */
+  readonly #ackTimers = new Map<number, { timer: NodeJS.Timeout; received: number }>();
   /** Devices whose monitoring could not be turned on: failed tries so far, and the retry timer. */
   readonly #monitorRetry = new Map<number, { attempts: number; timer?: NodeJS.Timeout }>();
   /**
@@ -111,6 +115,12 @@ export class DeviceEventFollower implements DeviceChanges {
     this.#events?.cancel();
     for (const retry of this.#monitorRetry.values()) clearTimeout(retry.timer);
     for (const timer of this.#stalled.values()) clearTimeout(timer);
+    // Acknowledgements noted are moved to now, so the flush below writes them.
+    for (const [deviceId, { timer, received }] of this.#ackTimers) {
+      clearTimeout(timer);
+      void this.#enqueue(() => this.#acknowledged(deviceId, received));
+    }
+    this.#ackTimers.clear();
     await Promise.allSettled([this.#statusLoop, this.#eventLoop, this.#queue, ...this.#catchingUp.values()]);
     await this.#cursors.flush();
   }
@@ -196,7 +206,7 @@ export class DeviceEventFollower implements DeviceChanges {
           const received = performance.now();
           // Our own pushes (and events not made at the device) only move the cursor: one queued move per run of them.
           if (!isLocalChange(event)) {
-            if (this.#acks.note(event)) void this.#enqueue(() => this.#acknowledged(event.deviceId, received));
+            if (this.#acks.note(event)) this.#acknowledgeSoon(event.deviceId, received);
             continue;
           }
           this.#acks.changeQueued(event.deviceId);
@@ -209,6 +219,19 @@ export class DeviceEventFollower implements DeviceChanges {
       await this.#pause(attempt++);
       attempt = Math.max(attempt, 1);
     }
+  }
+
+  /**
+   * Queues the cursor move of a run of acknowledgements ACK_RUN_MS from now, so that the run
+   * is one move however fast the queue drains: a fan-out of 500k users to 10 devices logs 5M
+   * of them, and a move each cost more than the rest of their handling.
+   */
+  #acknowledgeSoon(deviceId: number, received: number): void {
+    const timer = setTimeout(() => {
+      this.#ackTimers.delete(deviceId);
+      void this.#enqueue(() => this.#acknowledged(deviceId, received));
+    }, ACK_RUN_MS);
+    this.#ackTimers.set(deviceId, { timer, received });
   }
 
   async #acknowledged(deviceId: number, received: number): Promise<void> {
@@ -264,7 +287,9 @@ export class DeviceEventFollower implements DeviceChanges {
           const fresh = events.filter((e) => e.id > anchor);
           const resetAt = fresh.findIndex(isLogResetEvent);
           const before = resetAt < 0 ? fresh : fresh.slice(0, resetAt);
-          const mine = before.filter((e) => WATCHED_CODES.includes(e.eventCode));
+          // Changes made at the device, one by one; our own pushes acknowledged (a fan-out logs
+          // one per user) only move the cursor, once, with the page's last event below.
+          const mine = before.filter((e) => WATCHED_CODES.includes(e.eventCode) && isLocalChange(e));
           await this.#enqueue(async () => {
             for (const event of mine) await this.#changes.handle(event, performance.now());
             // Past events of other kinds too, unless one could not be handled.

@@ -276,9 +276,14 @@ export class Fleet {
         // Another instance sharing the store may have found it first, and own it: its record stays.
         const stored = await store.getDevice(gatewayDevice.id);
         const record: DeviceRecord = stored ?? { id: gatewayDevice.id, source: 'discovered', address: gatewayDevice.address, port: gatewayDevice.port, type: gatewayDevice.type, lastEventId: 0 };
-        if (!stored) await store.commit([{ type: 'putDevice', device: record }]);
-        await this.#adopt(record);
-        logger.info({ device: record.id }, `found device ${record.id} on the gateway`);
+        let kept = record;
+        if (!stored) {
+          // Written only if still absent: an instance that recorded it meanwhile keeps its record.
+          await store.commit([{ type: 'putDevice', device: record, ifAbsent: true }]);
+          kept = (await store.getDevice(gatewayDevice.id)) ?? record;
+        }
+        await this.#adopt(kept);
+        logger.info({ device: kept.id }, `found device ${kept.id} on the gateway`);
       }
       this.setConnected(gatewayDevice.id, gatewayDevice.connected, gatewayDevice.state);
     }

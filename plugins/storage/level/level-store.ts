@@ -186,9 +186,10 @@ export class LevelStore extends AbstractStore {
       if (seq === null) del(t.cursors, numberKey(deviceId));
       else put(t.cursors, numberKey(deviceId), seq);
     }
-    for (const { deviceId, device } of plan.devices) {
+    for (const { deviceId, device, ifAbsent } of plan.devices) {
       if (device === null) del(t.devices, numberKey(deviceId));
-      else put(t.devices, numberKey(deviceId), device);
+      // One process holds a LevelDB: what it reads here cannot change before the batch.
+      else if (!ifAbsent || (await this.#guard(t.devices.get(numberKey(deviceId)))) === undefined) put(t.devices, numberKey(deviceId), device);
     }
     for (const record of plan.imports) put(t.imports, record.hash, record);
     for (const event of plan.events) {

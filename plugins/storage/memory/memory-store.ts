@@ -85,9 +85,9 @@ export class MemoryStore extends AbstractStore {
       if (seq === null) this.#cursors.delete(deviceId);
       else this.#cursors.set(deviceId, seq);
     }
-    for (const { deviceId, device } of plan.devices) {
+    for (const { deviceId, device, ifAbsent } of plan.devices) {
       if (device === null) this.#devices.delete(deviceId);
-      else this.#devices.set(deviceId, device);
+      else if (!ifAbsent || !this.#devices.has(deviceId)) this.#devices.set(deviceId, device);
     }
     for (const record of plan.imports) this.#imports.set(record.hash, record);
     for (const event of plan.events) this.#events.push(event);

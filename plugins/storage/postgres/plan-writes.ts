@@ -82,7 +82,8 @@ function writeParts(plan: CommitPlan): WritePart[] {
     });
   }
   if (dropCursors.length > 0) parts.push({ name: 'cd', sql: 'DELETE FROM cursors WHERE device_id = ANY($1::bigint[])', params: [dropCursors.map((c) => c.deviceId)] });
-  const putDevices = plan.devices.filter((d) => d.device !== null);
+  const putDevices = plan.devices.filter((d) => d.device !== null && !d.ifAbsent);
+  const addDevices = plan.devices.filter((d) => d.device !== null && d.ifAbsent);
   const dropDevices = plan.devices.filter((d) => d.device === null);
   if (putDevices.length > 0) {
     parts.push({
@@ -90,6 +91,15 @@ function writeParts(plan: CommitPlan): WritePart[] {
       sql: `INSERT INTO devices (id, record) SELECT * FROM ROWS FROM (unnest($1::bigint[]), json_array_elements($2::json))
        ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record`,
       params: [putDevices.map((d) => d.deviceId), jsonArray(putDevices.map((d) => JSON.stringify(d.device)))],
+    });
+  }
+  if (addDevices.length > 0) {
+    // Another instance may have recorded the device since it was looked up: its record stays.
+    parts.push({
+      name: 'da',
+      sql: `INSERT INTO devices (id, record) SELECT * FROM ROWS FROM (unnest($1::bigint[]), json_array_elements($2::json))
+       ON CONFLICT (id) DO NOTHING`,
+      params: [addDevices.map((d) => d.deviceId), jsonArray(addDevices.map((d) => JSON.stringify(d.device)))],
     });
   }
   if (dropDevices.length > 0) parts.push({ name: 'dd', sql: 'DELETE FROM devices WHERE id = ANY($1::bigint[])', params: [dropDevices.map((d) => d.deviceId)] });

@@ -18,6 +18,28 @@ export function ledgerTests({ it }: Harness): void {
     assert.equal(await store.cursor(2), 1);
   });
 
+  it('a device put "if absent" is written only where the store holds none: a record written first stays', async ({ store }) => {
+    await store.commit([{ type: 'putDevice', device: device(40, { lastEventId: 900, location: 'owner' }) }]);
+    await store.commit([
+      { type: 'putDevice', device: device(40, { lastEventId: 0, location: 'late finder' }), ifAbsent: true },
+      { type: 'putDevice', device: device(41, { location: 'first finder' }), ifAbsent: true },
+    ]);
+    assert.equal((await store.getDevice(40))?.location, 'owner');
+    assert.equal((await store.getDevice(40))?.lastEventId, 900);
+    assert.equal((await store.getDevice(41))?.location, 'first finder');
+    // In one commit after another write of the device, it is a plain put.
+    await store.commit([
+      { type: 'deleteDevice', deviceId: 41 },
+      { type: 'putDevice', device: device(41, { location: 'again' }), ifAbsent: true },
+    ]);
+    assert.equal((await store.getDevice(41))?.location, 'again');
+    await store.commit([
+      { type: 'putDevice', device: device(42, { location: 'put' }) },
+      { type: 'putDevice', device: device(42, { location: 'if absent' }), ifAbsent: true },
+    ]);
+    assert.equal((await store.getDevice(42))?.location, 'if absent');
+  });
+
   it('devices are kept whole, listed by ID, replaced and deleted', async ({ store }) => {
     const full = device(30, {
       source: 'discovered',

@@ -8,6 +8,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { SyncHarness, makeUser, putUsers } from '../../helpers/sync-harness.js';
+import { DeviceState } from '../../../daemon/sync/device-state.js';
 import { tempLevelStore } from '../../helpers/stores.js';
 import { toUserInfo } from '../../../plugins/transports/gsdk/user-info.js';
 import { CardType } from '../../../daemon/model/user.js';
@@ -176,8 +177,16 @@ describe('event monitoring', () => {
 });
 
 describe('acknowledgements of our own pushes', () => {
-  test('device-side changes amid the acknowledgements of a fan-out are merged and fanned out; each cursor ends at its newest event', async () => {
+  test('device-side changes amid the acknowledgements of a fan-out are merged and fanned out; each cursor ends at its newest event, in a move per run of acknowledgements, not one each', async () => {
     const h = await SyncHarness.start({ mode: DEVICE_UPDATES, sync: { batch: { maxUsers: 100, maxBytes: 4_000_000 } } });
+    let moves = 0;
+    const update = DeviceState.prototype.update;
+    DeviceState.prototype.update = function (this: DeviceState, change: Parameters<DeviceState['update']>[0]) {
+      const before = this.record.lastEventId;
+      const record = update.call(this, change);
+      if (record.lastEventId !== before) moves += 1;
+      return record;
+    };
     try {
       await h.until('initial checks', () => h.engine.status().every((d) => d.lastCheck !== undefined));
       // 1,500 users in 15 batches: every device logs one acknowledgement per user.
@@ -197,10 +206,13 @@ describe('acknowledgements of our own pushes', () => {
         const newest = h.sim.device(d).events().at(-1)!.ID;
         await h.until(`device ${d} read to event ${newest}`, () => h.engine.device(d)!.record.lastEventId === newest);
       }
+      // A run of acknowledgements is one move of where reading stands, not one per event.
+      assert.ok(moves < 4500 / 10, `${moves} moves for 4,500 acknowledgements`);
       const enrolled = await h.store.queryEvents({ kind: 'user.enroll.device', userId: '900001' });
       assert.equal(enrolled[0]?.deviceId, 1002);
       assert.equal((await h.store.queryEvents({ kind: 'user.update.device', userId: '5' }))[0]?.deviceId, 1003);
     } finally {
+      DeviceState.prototype.update = update;
       await h.stop();
     }
   });
