@@ -145,7 +145,8 @@ if (skip !== undefined) {
     assert.ok(byInstance.length > DEVICES, `the instances wrote device state (${byInstance.length} writes)`);
     // A device first found on the gateway is recorded before anyone leases it (no lease row yet).
     const violations = byInstance.filter((row) => row.owner !== null || row.live !== null).filter((row) => row.owner !== pidOf.get(row.app) || row.live !== true);
-    assert.deepEqual(violations, [], 'every write of a leased device was made by its live owner');
+    const trail = audit.map((row) => `${pidOf.get(row.app) ?? row.app}:${row.device_id}:${row.owner ?? '-'}:${row.live ?? '-'}`).join(' ');
+    assert.deepEqual(violations, [], `every write of a leased device was made by its live owner (writer:device:owner:live, in order: ${trail})`);
     // b did try: its stale work was refused inside the commit, or never started.
     const bLines = b.daemon.lines.filter((line) => typeof line['msg'] === 'string' && /lost the lease/.test(line['msg'] as string));
     assert.ok(bLines.length > 0);
