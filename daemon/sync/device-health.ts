@@ -45,7 +45,6 @@ export function callFailure(error: unknown): DeviceFailure | undefined {
 export interface DeviceHealthOptions {
   ctx: SyncContext;
   fleet: Fleet;
-  aloneTimes?: AloneTimes;
 }
 
 /** How a call to one device alone that succeeded is timed: `ms` for `users` users. */
@@ -62,7 +61,7 @@ export class DeviceHealth {
   constructor(options: DeviceHealthOptions) {
     this.#ctx = options.ctx;
     this.#fleet = options.fleet;
-    this.#aloneTimes = options.aloneTimes ?? new AloneTimes();
+    this.#aloneTimes = new AloneTimes();
   }
 
   /** The device did what it was asked: failures, backoff and quarantine end. */
