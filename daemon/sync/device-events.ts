@@ -7,8 +7,8 @@
  * (subCode 1) are acknowledgements, not changes. Deletes at a device never delete from
  * the database. What one event does is device-side-changes.ts; where reading a device's log
  * starts (first contact, a reset log) event-baseline.ts; the cursor itself event-cursor.ts.
- * Acknowledgements of our own pushes are coalesced (event-acks.ts).
- * Just over 400 lines: the two streams, the catch-up and the monitoring retries share the
+ * Acknowledgements of our own pushes are coalesced (event-acks.ts), one cursor move per run.
+ * About 450 lines: the two streams, the catch-up and the monitoring retries share the
  * per-device catch-up map, whose interleavings are the subtle part and read best together.
  */
 import { setMaxListeners } from 'node:events';
