@@ -42,3 +42,13 @@ export function observeMany(histogram: Histogram<never>, value: number, count: n
   const bound = kept.upperBounds.find((upper) => value <= upper);
   if (bound !== undefined && Object.hasOwn(series.bucketValues, bound)) series.bucketValues[bound]! += more;
 }
+
+/**
+ * The latency, as of `now` (ms), of changes committed at `times` (ms): one weighted
+ * observation per distinct time, since the changes of one commit share its time.
+ */
+export function observeSince(histogram: Histogram<never>, now: number, times: Iterable<number>): void {
+  const byTime = new Map<number, number>();
+  for (const at of times) byTime.set(at, (byTime.get(at) ?? 0) + 1);
+  for (const [at, count] of byTime) observeMany(histogram, Math.max(0, (now - at) / 1000), count);
+}

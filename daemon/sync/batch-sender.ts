@@ -35,7 +35,7 @@ import { callFailure, DeviceRefusal, type AloneTiming, type DeviceHealth } from 
 import { halves, sendSplitting, splitFor, type Refusal } from './user-split.js';
 import { deviceFailureEvent, failureText, refusedEvents, ruleSkipEvents } from './sync-events.js';
 import { errorText, type SyncContext } from './context.js';
-import { observeMany } from '../obs/observe-many.js';
+import { observeSince } from '../obs/observe-many.js';
 
 /** Hands a device of a task back before the task ends (see Scheduler.launch). */
 export type Release = (device: DeviceState) => void;
@@ -393,9 +393,7 @@ export class BatchSender {
     // and their next batch is on its way: a batch of 500 to 10 devices is 5,000 observations,
     // of as many values as the batch has commit times (observeMany).
     setImmediate(() => {
-      const byTime = new Map<number, number>();
-      for (const ack of acks) for (const change of ack.changes) byTime.set(change.at, (byTime.get(change.at) ?? 0) + 1);
-      for (const [at, count] of byTime) observeMany(metrics.latency, Math.max(0, (now - at) / 1000), count);
+      observeSince(metrics.latency, now, acks.flatMap((ack) => ack.changes.map((change) => change.at)));
     });
   }
 

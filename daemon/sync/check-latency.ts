@@ -11,7 +11,7 @@
 import type { Histogram } from 'prom-client';
 import type { Store } from '../plugins/api.js';
 import { WALK_PAGE } from './change-feed.js';
-import { observeMany } from '../obs/observe-many.js';
+import { observeSince } from '../obs/observe-many.js';
 
 export async function observeCheckedChanges(store: Store, latency: Histogram<never>, from: number, upTo: number, now: number): Promise<number> {
   let observed = 0;
@@ -19,19 +19,10 @@ export async function observeCheckedChanges(store: Store, latency: Histogram<nev
     for (let after = from; after < upTo; ) {
       const changes = await store.changesSince(after, { limit: WALK_PAGE });
       if (changes.length === 0) break;
-      // The changes of one commit share its time: one weighted observation each (observeMany).
-      const byTime = new Map<number, number>();
-      let past = false;
-      for (const change of changes) {
-        if (change.seq > upTo) {
-          past = true;
-          break;
-        }
-        byTime.set(change.at, (byTime.get(change.at) ?? 0) + 1);
-        observed += 1;
-      }
-      for (const [at, count] of byTime) observeMany(latency, Math.max(0, (now - at) / 1000), count);
-      if (past) return observed;
+      const acknowledged = changes.filter((change) => change.seq <= upTo);
+      observeSince(latency, now, acknowledged.map((change) => change.at));
+      observed += acknowledged.length;
+      if (acknowledged.length < changes.length) return observed;
       after = changes.at(-1)!.seq;
     }
   } catch {

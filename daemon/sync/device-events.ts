@@ -7,8 +7,8 @@
  * (subCode 1) are acknowledgements, not changes. Deletes at a device never delete from
  * the database. What one event does is device-side-changes.ts; where reading a device's log
  * starts (first contact, a reset log) event-baseline.ts; the cursor itself event-cursor.ts.
- * Acknowledgements of our own pushes are coalesced (event-acks.ts), one cursor move per run.
- * About 450 lines: the two streams, the catch-up and the monitoring retries share the
+ * Acknowledgements of our own pushes are coalesced (event-acks.ts).
+ * Just over 400 lines: the two streams, the catch-up and the monitoring retries share the
  * per-device catch-up map, whose interleavings are the subtle part and read best together.
  */
 import { setMaxListeners } from 'node:events';
@@ -27,8 +27,6 @@ import { PendingAcks } from './event-acks.js';
 export { USER_EVENT, isLocalChange, type UserRepairs } from './device-side-changes.js';
 
 const CATCH_UP_PAGE = 16384;
-/** How long a run of acknowledgements of one device is gathered before its one cursor move. */
-export const ACK_RUN_MS = 20;
 /** New baselines one catch-up takes at most (each is a reset it found). */
 const MAX_REBASES = 3;
 
@@ -68,8 +66,6 @@ export class DeviceEventFollower implements DeviceChanges {
   /** Per device, the highest event ID the realtime stream delivered (since it was opened). */
   readonly #lastSeen = new Map<number, number>();
   readonly #acks = new PendingAcks();
-  /** Devices whose acknowledgements' cursor move waits for the end of their run (#acknowledgeSoon). */
-  readonly #ackTimers = new Map<number, { timer: NodeJS.Timeout; received: number }>();
   /** Devices whose monitoring could not be turned on: failed tries so far, and the retry timer. */
   readonly #monitorRetry = new Map<number, { attempts: number; timer?: NodeJS.Timeout }>();
   /**
@@ -115,12 +111,6 @@ export class DeviceEventFollower implements DeviceChanges {
     this.#events?.cancel();
     for (const retry of this.#monitorRetry.values()) clearTimeout(retry.timer);
     for (const timer of this.#stalled.values()) clearTimeout(timer);
-    // Acknowledgements noted are moved to now, so the flush below writes them.
-    for (const [deviceId, { timer, received }] of this.#ackTimers) {
-      clearTimeout(timer);
-      void this.#enqueue(() => this.#acknowledged(deviceId, received));
-    }
-    this.#ackTimers.clear();
     await Promise.allSettled([this.#statusLoop, this.#eventLoop, this.#queue, ...this.#catchingUp.values()]);
     await this.#cursors.flush();
   }
@@ -206,7 +196,7 @@ export class DeviceEventFollower implements DeviceChanges {
           const received = performance.now();
           // Our own pushes (and events not made at the device) only move the cursor: one queued move per run of them.
           if (!isLocalChange(event)) {
-            if (this.#acks.note(event)) this.#acknowledgeSoon(event.deviceId, received);
+            if (this.#acks.note(event)) void this.#enqueue(() => this.#acknowledged(event.deviceId, received));
             continue;
           }
           this.#acks.changeQueued(event.deviceId);
@@ -219,19 +209,6 @@ export class DeviceEventFollower implements DeviceChanges {
       await this.#pause(attempt++);
       attempt = Math.max(attempt, 1);
     }
-  }
-
-  /**
-   * Queues the cursor move of a run of acknowledgements ACK_RUN_MS from now, so that the run
-   * is one move however fast the queue drains: a fan-out of 500k users to 10 devices logs 5M
-   * of them, and a move each cost more than the rest of their handling.
-   */
-  #acknowledgeSoon(deviceId: number, received: number): void {
-    const timer = setTimeout(() => {
-      this.#ackTimers.delete(deviceId);
-      void this.#enqueue(() => this.#acknowledged(deviceId, received));
-    }, ACK_RUN_MS);
-    this.#ackTimers.set(deviceId, { timer, received });
   }
 
   async #acknowledged(deviceId: number, received: number): Promise<void> {

@@ -22,7 +22,7 @@
  */
 import type { User } from '../model/user.js';
 import type { ChangeFeed } from './change-feed.js';
-import type { BatchLimits, FeedItem } from './planner.js';
+import { cutBatch, type BatchLimits, type FeedItem } from './planner.js';
 
 /** Pages kept at once: a few per group fed in parallel (sync.concurrency defaults to 8). */
 export const MAX_PAGES = 16;
@@ -104,21 +104,25 @@ export class FeedPages {
   }
 
   /**
-   * Sizes the users of the batch `page` makes, as cutBatch cuts it (up to the first user that
-   * does not fit), SIZE_CHUNK at a time, yielding between chunks; returns the seq the batch
-   * ends at, where the page after it starts.
+   * Sizes the users of the batch `page` makes, SIZE_CHUNK at a time, yielding between chunks,
+   * then cuts it (cutBatch, on sizes known by then); returns the seq the batch ends at, where
+   * the page after it starts. Sizing stops past the byte limit, so no more than one user past
+   * the cut is encoded.
    */
   async #size(page: readonly FeedItem[], batch: BatchLimits, after: number): Promise<number> {
+    const sizes = new Map<User, number>();
     let bytes = 0;
-    let end = after;
     const count = Math.min(page.length, batch.maxUsers);
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < count && bytes <= batch.maxBytes; i++) {
       if (i > 0 && i % SIZE_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
-      const { user, change } = page[i]!;
-      bytes += user ? this.#sizeOf(user) : change.userId.length + 8;
-      if (i > 0 && bytes > batch.maxBytes) break;
-      end = Math.max(end, change.seq);
+      const user = page[i]!.user;
+      if (!user) continue;
+      const size = this.#sizeOf(user);
+      sizes.set(user, size);
+      bytes += size;
     }
+    let end = after;
+    for (const { change } of page.slice(0, cutBatch(page, batch, (user) => sizes.get(user) ?? this.#sizeOf(user)))) end = Math.max(end, change.seq);
     return end;
   }
 
@@ -135,4 +139,3 @@ export class FeedPages {
     }
   }
 }
-
